@@ -1,0 +1,20 @@
+//! Domain logic of authtoken: tokens, users, and the login, logout, authentication and registration use cases.
+//!
+//! This crate does no I/O of its own and depends on no runtime, database, HTTP or mail crate.
+//! Everything it needs from the outside world comes through the port traits in [`ports`].
+
+pub mod config;
+pub mod header;
+pub mod password;
+pub mod ports;
+pub mod service;
+pub mod session;
+pub mod time;
+pub mod token;
+pub mod user;
+
+pub use config::Config;
+pub use service::AuthService;
+pub use time::Timestamp;
+pub use token::{PlainToken, TokenDigest};
+pub use user::{User, UserId, Username};

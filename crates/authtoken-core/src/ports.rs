@@ -1,0 +1,127 @@
+//! The ports: what the use cases need from the outside world, as traits that adapters implement.
+//!
+//! Every port documents its contract in RFC words; `authtoken-testkit` turns each MUST into a contract case
+//! that every adapter runs.
+
+use async_trait::async_trait;
+
+use crate::session::{Session, SessionWithUser};
+use crate::time::Timestamp;
+use crate::token::TokenDigest;
+use crate::user::{NewUser, Password, PasswordHash, User, UserCredentials, UserId};
+
+/// A store failed: it is unreachable, timed out, or answered something unexpected.
+///
+/// The message is for the log; it never reaches a client.
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct StoreError(pub String);
+
+/// Sessions, kept under the digest of their token.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait TokenRepo: Send + Sync {
+    /// MUST store the session so that [`TokenRepo::find`] returns it by its digest.
+    /// MUST keep every other session of the same user untouched.
+    async fn insert(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// MUST return the session stored under `digest` with its user, or `None`.
+    /// MUST return expired sessions too: deciding about expiry is the caller's job.
+    async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError>;
+
+    /// MUST delete the session stored under `digest` and no other; returns whether one was deleted.
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
+
+    /// MUST delete every session whose expiry is before `now`; returns how many were deleted.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// Another user has the same username or the same username key.
+    #[error("a user with that username already exists")]
+    Duplicate,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Users.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// MUST create the user and return it with its new id.
+    /// MUST return [`CreateUserError::Duplicate`] when a user with the same `username` or the same
+    /// `username_key` exists, decided by a unique index so that concurrent creations of one name give one user.
+    async fn create(&self, user: &NewUser) -> Result<User, CreateUserError>;
+
+    /// MUST return the user whose username is exactly `username`, or `None`.
+    async fn find_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+
+    /// MUST return the user whose username key is exactly `key`, with the password hash, or `None`.
+    async fn find_by_key(&self, key: &str) -> Result<Option<UserCredentials>, StoreError>;
+
+    /// MUST record `at` as the user's last login.
+    async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError>;
+}
+
+/// A mail to send: plain text UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The mail could not be handed to the transport.
+#[derive(Debug, thiserror::Error)]
+#[error("mail not sent: {0}")]
+pub struct MailError(pub String);
+
+/// Sends mail.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// MUST hand the mail to its transport or return an error; MUST NOT report success for a mail it dropped.
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// The current time.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// MUST return the current time; successive calls MUST NOT go backwards by more than the system clock does.
+    fn now(&self) -> Timestamp;
+}
+
+/// Hashing failed for a reason other than a wrong password (a corrupt stored hash, a closed pool).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(pub String);
+
+/// Password hashing. Implementations MUST NOT run the hash on an async executor's worker threads.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// MUST return a hash that [`PasswordHasher::verify`] accepts for the same password only.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError>;
+
+    /// MUST return whether `password` matches `hash`.
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError>;
+
+    /// MUST cost as much as a [`PasswordHasher::verify`] of a hash made with the current parameters,
+    /// so that a login for an unknown user takes as long as one with a wrong password.
+    async fn verify_dummy(&self, password: &Password) -> Result<(), HashError>;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp::from_millis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
+    }
+}

@@ -1,0 +1,55 @@
+//! Token authentication of a request from its `Authorization` header.
+
+use super::{AuthService, Failure};
+use crate::header::{Credentials, parse_authorization};
+use crate::session::{Session, SessionWithUser};
+use crate::user::User;
+
+/// An authenticated request: its user and the session its token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authenticated {
+    pub user: User,
+    pub session: Session,
+}
+
+/// Why a request is not authenticated. The messages are the wire contract's, word for word.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    /// No `Authorization` header, or another scheme.
+    #[error("Authentication credentials were not provided.")]
+    NotProvided,
+    /// The keyword `Token` without a token.
+    #[error("invalid auth header, No credentials provided.")]
+    NoCredentials,
+    /// A malformed, unknown, expired or revoked token, or an inactive user.
+    #[error("invalid auth token")]
+    InvalidToken,
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl AuthService {
+    /// Authenticates a raw `Authorization` header value.
+    ///
+    /// A malformed token is rejected before any store is asked; an expired one is deleted when presented.
+    pub async fn authenticate(&self, header: Option<&[u8]>) -> Result<Authenticated, AuthenticateError> {
+        let token = match parse_authorization(header) {
+            Credentials::Absent => return Err(AuthenticateError::NotProvided),
+            Credentials::Missing => return Err(AuthenticateError::NoCredentials),
+            Credentials::Malformed => return Err(AuthenticateError::InvalidToken),
+            Credentials::Token(token) => token,
+        };
+        let digest = token.digest();
+        let Some(SessionWithUser { session, user }) = self.tokens.find(&digest).await.map_err(Failure::from)? else {
+            return Err(AuthenticateError::InvalidToken);
+        };
+        if session.is_expired(self.clock.now()) {
+            self.tokens.delete(&digest).await.map_err(Failure::from)?;
+            return Err(AuthenticateError::InvalidToken);
+        }
+        if !user.is_active {
+            return Err(AuthenticateError::InvalidToken);
+        }
+        Ok(Authenticated { user, session })
+    }
+}

@@ -1,0 +1,56 @@
+//! Login: check a username and password, and issue a new session token.
+
+use super::{AuthService, Failure};
+use crate::session::Session;
+use crate::token::PlainToken;
+use crate::user::{Password, User, username_key};
+
+/// A successful login: the token to hand to the client once, and its user.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub token: PlainToken,
+    pub user: User,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user, wrong password, inactive user or missing fields: the client is told nothing more.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl AuthService {
+    /// Checks the credentials and issues a new token; every other session of the user stays valid.
+    ///
+    /// An unknown username costs one dummy verification, so it takes as long as a wrong password.
+    pub async fn login(&self, username: &str, password: &Password) -> Result<LoginOutcome, LoginError> {
+        let key = username_key(username, self.config.username_case_insensitive);
+        let Some(credentials) = self.users.find_by_key(&key).await.map_err(Failure::from)? else {
+            self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
+            return Err(LoginError::InvalidCredentials);
+        };
+        let matches = self
+            .hasher
+            .verify(password, &credentials.password_hash)
+            .await
+            .map_err(Failure::from)?;
+        if !matches || !credentials.user.is_active {
+            return Err(LoginError::InvalidCredentials);
+        }
+
+        let now = self.clock.now();
+        let token = PlainToken::generate().map_err(Failure::from)?;
+        let session = Session {
+            digest: token.digest(),
+            user_id: credentials.user.id,
+            created_at: now,
+            expires_at: now.plus(self.config.auth_token_validity),
+        };
+        self.tokens.insert(&session).await.map_err(Failure::from)?;
+        self.users.record_login(credentials.user.id, now).await.map_err(Failure::from)?;
+        let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
+        Ok(LoginOutcome { token, user })
+    }
+}

@@ -1,0 +1,20 @@
+//! Logout: revoke the one session that authenticated the request.
+
+use super::{AuthService, Failure};
+use crate::service::Authenticated;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogoutError {
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl AuthService {
+    /// Deletes the presented session only; the user's other sessions keep working.
+    ///
+    /// A session that vanished since it authenticated (a concurrent logout) counts as logged out.
+    pub async fn logout(&self, auth: &Authenticated) -> Result<(), LogoutError> {
+        self.tokens.delete(&auth.session.digest).await.map_err(Failure::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! The use cases, as methods of one service that holds the ports.
+
+mod authenticate;
+mod login;
+mod logout;
+mod register;
+
+use std::sync::Arc;
+
+pub use authenticate::{AuthenticateError, Authenticated};
+pub use login::{LoginError, LoginOutcome};
+pub use logout::LogoutError;
+pub use register::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
+
+use crate::config::Config;
+use crate::ports::{Clock, HashError, PasswordHasher, StoreError, TokenRepo, UserRepo};
+use crate::token::RandomnessUnavailable;
+
+/// The use cases of authtoken over a set of ports.
+#[derive(Clone)]
+pub struct AuthService {
+    tokens: Arc<dyn TokenRepo>,
+    users: Arc<dyn UserRepo>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    config: Config,
+}
+
+impl std::fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// The ports an [`AuthService`] is built from.
+#[derive(Clone)]
+#[allow(missing_debug_implementations, reason = "ports are trait objects without Debug")]
+pub struct Ports {
+    pub tokens: Arc<dyn TokenRepo>,
+    pub users: Arc<dyn UserRepo>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AuthService {
+    pub fn new(ports: Ports, config: Config) -> Self {
+        let Ports { tokens, users, hasher, clock } = ports;
+        Self { tokens, users, hasher, clock, config }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// Something outside the domain failed; the cause is for the log, never for the client.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Randomness(#[from] RandomnessUnavailable),
+}

@@ -1,0 +1,155 @@
+//! Registration: check the submitted fields with upstream's rules and messages, then create the user.
+
+use super::{AuthService, Failure};
+use crate::ports::CreateUserError;
+use crate::user::{NewUser, PASSWORD_MAX_CHARS, Password, User, Username};
+
+/// One submitted field, as the HTTP layer found it in the body.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Missing,
+    /// A JSON `null`.
+    Null,
+    /// A JSON number, boolean, array or object.
+    NotString,
+    Text(String),
+}
+
+impl std::fmt::Debug for FieldValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Fields may hold passwords: show only what kind of value arrived.
+        f.write_str(match self {
+            Self::Missing => "Missing",
+            Self::Null => "Null",
+            Self::NotString => "NotString",
+            Self::Text(_) => "Text(<redacted>)",
+        })
+    }
+}
+
+/// The registration fields.
+#[derive(Clone, Debug)]
+pub struct RegistrationForm {
+    pub username: FieldValue,
+    pub password: FieldValue,
+}
+
+/// Field errors in field order, each with its messages (upstream reports the first failing rule per field).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(&'static str, Vec<String>)>);
+
+impl FieldErrors {
+    fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, vec![message.into()]));
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("invalid registration fields")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+const REQUIRED: &str = "This field is required.";
+const NULL: &str = "This field may not be null.";
+const NOT_A_STRING: &str = "Not a valid string.";
+const BLANK: &str = "This field may not be blank.";
+const PASSWORD_TOO_LONG: &str = "Ensure this field has no more than 128 characters.";
+const PASSWORD_TOO_SHORT: &str = "password too short";
+const DUPLICATE: &str = "A user with that username already exists.";
+const DUPLICATE_KEY: &str = "already exists";
+
+impl AuthService {
+    /// Validates the form and creates an active user.
+    ///
+    /// Uniqueness is checked first for a friendly message, and enforced by the store's unique index,
+    /// so that of many concurrent registrations of one name exactly one succeeds.
+    pub async fn register(&self, form: RegistrationForm) -> Result<User, RegisterError> {
+        let mut errors = FieldErrors::default();
+        let username = match text(form.username) {
+            Ok(text) => match Username::parse(&text) {
+                Ok(username) => Some(username),
+                Err(e) => {
+                    errors.add("username", e.to_string());
+                    None
+                }
+            },
+            Err(message) => {
+                errors.add("username", message);
+                None
+            }
+        };
+        if let Some(username) = &username
+            && let Some(message) = self.duplicate_message(username).await?
+        {
+            errors.add("username", message);
+        }
+        let password = match text(form.password).and_then(|text| self.check_password(Password::new(text))) {
+            Ok(password) => Some(password),
+            Err(message) => {
+                errors.add("password", message);
+                None
+            }
+        };
+        let (Some(username), Some(password), true) = (username, password, errors.0.is_empty()) else {
+            return Err(RegisterError::Invalid(errors));
+        };
+
+        let password_hash = self.hasher.hash(&password).await.map_err(Failure::from)?;
+        let new_user = NewUser {
+            username_key: username.key(self.config.username_case_insensitive),
+            username,
+            password_hash,
+            email: None,
+            is_active: true,
+            joined_at: self.clock.now(),
+        };
+        match self.users.create(&new_user).await {
+            Ok(user) => Ok(user),
+            Err(CreateUserError::Duplicate) => {
+                let message = self.duplicate_message(&new_user.username).await?.unwrap_or(DUPLICATE);
+                let mut errors = FieldErrors::default();
+                errors.add("username", message);
+                Err(RegisterError::Invalid(errors))
+            }
+            Err(CreateUserError::Store(e)) => Err(Failure::from(e).into()),
+        }
+    }
+
+    /// Upstream's two uniqueness rules: the exact name, then the name's key (which differs when case-insensitive).
+    async fn duplicate_message(&self, username: &Username) -> Result<Option<&'static str>, Failure> {
+        if self.users.find_by_username(username.as_str()).await?.is_some() {
+            return Ok(Some(DUPLICATE));
+        }
+        let key = username.key(self.config.username_case_insensitive);
+        if key != username.as_str() && self.users.find_by_key(&key).await?.is_some() {
+            return Ok(Some(DUPLICATE_KEY));
+        }
+        Ok(None)
+    }
+
+    fn check_password(&self, password: Password) -> Result<Password, &'static str> {
+        let chars = password.char_count();
+        if chars == 0 {
+            return Err(BLANK);
+        }
+        if chars > PASSWORD_MAX_CHARS {
+            return Err(PASSWORD_TOO_LONG);
+        }
+        if chars < self.config.password_min_length {
+            return Err(PASSWORD_TOO_SHORT);
+        }
+        Ok(password)
+    }
+}
+
+fn text(value: FieldValue) -> Result<String, &'static str> {
+    match value {
+        FieldValue::Missing => Err(REQUIRED),
+        FieldValue::Null => Err(NULL),
+        FieldValue::NotString => Err(NOT_A_STRING),
+        FieldValue::Text(text) => Ok(text),
+    }
+}

@@ -1,0 +1,193 @@
+//! Login tokens: generation from the OS CSPRNG, the one strict text form, and the digest that stores keep.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRng as _;
+use sha2::{Digest as _, Sha512};
+use subtle::ConstantTimeEq as _;
+use zeroize::{Zeroize as _, Zeroizing};
+
+/// Raw bytes of a token.
+pub const TOKEN_BYTES: usize = 48;
+/// Characters of a token's text form (URL-safe base64 without padding of [`TOKEN_BYTES`]).
+pub const TOKEN_CHARS: usize = 64;
+/// Bytes of a [`TokenDigest`] (SHA-512).
+pub const DIGEST_BYTES: usize = 64;
+
+/// A token in plain text: it exists only here and in the one response that issues it.
+///
+/// Its `Debug` output is redacted and its bytes are zeroised on drop.
+pub struct PlainToken(Zeroizing<[u8; TOKEN_BYTES]>);
+
+/// Why a text is not a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed token")]
+pub struct MalformedToken;
+
+/// The OS random number generator failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random number generator failed")]
+pub struct RandomnessUnavailable;
+
+impl PlainToken {
+    /// Draws a new token from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self, RandomnessUnavailable> {
+        let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
+        rand::rngs::SysRng
+            .try_fill_bytes(bytes.as_mut_slice())
+            .map_err(|_| RandomnessUnavailable)?;
+        Ok(Self(bytes))
+    }
+
+    /// Parses the strict text form: exactly 64 characters of `A-Z a-z 0-9 - _`, nothing else.
+    ///
+    /// There is one spelling per token: no padding, no standard-alphabet `+` or `/`, no junk.
+    pub fn parse(text: &[u8]) -> Result<Self, MalformedToken> {
+        if text.len() != TOKEN_CHARS || !text.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_') {
+            return Err(MalformedToken);
+        }
+        let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
+        let written = URL_SAFE_NO_PAD
+            .decode_slice(text, bytes.as_mut_slice())
+            .map_err(|_| MalformedToken)?;
+        if written != TOKEN_BYTES {
+            return Err(MalformedToken);
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The text form, for the one response that hands the token to its owner.
+    pub fn expose(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0.as_slice())
+    }
+
+    /// The digest stores keep instead of the token: SHA-512 of the 48 raw bytes.
+    pub fn digest(&self) -> TokenDigest {
+        let mut out = [0u8; DIGEST_BYTES];
+        out.copy_from_slice(&Sha512::digest(self.0.as_slice()));
+        TokenDigest(out)
+    }
+}
+
+impl fmt::Debug for PlainToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PlainToken(<redacted>)")
+    }
+}
+
+/// SHA-512 of a token's raw bytes: the key under which stores keep a session.
+///
+/// Its `Debug` output is redacted, and equality is constant-time.
+#[derive(Clone)]
+pub struct TokenDigest([u8; DIGEST_BYTES]);
+
+impl TokenDigest {
+    /// Rebuilds a digest read back from a store; `None` when the length is wrong.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        <[u8; DIGEST_BYTES]>::try_from(bytes).ok().map(Self)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; DIGEST_BYTES] {
+        &self.0
+    }
+}
+
+impl PartialEq for TokenDigest {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for TokenDigest {}
+
+impl fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenDigest(<redacted>)")
+    }
+}
+
+impl Drop for TokenDigest {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_malformed(text: &str) {
+        assert_eq!(PlainToken::parse(text.as_bytes()).map(|_| ()), Err(MalformedToken), "{text:?}");
+    }
+
+    fn sample() -> String {
+        PlainToken::generate().unwrap().expose()
+    }
+
+    #[test]
+    fn generated_tokens_are_64_url_safe_characters_and_differ() {
+        let a = sample();
+        let b = sample();
+
+        assert_eq!(a.len(), TOKEN_CHARS);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn parse_round_trips_the_text_form() {
+        let token = PlainToken::generate().unwrap();
+
+        let parsed = PlainToken::parse(token.expose().as_bytes()).unwrap();
+
+        assert_eq!(parsed.expose(), token.expose());
+        assert_eq!(parsed.digest(), token.digest());
+    }
+
+    #[test]
+    fn parse_rejects_every_other_spelling() {
+        let good = sample();
+        check_malformed("");
+        check_malformed(&good[..63]);
+        check_malformed(&format!("{good}A"));
+        check_malformed(&format!("{good}="));
+        check_malformed(&format!("{good}=="));
+        check_malformed(&format!("{}!", &good[..63]));
+        check_malformed(&format!("{}.{}", &good[..31], &good[32..]));
+        check_malformed(&format!("{}+", &good[..63]));
+        check_malformed(&format!("{}/", &good[..63]));
+        check_malformed(&format!("{}é", &good[..62]));
+        check_malformed(&" ".repeat(64));
+    }
+
+    #[test]
+    fn digest_is_sha512_of_the_raw_bytes_not_of_the_text() {
+        let text = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let token = PlainToken::parse(text.as_bytes()).unwrap();
+
+        let expected: [u8; 64] = Sha512::digest([0u8; 48]).into();
+
+        assert_eq!(token.digest().as_bytes(), &expected);
+        assert_ne!(token.digest().as_bytes().as_slice(), Sha512::digest(text.as_bytes()).as_slice());
+    }
+
+    #[test]
+    fn debug_output_is_redacted() {
+        let token = PlainToken::generate().unwrap();
+        let text = token.expose();
+
+        let shown = format!("{token:?} {:?}", token.digest());
+
+        assert!(!shown.contains(&text));
+        assert_eq!(shown, "PlainToken(<redacted>) TokenDigest(<redacted>)");
+    }
+
+    #[test]
+    fn digest_from_slice_checks_the_length() {
+        assert!(TokenDigest::from_slice(&[0u8; 63]).is_none());
+        assert!(TokenDigest::from_slice(&[0u8; 64]).is_some());
+    }
+}

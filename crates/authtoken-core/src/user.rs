@@ -1,0 +1,182 @@
+//! Users and the values that describe them: usernames, passwords and password hashes.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::time::Timestamp;
+
+/// The most characters a username may have (Django's limit).
+pub const USERNAME_MAX_CHARS: usize = 150;
+/// The most characters a password may have (upstream's limit).
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// A store's identifier of a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserId(pub i64);
+
+/// A user as the use cases and the HTTP layer see it (no password hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_confirmed: bool,
+    pub is_active: bool,
+    pub joined_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
+
+/// A user together with the hash to check a login against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: PasswordHash,
+}
+
+/// What a store needs to create a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: Username,
+    /// The form of the username that uniqueness and login go by: see [`Username::key`].
+    pub username_key: String,
+    pub password_hash: PasswordHash,
+    pub email: Option<String>,
+    pub is_active: bool,
+    pub joined_at: Timestamp,
+}
+
+/// A username that passed the registration rules: trimmed, not blank, at most 150 characters,
+/// only Unicode letters and digits and `@ . + - _`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+/// Why a text is not a username; the messages are upstream's, word for word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    #[error("This field may not be blank.")]
+    Blank,
+    #[error("Ensure this field has no more than 150 characters.")]
+    TooLong,
+    #[error("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")]
+    InvalidCharacters,
+}
+
+impl Username {
+    pub fn parse(text: &str) -> Result<Self, UsernameError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(UsernameError::Blank);
+        }
+        if trimmed.chars().count() > USERNAME_MAX_CHARS {
+            return Err(UsernameError::TooLong);
+        }
+        if !trimmed.chars().all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_')) {
+            return Err(UsernameError::InvalidCharacters);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form uniqueness and login go by: the name itself, or its lower case when names are case-insensitive.
+    pub fn key(&self, case_insensitive: bool) -> String {
+        username_key(&self.0, case_insensitive)
+    }
+}
+
+/// The lookup key of any text given as a username at login.
+pub fn username_key(text: &str, case_insensitive: bool) -> String {
+    if case_insensitive { text.to_lowercase() } else { text.to_owned() }
+}
+
+/// A password in plain text, as the client sent it: never trimmed, redacted in `Debug`, zeroised on drop.
+#[derive(Clone)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    pub fn new(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    pub fn char_count(&self) -> usize {
+        self.0.chars().count()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A password hash in PHC string form (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn new(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str, expected: Result<&str, UsernameError>) {
+        assert_eq!(Username::parse(text).as_ref().map(Username::as_str), expected, "{text:?}");
+    }
+
+    #[test]
+    fn usernames_follow_the_django_rules() {
+        check("john", Ok("john"));
+        check("  john \t", Ok("john"));
+        check("j.o+h-n_@x", Ok("j.o+h-n_@x"));
+        check("Jürgen", Ok("Jürgen"));
+        check("名前", Ok("名前"));
+        check("٣٤", Ok("٣٤"));
+        check("", Err(UsernameError::Blank));
+        check("   ", Err(UsernameError::Blank));
+        check("john doe", Err(UsernameError::InvalidCharacters));
+        check("john!", Err(UsernameError::InvalidCharacters));
+        check("a/b", Err(UsernameError::InvalidCharacters));
+        check(&"a".repeat(150), Ok(&"a".repeat(150)));
+        check(&"ä".repeat(150), Ok(&"ä".repeat(150)));
+        check(&"a".repeat(151), Err(UsernameError::TooLong));
+        check(&format!("{}!", "a".repeat(151)), Err(UsernameError::TooLong));
+    }
+
+    #[test]
+    fn the_key_folds_case_only_when_asked() {
+        let name = Username::parse("Alice").unwrap();
+
+        assert_eq!(name.key(false), "Alice");
+        assert_eq!(name.key(true), "alice");
+        assert_eq!(username_key("ÄLICE", true), "älice");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let shown = format!("{:?} {:?}", Password::new("hunter22".into()), PasswordHash::new("$argon2id$x".into()));
+
+        assert_eq!(shown, "Password(<redacted>) PasswordHash(<redacted>)");
+    }
+}

@@ -1,0 +1,94 @@
+//! Contract cases of `TokenRepo`.
+
+use std::time::Duration;
+
+use authtoken_core::Timestamp;
+use authtoken_core::user::User;
+
+use super::Stores;
+use crate::fixtures::{EPOCH, new_user, session};
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+async fn user(stores: &Stores, name: &str) -> User {
+    stores.users.create(&new_user(name, "password")).await.expect("the user is created")
+}
+
+pub async fn insert_then_find_returns_the_session_with_its_user(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let (token, session) = session(alice.id, EPOCH, DAY);
+
+    stores.tokens.insert(&session).await.unwrap();
+    let found = stores.tokens.find(&token.digest()).await.unwrap().expect("the session is found");
+
+    assert_eq!(found.session, session);
+    assert_eq!(found.user, alice);
+}
+
+pub async fn find_of_an_unknown_digest_returns_none(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let (_, stored) = session(alice.id, EPOCH, DAY);
+    stores.tokens.insert(&stored).await.unwrap();
+    let (other, _) = session(alice.id, EPOCH, DAY);
+
+    let found = stores.tokens.find(&other.digest()).await.unwrap();
+
+    assert_eq!(found, None);
+}
+
+pub async fn find_returns_expired_sessions_too(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let (token, session) = session(alice.id, Timestamp::from_millis(0), Duration::from_millis(1));
+    stores.tokens.insert(&session).await.unwrap();
+
+    let found = stores.tokens.find(&token.digest()).await.unwrap().expect("expired sessions are still found");
+
+    assert!(found.session.is_expired(EPOCH));
+}
+
+pub async fn delete_removes_only_the_given_session(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let bob = user(stores, "bob").await;
+    let (first, s1) = session(alice.id, EPOCH, DAY);
+    let (second, s2) = session(alice.id, EPOCH, DAY);
+    let (bobs, s3) = session(bob.id, EPOCH, DAY);
+    for s in [&s1, &s2, &s3] {
+        stores.tokens.insert(s).await.unwrap();
+    }
+
+    let deleted = stores.tokens.delete(&first.digest()).await.unwrap();
+
+    assert!(deleted);
+    assert_eq!(stores.tokens.find(&first.digest()).await.unwrap(), None);
+    assert!(stores.tokens.find(&second.digest()).await.unwrap().is_some());
+    assert!(stores.tokens.find(&bobs.digest()).await.unwrap().is_some());
+}
+
+pub async fn delete_of_an_unknown_digest_returns_false(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let (token, session) = session(alice.id, EPOCH, DAY);
+    stores.tokens.insert(&session).await.unwrap();
+    stores.tokens.delete(&token.digest()).await.unwrap();
+
+    let deleted_again = stores.tokens.delete(&token.digest()).await.unwrap();
+
+    assert!(!deleted_again);
+}
+
+pub async fn purge_expired_deletes_only_sessions_past_their_expiry(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let now = EPOCH;
+    let (old, s_old) = session(alice.id, Timestamp::from_millis(now.as_millis() - 2_000), Duration::from_secs(1));
+    let (edge, s_edge) = session(alice.id, Timestamp::from_millis(now.as_millis() - 1_000), Duration::from_secs(1));
+    let (fresh, s_fresh) = session(alice.id, now, DAY);
+    for s in [&s_old, &s_edge, &s_fresh] {
+        stores.tokens.insert(s).await.unwrap();
+    }
+
+    let purged = stores.tokens.purge_expired(now).await.unwrap();
+
+    assert_eq!(purged, 1);
+    assert_eq!(stores.tokens.find(&old.digest()).await.unwrap(), None);
+    assert!(stores.tokens.find(&edge.digest()).await.unwrap().is_some(), "a session is valid up to its expiry instant");
+    assert!(stores.tokens.find(&fresh.digest()).await.unwrap().is_some());
+}

@@ -1,0 +1,43 @@
+//! Ready-made values for tests: a configuration, users and sessions.
+
+use std::time::Duration;
+
+use authtoken_core::Config;
+use authtoken_core::Timestamp;
+use authtoken_core::session::Session;
+use authtoken_core::token::PlainToken;
+use authtoken_core::user::{NewUser, UserId, Username};
+
+use crate::FakePasswordHasher;
+
+/// 2026-11-28T00:00:00Z, a fixed start for fake clocks.
+pub const EPOCH: Timestamp = Timestamp::from_millis(1_795_824_000_000);
+
+/// The contract's defaults: tokens valid for a day, case-sensitive names, passwords of at least 8 characters.
+pub fn config() -> Config {
+    Config {
+        auth_token_validity: Duration::from_secs(24 * 60 * 60),
+        username_case_insensitive: false,
+        password_min_length: 8,
+    }
+}
+
+/// A new active user whose password, for [`FakePasswordHasher`], is `password`.
+pub fn new_user(username: &str, password: &str) -> NewUser {
+    let username = Username::parse(username).expect("fixture usernames are valid");
+    NewUser {
+        username_key: username.key(false),
+        username,
+        password_hash: FakePasswordHasher::hash_of(password),
+        email: None,
+        is_active: true,
+        joined_at: EPOCH,
+    }
+}
+
+/// A fresh token and a session for it, created at `created_at`, valid for `validity`.
+pub fn session(user_id: UserId, created_at: Timestamp, validity: Duration) -> (PlainToken, Session) {
+    let token = PlainToken::generate().expect("the OS random number generator works");
+    let session = Session { digest: token.digest(), user_id, created_at, expires_at: created_at.plus(validity) };
+    (token, session)
+}

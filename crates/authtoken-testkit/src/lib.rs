@@ -1,0 +1,7 @@
+//! Test support for authtoken: fakes of every port, fixtures, and the contract suites adapters must pass.
+
+pub mod contract;
+mod fakes;
+pub mod fixtures;
+
+pub use fakes::{FakeClock, FakePasswordHasher, InMemoryStore};
