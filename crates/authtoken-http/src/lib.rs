@@ -1,1 +1,96 @@
-//! placeholder
+//! The HTTP API of authtoken over poem and poem-openapi: login, logout, registration, the current user,
+//! the OpenAPI document and Swagger UI, and a reusable `Authorization: Token <t>` security scheme.
+//!
+//! Only this crate knows HTTP, JSON and OpenAPI. Its request and response types convert into core types at the edge.
+//!
+//! # Protecting a host application's own endpoints
+//!
+//! A poem-openapi application takes [`TokenAuth`] as a parameter, and wraps its routes in [`TokenLayer`],
+//! which hands the [`AuthService`] to the scheme and answers authentication failures with the contract's 401s:
+//!
+//! ```
+//! use authtoken_core::AuthService;
+//! use authtoken_http::{TokenAuth, TokenLayer};
+//! use poem::{Endpoint, EndpointExt as _, Route};
+//! use poem_openapi::{OpenApi, OpenApiService, payload::PlainText};
+//!
+//! struct Notes;
+//!
+//! #[OpenApi]
+//! impl Notes {
+//!     /// Only a logged-in user gets here.
+//!     #[oai(path = "/notes", method = "get")]
+//!     async fn notes(&self, auth: TokenAuth) -> PlainText<String> {
+//!         PlainText(format!("notes of {}", auth.0.user.username))
+//!     }
+//! }
+//!
+//! fn host_app(service: AuthService) -> impl Endpoint {
+//!     let api = OpenApiService::new(Notes, "Notes", "1.0");
+//!     Route::new().nest("/api", api).with(TokenLayer::new(service))
+//! }
+//! ```
+
+mod api;
+mod body;
+mod config;
+mod envelope;
+mod security;
+mod user;
+
+use authtoken_core::AuthService;
+use poem::middleware::{NormalizePath, TrailingSlash};
+use poem::{Endpoint, EndpointExt as _, Route};
+use poem_openapi::{OpenApi, OpenApiService};
+
+pub use config::{HttpConfig, InvalidPrefix, UserField, parse_prefix, parse_user_fields};
+pub use envelope::ErrorBody;
+pub use security::{TokenAuth, TokenLayer};
+
+/// The title of the OpenAPI document.
+pub const API_TITLE: &str = "authtoken";
+
+/// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs` and `/healthz`.
+pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
+    let parts = if config.registration_enabled {
+        parts(api_service((api::SessionApi::new(&service, &config), api::RegistrationApi::new(&service)), &config))
+    } else {
+        parts(api_service(api::SessionApi::new(&service, &config), &config))
+    };
+    let logout_path = format!("{}/logout", config.prefix);
+    Route::new()
+        .nest(&config.prefix, parts.api.with(NormalizePath::new(TrailingSlash::Trim)))
+        .at("/openapi.json", parts.spec)
+        .nest("/docs", parts.docs)
+        .at("/healthz", poem::get(api::healthz))
+        .with(TokenLayer::new(service).with_logout_path(logout_path))
+}
+
+/// The OpenAPI document of the service as [`app`] would serve it.
+pub fn openapi_json(service: &AuthService, config: &HttpConfig) -> String {
+    if config.registration_enabled {
+        api_service((api::SessionApi::new(service, config), api::RegistrationApi::new(service)), config).spec()
+    } else {
+        api_service(api::SessionApi::new(service, config), config).spec()
+    }
+}
+
+fn api_service<T: OpenApi>(api: T, config: &HttpConfig) -> OpenApiService<T, ()> {
+    OpenApiService::new(api, API_TITLE, env!("CARGO_PKG_VERSION"))
+        .description("Per-login tokens that can be revoked one session at a time. Send `Authorization: Token <token>`.")
+        .url_prefix(config.prefix.clone())
+}
+
+struct Parts {
+    api: poem::endpoint::BoxEndpoint<'static>,
+    spec: poem::endpoint::BoxEndpoint<'static>,
+    docs: poem::endpoint::BoxEndpoint<'static>,
+}
+
+fn parts<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> Parts {
+    Parts {
+        spec: service.spec_endpoint().map_to_response().boxed(),
+        docs: service.swagger_ui().map_to_response().boxed(),
+        api: service.map_to_response().boxed(),
+    }
+}

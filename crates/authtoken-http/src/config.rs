@@ -1,0 +1,101 @@
+//! Settings of the HTTP layer: where the routes live, whether registration exists, what a user looks like.
+
+/// How the HTTP layer is set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Mount point of the auth routes, such as `/auth` (see [`parse_prefix`]).
+    pub prefix: String,
+    /// Whether `POST {prefix}/register/` exists; when false it answers 404.
+    pub registration_enabled: bool,
+    /// The user fields returned with a login (upstream's `USER_SERIALIZER`); `None` returns the token alone.
+    pub user_fields: Option<Vec<UserField>>,
+}
+
+/// A field of a user that responses can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserField {
+    Id,
+    Username,
+    Email,
+    EmailConfirmed,
+    IsActive,
+    DateJoined,
+    LastLogin,
+}
+
+impl UserField {
+    const ALL: [(&'static str, UserField); 7] = [
+        ("id", Self::Id),
+        ("username", Self::Username),
+        ("email", Self::Email),
+        ("email_confirmed", Self::EmailConfirmed),
+        ("is_active", Self::IsActive),
+        ("date_joined", Self::DateJoined),
+        ("last_login", Self::LastLogin),
+    ];
+}
+
+/// Parses a comma list such as `id,username` into user fields.
+pub fn parse_user_fields(text: &str) -> Result<Vec<UserField>, String> {
+    let fields = text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            UserField::ALL.iter().find(|(known, _)| *known == name).map(|(_, field)| *field).ok_or_else(|| {
+                let known: Vec<_> = UserField::ALL.iter().map(|(known, _)| *known).collect();
+                format!("unknown user field `{name}`; known fields: {}", known.join(", "))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if fields.is_empty() {
+        return Err("no user field named".to_owned());
+    }
+    Ok(fields)
+}
+
+/// The prefix is not a usable mount point.
+#[derive(Debug, thiserror::Error)]
+#[error("the prefix must start with `/`, must not end with `/`, and may contain only letters, digits and `/ - _ .`")]
+pub struct InvalidPrefix;
+
+/// Checks a mount point such as `/auth` or `/api/v1/auth`.
+pub fn parse_prefix(text: &str) -> Result<String, InvalidPrefix> {
+    let valid = text.len() > 1
+        && text.starts_with('/')
+        && !text.ends_with('/')
+        && !text.contains("//")
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
+    if valid { Ok(text.to_owned()) } else { Err(InvalidPrefix) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_prefix(text: &str, ok: bool) {
+        assert_eq!(parse_prefix(text).is_ok(), ok, "{text:?}");
+    }
+
+    #[test]
+    fn prefixes_are_checked() {
+        check_prefix("/auth", true);
+        check_prefix("/api/v1/auth", true);
+        check_prefix("/", false);
+        check_prefix("", false);
+        check_prefix("auth", false);
+        check_prefix("/auth/", false);
+        check_prefix("/a//b", false);
+        check_prefix("/a b", false);
+        check_prefix("/a?b", false);
+    }
+
+    #[test]
+    fn user_fields_are_a_comma_list_of_known_names() {
+        assert_eq!(parse_user_fields("id, username"), Ok(vec![UserField::Id, UserField::Username]));
+        assert_eq!(parse_user_fields("email,last_login"), Ok(vec![UserField::Email, UserField::LastLogin]));
+        assert!(parse_user_fields("id,password").unwrap_err().contains("unknown user field `password`"));
+        assert!(parse_user_fields(" , ").is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! The authtoken service: configuration, the wiring of adapters to the core, and the command line.
+//!
+//! This is the one crate that knows every adapter; the adapters never know each other.
+
+pub mod cli;
+pub mod hashing;
+pub mod settings;
+pub mod startup;

@@ -1,0 +1,199 @@
+//! Configuration: defaults, then an optional TOML file, then `AUTHTOKEN_*` environment variables.
+//!
+//! Every default is written here, once. A bad value stops start-up with a message that names the setting.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use authtoken_core::Config;
+use authtoken_core::password::Argon2Params;
+use authtoken_http::{HttpConfig, parse_prefix, parse_user_fields};
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The settings as written in the file and the environment (names follow the contract, section 6).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub bind: String,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub prefix: String,
+    pub auth_token_validity: String,
+    pub expired_token_purge_interval: String,
+    pub user_fields: Option<String>,
+    pub username_case_insensitive: bool,
+    pub password_min_length: usize,
+    pub registration_enabled: bool,
+    pub password_hash_memory_kib: u32,
+    pub password_hash_iterations: u32,
+    pub password_hash_parallelism: u32,
+    /// How many password hashes may run at once; 0 means one per CPU.
+    pub password_hash_concurrency: usize,
+}
+
+impl Settings {
+    /// The defaults: they work on a fresh machine.
+    pub fn defaults() -> Self {
+        Self {
+            bind: "127.0.0.1:8000".to_owned(),
+            database_url: "sqlite://authtoken.sqlite3".to_owned(),
+            database_max_connections: 8,
+            prefix: "/auth".to_owned(),
+            auth_token_validity: "1d".to_owned(),
+            expired_token_purge_interval: "1h".to_owned(),
+            user_fields: None,
+            username_case_insensitive: false,
+            password_min_length: 8,
+            registration_enabled: false,
+            password_hash_memory_kib: 19_456,
+            password_hash_iterations: 2,
+            password_hash_parallelism: 1,
+            password_hash_concurrency: 0,
+        }
+    }
+
+    /// Reads the defaults, then `file` (when given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Self::defaults()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                bail!("configuration file {} not found", file.display());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("AUTHTOKEN_").ignore(&["config", "log"]));
+        figment.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+    }
+
+    /// Checks every value and turns the settings into what the crates take.
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        let bind: SocketAddr = self.bind.parse().with_context(|| format!("invalid setting `bind`: `{}`", self.bind))?;
+        let prefix = parse_prefix(&self.prefix).with_context(|| format!("invalid setting `prefix`: `{}`", self.prefix))?;
+        let user_fields = self
+            .user_fields
+            .as_deref()
+            .map(parse_user_fields)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("invalid setting `user_fields`: {e}"))?;
+        if self.password_min_length == 0 || self.password_min_length > authtoken_core::user::PASSWORD_MAX_CHARS {
+            bail!("invalid setting `password_min_length`: {} is not between 1 and 128", self.password_min_length);
+        }
+        let database = database(&self.database_url, self.database_max_connections)?;
+        let concurrency = match self.password_hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        Ok(Resolved {
+            bind,
+            database,
+            core: Config {
+                auth_token_validity: duration("auth_token_validity", &self.auth_token_validity)?,
+                username_case_insensitive: self.username_case_insensitive,
+                password_min_length: self.password_min_length,
+            },
+            http: HttpConfig { prefix, registration_enabled: self.registration_enabled, user_fields },
+            argon2: Argon2Params {
+                memory_kib: self.password_hash_memory_kib,
+                iterations: self.password_hash_iterations,
+                parallelism: self.password_hash_parallelism,
+            },
+            hash_concurrency: concurrency,
+            purge_interval: duration("expired_token_purge_interval", &self.expired_token_purge_interval)?,
+        })
+    }
+}
+
+/// Checked settings, in the types the crates take.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub bind: SocketAddr,
+    pub database: Database,
+    pub core: Config,
+    pub http: HttpConfig,
+    pub argon2: Argon2Params,
+    pub hash_concurrency: usize,
+    pub purge_interval: Duration,
+}
+
+/// Where users and sessions are kept.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(authtoken_sql::SqliteOptions),
+}
+
+fn database(url: &str, max_connections: u32) -> anyhow::Result<Database> {
+    if url.starts_with("sqlite:") {
+        if max_connections == 0 {
+            bail!("invalid setting `database_max_connections`: must be at least 1");
+        }
+        return Ok(Database::Sqlite(authtoken_sql::SqliteOptions {
+            url: url.to_owned(),
+            max_connections,
+            busy_timeout: Duration::from_secs(5),
+        }));
+    }
+    let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+    bail!("invalid setting `database_url`: the scheme `{scheme}` is not supported; use `sqlite://PATH`")
+}
+
+/// A human duration such as `3s`, `15m`, `24h` or `7d`; zero is refused.
+fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| anyhow::anyhow!("invalid setting `{name}`: `{text}` is not a duration such as 15m, 24h or 7d ({e})"))?;
+    if duration.is_zero() {
+        bail!("invalid setting `{name}`: must be longer than zero");
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_error(change: impl FnOnce(&mut Settings), expected: &str) {
+        let mut settings = Settings::defaults();
+        change(&mut settings);
+
+        let error = settings.resolve().unwrap_err().to_string();
+
+        assert!(error.contains(expected), "{error:?} does not contain {expected:?}");
+    }
+
+    #[test]
+    fn the_defaults_resolve() {
+        let resolved = Settings::defaults().resolve().unwrap();
+
+        assert_eq!(resolved.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(resolved.core.auth_token_validity, Duration::from_secs(86_400));
+        assert_eq!(resolved.core.password_min_length, 8);
+        assert_eq!(resolved.http.prefix, "/auth");
+        assert!(!resolved.http.registration_enabled);
+        assert_eq!(resolved.argon2, Argon2Params { memory_kib: 19_456, iterations: 2, parallelism: 1 });
+        assert!(resolved.hash_concurrency >= 1);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_setting() {
+        check_error(|s| s.bind = "localhost".into(), "`bind`");
+        check_error(|s| s.prefix = "auth/".into(), "`prefix`");
+        check_error(|s| s.auth_token_validity = "soon".into(), "`auth_token_validity`");
+        check_error(|s| s.auth_token_validity = "0s".into(), "`auth_token_validity`");
+        check_error(|s| s.user_fields = Some("id,password".into()), "`user_fields`");
+        check_error(|s| s.password_min_length = 0, "`password_min_length`");
+        check_error(|s| s.password_min_length = 129, "`password_min_length`");
+        check_error(|s| s.database_url = "mysql://x".into(), "`database_url`");
+        check_error(|s| s.database_max_connections = 0, "`database_max_connections`");
+    }
+
+    #[test]
+    fn durations_are_human() {
+        assert_eq!(duration("x", "3s").unwrap(), Duration::from_secs(3));
+        assert_eq!(duration("x", "15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(duration("x", "7d").unwrap(), Duration::from_secs(7 * 86_400));
+    }
+}
