@@ -42,9 +42,7 @@ impl Argon2id {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
             .map_err(|e| InvalidParams(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = argon2
-            .hash_password(b"authtoken dummy password")
-            .map_err(|e| InvalidParams(e.to_string()))?;
+        let dummy = argon2.hash_password(b"authtoken dummy password").map_err(|e| InvalidParams(e.to_string()))?;
         Ok(Self { argon2, dummy: PasswordHash::new(dummy.to_string()) })
     }
 

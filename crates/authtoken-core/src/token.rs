@@ -35,9 +35,7 @@ impl PlainToken {
     /// Draws a new token from the operating system's CSPRNG.
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
-        rand::rngs::SysRng
-            .try_fill_bytes(bytes.as_mut_slice())
-            .map_err(|_| RandomnessUnavailable)?;
+        rand::rngs::SysRng.try_fill_bytes(bytes.as_mut_slice()).map_err(|_| RandomnessUnavailable)?;
         Ok(Self(bytes))
     }
 
@@ -49,9 +47,7 @@ impl PlainToken {
             return Err(MalformedToken);
         }
         let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
-        let written = URL_SAFE_NO_PAD
-            .decode_slice(text, bytes.as_mut_slice())
-            .map_err(|_| MalformedToken)?;
+        let written = URL_SAFE_NO_PAD.decode_slice(text, bytes.as_mut_slice()).map_err(|_| MalformedToken)?;
         if written != TOKEN_BYTES {
             return Err(MalformedToken);
         }

@@ -120,7 +120,8 @@ fn form_fields(bytes: &[u8]) -> Result<Fields, ApiError> {
 
 /// A multipart form's text fields; file parts are not fields (Django keeps them apart), so they are skipped.
 async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, poem::Error> {
-    let parse_error = |e: poem::error::ParseMultipartError| ApiError::FormParse(format!("Multipart form parse error - {e}"));
+    let parse_error =
+        |e: poem::error::ParseMultipartError| ApiError::FormParse(format!("Multipart form parse error - {e}"));
     let mut body = RequestBody::new(body);
     let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, &mut body).await?;
     let mut fields = HashMap::new();

@@ -15,13 +15,7 @@ use crate::envelope::ApiError;
 /// As a handler parameter it admits only requests with a valid, unexpired token of an active user.
 /// The application must be wrapped in a [`TokenLayer`].
 #[derive(SecurityScheme, Debug)]
-#[oai(
-    rename = "TokenAuth",
-    ty = "api_key",
-    key_in = "header",
-    key_name = "Authorization",
-    checker = "check_token"
-)]
+#[oai(rename = "TokenAuth", ty = "api_key", key_in = "header", key_name = "Authorization", checker = "check_token")]
 pub struct TokenAuth(pub Authenticated);
 
 async fn check_token(req: &Request, _: ApiKey) -> poem::Result<Authenticated> {

@@ -65,7 +65,8 @@ impl Command {
             }
             Self::Tokens { command: TokensCommand::Purge } => {
                 let wired = startup::wire(settings).await?;
-                let purged = authtoken_core::ports::TokenRepo::purge_expired(wired.store.as_ref(), SystemClock.now()).await?;
+                let purged =
+                    authtoken_core::ports::TokenRepo::purge_expired(wired.store.as_ref(), SystemClock.now()).await?;
                 println!("deleted {purged} expired login tokens");
                 Ok(())
             }
@@ -75,9 +76,8 @@ impl Command {
 
 /// Logs to stderr; `AUTHTOKEN_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
 fn init_logging() {
-    let filter = std::env::var("AUTHTOKEN_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_owned());
+    let filter =
+        std::env::var("AUTHTOKEN_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

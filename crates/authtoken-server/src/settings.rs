@@ -72,7 +72,8 @@ impl Settings {
     /// Checks every value and turns the settings into what the crates take.
     pub fn resolve(&self) -> anyhow::Result<Resolved> {
         let bind: SocketAddr = self.bind.parse().with_context(|| format!("invalid setting `bind`: `{}`", self.bind))?;
-        let prefix = parse_prefix(&self.prefix).with_context(|| format!("invalid setting `prefix`: `{}`", self.prefix))?;
+        let prefix =
+            parse_prefix(&self.prefix).with_context(|| format!("invalid setting `prefix`: `{}`", self.prefix))?;
         let user_fields = self
             .user_fields
             .as_deref()
@@ -142,8 +143,9 @@ fn database(url: &str, max_connections: u32) -> anyhow::Result<Database> {
 
 /// A human duration such as `3s`, `15m`, `24h` or `7d`; zero is refused.
 fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
-    let duration = humantime::parse_duration(text)
-        .map_err(|e| anyhow::anyhow!("invalid setting `{name}`: `{text}` is not a duration such as 15m, 24h or 7d ({e})"))?;
+    let duration = humantime::parse_duration(text).map_err(|e| {
+        anyhow::anyhow!("invalid setting `{name}`: `{text}` is not a duration such as 15m, 24h or 7d ({e})")
+    })?;
     if duration.is_zero() {
         bail!("invalid setting `{name}`: must be longer than zero");
     }

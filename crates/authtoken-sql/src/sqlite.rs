@@ -74,10 +74,8 @@ impl TokenRepo for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
         let (sql, values) = statements::find_session(digest).build_sqlx(SqliteQueryBuilder);
-        let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row =
+            sqlx::query_with(sqlx::AssertSqlSafe(sql), values).fetch_optional(&self.pool).await.map_err(store_error)?;
         row.map(|row| {
             let digest = TokenDigest::from_slice(row.try_get::<&[u8], _>(0).map_err(store_error)?)
                 .ok_or_else(|| StoreError("stored digest has the wrong length".into()))?;
@@ -141,10 +139,8 @@ impl UserRepo for SqliteStore {
 impl SqliteStore {
     async fn find_user(&self, column: Users, value: &str) -> Result<Option<UserCredentials>, StoreError> {
         let (sql, values) = statements::find_user_by(column, value).build_sqlx(SqliteQueryBuilder);
-        let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row =
+            sqlx::query_with(sqlx::AssertSqlSafe(sql), values).fetch_optional(&self.pool).await.map_err(store_error)?;
         row.map(|row| user_from_row(&row, 0)).transpose()
     }
 }

@@ -6,7 +6,9 @@ use authtoken_core::Timestamp;
 use authtoken_core::session::Session;
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, UserId};
-use sea_query::{DeleteStatement, Expr, ExprTrait as _, Iden, InsertStatement, Query, SelectStatement, UpdateStatement};
+use sea_query::{
+    DeleteStatement, Expr, ExprTrait as _, Iden, InsertStatement, Query, SelectStatement, UpdateStatement,
+};
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Users {
@@ -80,10 +82,7 @@ pub(crate) fn delete_session(digest: &TokenDigest) -> DeleteStatement {
 }
 
 pub(crate) fn purge_expired_sessions(now: Timestamp) -> DeleteStatement {
-    Query::delete()
-        .from_table(Sessions::Table)
-        .and_where(Expr::col(Sessions::ExpiresAt).lt(now.as_millis()))
-        .to_owned()
+    Query::delete().from_table(Sessions::Table).and_where(Expr::col(Sessions::ExpiresAt).lt(now.as_millis())).to_owned()
 }
 
 pub(crate) fn insert_user(user: &NewUser) -> InsertStatement {
@@ -112,11 +111,7 @@ pub(crate) fn insert_user(user: &NewUser) -> InsertStatement {
 }
 
 pub(crate) fn find_user_by(column: Users, value: &str) -> SelectStatement {
-    Query::select()
-        .columns(USER_COLUMNS)
-        .from(Users::Table)
-        .and_where(Expr::col(column).eq(value))
-        .to_owned()
+    Query::select().columns(USER_COLUMNS).from(Users::Table).and_where(Expr::col(column).eq(value)).to_owned()
 }
 
 pub(crate) fn record_login(id: UserId, at: Timestamp) -> UpdateStatement {

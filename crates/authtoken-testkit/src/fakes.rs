@@ -153,7 +153,11 @@ impl UserRepo for InMemoryStore {
             joined_at: new.joined_at,
             last_login_at: None,
         };
-        state.users.push(StoredUser { user: user.clone(), key: new.username_key.clone(), password_hash: new.password_hash.clone() });
+        state.users.push(StoredUser {
+            user: user.clone(),
+            key: new.username_key.clone(),
+            password_hash: new.password_hash.clone(),
+        });
         Ok(user)
     }
 

@@ -31,11 +31,7 @@ impl AuthService {
             self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
             return Err(LoginError::InvalidCredentials);
         };
-        let matches = self
-            .hasher
-            .verify(password, &credentials.password_hash)
-            .await
-            .map_err(Failure::from)?;
+        let matches = self.hasher.verify(password, &credentials.password_hash).await.map_err(Failure::from)?;
         if !matches || !credentials.user.is_active {
             return Err(LoginError::InvalidCredentials);
         }

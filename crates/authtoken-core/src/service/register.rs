@@ -124,7 +124,7 @@ impl AuthService {
             return Ok(Some(DUPLICATE));
         }
         let key = username.key(self.config.username_case_insensitive);
-        if key != username.as_str() && self.users.find_by_key(&key).await?.is_some() {
+        if self.config.username_case_insensitive && self.users.find_by_key(&key).await?.is_some() {
             return Ok(Some(DUPLICATE_KEY));
         }
         Ok(None)

@@ -54,10 +54,7 @@ async fn an_unknown_token_is_an_invalid_token() {
 
     let result = app.authenticate(&stranger).await;
 
-    assert!(
-        matches!(result, Err(AuthenticateError::InvalidToken)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(AuthenticateError::InvalidToken)), "{result:?}");
     assert_eq!(app.store.session_count(), 1);
 }
 
@@ -97,20 +94,11 @@ async fn a_token_is_invalid_one_millisecond_after_its_expiry_and_is_deleted_when
 
     let result = app.authenticate(&expired).await;
 
-    assert!(
-        matches!(result, Err(AuthenticateError::InvalidToken)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(AuthenticateError::InvalidToken)), "{result:?}");
     assert_eq!(app.store.session_count(), 1);
-    assert!(
-        app.authenticate(&fresh).await.is_ok(),
-        "only the expired session is deleted"
-    );
+    assert!(app.authenticate(&fresh).await.is_ok(), "only the expired session is deleted");
     let again = app.authenticate(&expired).await;
-    assert!(
-        matches!(again, Err(AuthenticateError::InvalidToken)),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(AuthenticateError::InvalidToken)), "{again:?}");
 }
 
 #[tokio::test]
@@ -120,17 +108,12 @@ async fn using_a_token_does_not_extend_its_life() {
     let token = app.token("alice", PASSWORD).await;
     let half = fixtures::config().auth_token_validity / 2;
     app.clock.advance(half);
-    app.authenticate(&token)
-        .await
-        .expect("the token is valid half-way");
+    app.authenticate(&token).await.expect("the token is valid half-way");
     app.clock.advance(half + Duration::from_millis(1));
 
     let result = app.authenticate(&token).await;
 
-    assert!(
-        matches!(result, Err(AuthenticateError::InvalidToken)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(AuthenticateError::InvalidToken)), "{result:?}");
 }
 
 #[tokio::test]
@@ -144,14 +127,8 @@ async fn an_inactive_users_token_is_invalid_until_the_user_is_reactivated() {
     app.store.set_active(alice.id, true);
     let after_reactivation = app.authenticate(&token).await;
 
-    assert!(
-        matches!(while_inactive, Err(AuthenticateError::InvalidToken)),
-        "{while_inactive:?}"
-    );
-    assert_eq!(
-        after_reactivation.expect("the token works again").user.id,
-        alice.id
-    );
+    assert!(matches!(while_inactive, Err(AuthenticateError::InvalidToken)), "{while_inactive:?}");
+    assert_eq!(after_reactivation.expect("the token works again").user.id, alice.id);
     assert_eq!(app.store.session_count(), 1);
 }
 
@@ -159,26 +136,17 @@ async fn an_inactive_users_token_is_invalid_until_the_user_is_reactivated() {
 async fn a_store_failure_is_a_failure_not_an_invalid_token() {
     let app = App::new();
     let mut tokens = MockTokenRepo::new();
-    tokens
-        .expect_find()
-        .times(1)
-        .returning(|_| Err(StoreError("timed out".into())));
+    tokens.expect_find().times(1).returning(|_| Err(StoreError("timed out".into())));
     let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
     let token = PlainToken::generate().unwrap();
 
     let result = service.authenticate(Some(header(&token).as_bytes())).await;
 
-    assert!(
-        matches!(result, Err(AuthenticateError::Failed(Failure::Store(_)))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(AuthenticateError::Failed(Failure::Store(_)))), "{result:?}");
 }
 
 /// Authenticates a raw `Authorization` header value.
-async fn present(
-    service: &AuthService,
-    value: impl AsRef<[u8]>,
-) -> Result<Authenticated, AuthenticateError> {
+async fn present(service: &AuthService, value: impl AsRef<[u8]>) -> Result<Authenticated, AuthenticateError> {
     service.authenticate(Some(value.as_ref())).await
 }
 

@@ -16,23 +16,13 @@ async fn login_returns_a_64_character_token_that_authenticates() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
 
-    let outcome = app
-        .login("alice", PASSWORD)
-        .await
-        .expect("the login succeeds");
+    let outcome = app.login("alice", PASSWORD).await.expect("the login succeeds");
 
     let text = outcome.token.expose();
     assert_eq!(text.len(), 64);
-    assert!(
-        text.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-        "{text}"
-    );
+    assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{text}");
     assert_eq!(outcome.user.id, alice.id);
-    let auth = app
-        .authenticate(&outcome.token)
-        .await
-        .expect("the new token authenticates");
+    let auth = app.authenticate(&outcome.token).await.expect("the new token authenticates");
     assert_eq!(auth.user.id, alice.id);
 }
 
@@ -43,10 +33,7 @@ async fn login_with_a_wrong_password_gives_invalid_credentials() {
 
     let result = app.login("alice", "wrong password").await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
     assert_eq!(app.store.session_count(), 0);
 }
 
@@ -57,10 +44,7 @@ async fn login_of_an_unknown_user_gives_invalid_credentials() {
 
     let result = app.login("bob", PASSWORD).await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
     assert_eq!(app.store.session_count(), 0);
 }
 
@@ -72,10 +56,7 @@ async fn login_of_an_inactive_user_gives_invalid_credentials_even_with_the_right
 
     let result = app.login("alice", PASSWORD).await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
     assert_eq!(app.store.session_count(), 0);
 }
 
@@ -85,10 +66,7 @@ async fn an_unknown_user_costs_one_dummy_verification_and_no_real_one() {
 
     let result = app.login("nobody", PASSWORD).await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
     assert_eq!(app.hasher.verifications(), (0, 1));
 }
 
@@ -99,10 +77,7 @@ async fn a_wrong_password_costs_one_real_verification_and_no_dummy_one() {
 
     let result = app.login("alice", "wrong password").await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
     assert_eq!(app.hasher.verifications(), (1, 0));
 }
 
@@ -114,10 +89,7 @@ async fn an_inactive_user_costs_one_real_verification_like_a_wrong_password() {
 
     let result = app.login("alice", PASSWORD).await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
     assert_eq!(app.hasher.verifications(), (1, 0));
 }
 
@@ -142,19 +114,11 @@ async fn login_records_the_last_login_time() {
     app.clock.advance(Duration::from_secs(5));
     let expected = Timestamp::from_millis(fixtures::EPOCH.as_millis() + 5_000);
 
-    let outcome = app
-        .login("alice", PASSWORD)
-        .await
-        .expect("the login succeeds");
+    let outcome = app.login("alice", PASSWORD).await.expect("the login succeeds");
 
     assert_eq!(alice.last_login_at, None);
     assert_eq!(outcome.user.last_login_at, Some(expected));
-    let stored = app
-        .store
-        .find_by_username("alice")
-        .await
-        .unwrap()
-        .expect("alice exists");
+    let stored = app.store.find_by_username("alice").await.unwrap().expect("alice exists");
     assert_eq!(stored.last_login_at, Some(expected));
 }
 
@@ -167,15 +131,9 @@ async fn login_issues_a_session_that_expires_one_validity_after_the_login() {
 
     let token = app.token("alice", PASSWORD).await;
 
-    let auth = app
-        .authenticate(&token)
-        .await
-        .expect("the new token authenticates");
+    let auth = app.authenticate(&token).await.expect("the new token authenticates");
     assert_eq!(auth.session.created_at, now);
-    assert_eq!(
-        auth.session.expires_at,
-        now.plus(fixtures::config().auth_token_validity)
-    );
+    assert_eq!(auth.session.expires_at, now.plus(fixtures::config().auth_token_validity));
     assert_eq!(auth.session.digest, token.digest());
 }
 
@@ -190,10 +148,7 @@ async fn case_insensitive_usernames_log_in_in_any_case() {
 
     assert_eq!(lower.expect("lower case logs in").user.id, alice.id);
     assert_eq!(upper.expect("upper case logs in").user.id, alice.id);
-    assert_eq!(
-        exact.expect("the registered case logs in").user.id,
-        alice.id
-    );
+    assert_eq!(exact.expect("the registered case logs in").user.id, alice.id);
 }
 
 #[tokio::test]
@@ -204,10 +159,7 @@ async fn case_sensitive_usernames_log_in_only_in_the_registered_case() {
     let lower = app.login("alice", PASSWORD).await;
     let exact = app.login("Alice", PASSWORD).await;
 
-    assert!(
-        matches!(lower, Err(LoginError::InvalidCredentials)),
-        "{lower:?}"
-    );
+    assert!(matches!(lower, Err(LoginError::InvalidCredentials)), "{lower:?}");
     assert!(exact.is_ok(), "{exact:?}");
 }
 
@@ -215,18 +167,12 @@ async fn case_sensitive_usernames_log_in_only_in_the_registered_case() {
 async fn a_store_failure_is_a_failure_not_invalid_credentials() {
     let app = App::new();
     let mut users = MockUserRepo::new();
-    users
-        .expect_find_by_key()
-        .times(1)
-        .returning(|_| Err(StoreError("connection refused".into())));
+    users.expect_find_by_key().times(1).returning(|_| Err(StoreError("connection refused".into())));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.login("alice", &password(PASSWORD)).await;
 
-    assert!(
-        matches!(result, Err(LoginError::Failed(Failure::Store(_)))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::Failed(Failure::Store(_)))), "{result:?}");
     assert_eq!(app.hasher.verifications(), (0, 0));
 }
 
@@ -240,10 +186,7 @@ async fn an_unknown_user_is_verified_against_the_dummy_hash_only() {
 
     let result = service.login("nobody", &password(PASSWORD)).await;
 
-    assert!(
-        matches!(result, Err(LoginError::InvalidCredentials)),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
 }
 
 #[tokio::test]
@@ -251,17 +194,11 @@ async fn a_hasher_failure_is_a_failure_not_invalid_credentials() {
     let app = App::new();
     app.register("alice", PASSWORD).await;
     let mut hasher = MockPasswordHasher::new();
-    hasher
-        .expect_verify()
-        .times(1)
-        .returning(|_, _| Err(HashError("pool closed".into())));
+    hasher.expect_verify().times(1).returning(|_, _| Err(HashError("pool closed".into())));
     let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
 
     let result = service.login("alice", &password(PASSWORD)).await;
 
-    assert!(
-        matches!(result, Err(LoginError::Failed(Failure::Hash(_)))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(LoginError::Failed(Failure::Hash(_)))), "{result:?}");
     assert_eq!(app.store.session_count(), 0);
 }

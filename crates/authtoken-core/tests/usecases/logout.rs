@@ -14,22 +14,13 @@ async fn logout_revokes_only_the_presented_token() {
     app.register("bob", PASSWORD).await;
     let presented = app.token("alice", PASSWORD).await;
     let bobs = app.token("bob", PASSWORD).await;
-    let auth = app
-        .authenticate(&presented)
-        .await
-        .expect("the token authenticates");
+    let auth = app.authenticate(&presented).await.expect("the token authenticates");
 
     app.service.logout(&auth).await.expect("logout succeeds");
 
     let result = app.authenticate(&presented).await;
-    assert!(
-        matches!(result, Err(AuthenticateError::InvalidToken)),
-        "{result:?}"
-    );
-    assert!(
-        app.authenticate(&bobs).await.is_ok(),
-        "another user's token keeps working"
-    );
+    assert!(matches!(result, Err(AuthenticateError::InvalidToken)), "{result:?}");
+    assert!(app.authenticate(&bobs).await.is_ok(), "another user's token keeps working");
     assert_eq!(app.store.session_count(), 1);
 }
 
@@ -39,18 +30,12 @@ async fn a_second_token_of_the_same_user_keeps_working_after_logout() {
     let alice = app.register("alice", PASSWORD).await;
     let laptop = app.token("alice", PASSWORD).await;
     let phone = app.token("alice", PASSWORD).await;
-    let auth = app
-        .authenticate(&laptop)
-        .await
-        .expect("the token authenticates");
+    let auth = app.authenticate(&laptop).await.expect("the token authenticates");
 
     app.service.logout(&auth).await.expect("logout succeeds");
 
     assert!(app.authenticate(&laptop).await.is_err());
-    let still = app
-        .authenticate(&phone)
-        .await
-        .expect("the other session keeps working");
+    let still = app.authenticate(&phone).await.expect("the other session keeps working");
     assert_eq!(still.user.id, alice.id);
 }
 
@@ -59,14 +44,8 @@ async fn logging_out_twice_does_not_fail() {
     let app = App::new();
     app.register("alice", PASSWORD).await;
     let token = app.token("alice", PASSWORD).await;
-    let auth = app
-        .authenticate(&token)
-        .await
-        .expect("the token authenticates");
-    app.service
-        .logout(&auth)
-        .await
-        .expect("the first logout succeeds");
+    let auth = app.authenticate(&token).await.expect("the token authenticates");
+    app.service.logout(&auth).await.expect("the first logout succeeds");
 
     let second = app.service.logout(&auth).await;
 
@@ -79,25 +58,13 @@ async fn a_store_failure_during_logout_is_a_failure() {
     let app = App::new();
     app.register("alice", PASSWORD).await;
     let token = app.token("alice", PASSWORD).await;
-    let auth = app
-        .authenticate(&token)
-        .await
-        .expect("the token authenticates");
+    let auth = app.authenticate(&token).await.expect("the token authenticates");
     let mut tokens = MockTokenRepo::new();
-    tokens
-        .expect_delete()
-        .times(1)
-        .returning(|_| Err(StoreError("timed out".into())));
+    tokens.expect_delete().times(1).returning(|_| Err(StoreError("timed out".into())));
     let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
 
     let result = service.logout(&auth).await;
 
-    assert!(
-        matches!(result, Err(LogoutError::Failed(Failure::Store(_)))),
-        "{result:?}"
-    );
-    assert!(
-        app.authenticate(&token).await.is_ok(),
-        "the session is still there"
-    );
+    assert!(matches!(result, Err(LogoutError::Failed(Failure::Store(_)))), "{result:?}");
+    assert!(app.authenticate(&token).await.is_ok(), "the session is still there");
 }

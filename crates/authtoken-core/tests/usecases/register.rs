@@ -4,13 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use authtoken_core::ports::{
-    CreateUserError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo,
-};
+use authtoken_core::ports::{CreateUserError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::FieldValue::{Missing, NotString, Null};
-use authtoken_core::service::{
-    Failure, FieldErrors, FieldValue, LoginError, RegisterError, RegistrationForm,
-};
+use authtoken_core::service::{Failure, FieldErrors, FieldValue, LoginError, RegisterError, RegistrationForm};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, Config, Timestamp, User};
 use authtoken_testkit::fixtures;
@@ -22,7 +18,8 @@ const NULL: &str = "This field may not be null.";
 const NOT_A_STRING: &str = "Not a valid string.";
 const BLANK: &str = "This field may not be blank.";
 const TOO_LONG_150: &str = "Ensure this field has no more than 150 characters.";
-const INVALID_CHARACTERS: &str = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
+const INVALID_CHARACTERS: &str =
+    "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
 const TOO_LONG_128: &str = "Ensure this field has no more than 128 characters.";
 const PASSWORD_TOO_SHORT: &str = "password too short";
 const DUPLICATE: &str = "A user with that username already exists.";
@@ -33,25 +30,15 @@ async fn registration_creates_an_active_user_who_can_then_log_in() {
     let app = App::new();
     app.clock.advance(Duration::from_secs(7));
 
-    let user = app
-        .service
-        .register(form("alice", PASSWORD))
-        .await
-        .expect("the form is valid");
+    let user = app.service.register(form("alice", PASSWORD)).await.expect("the form is valid");
 
     assert_eq!(user.username, "alice");
     assert!(user.is_active);
     assert!(!user.email_confirmed);
     assert_eq!(user.email, None);
     assert_eq!(user.last_login_at, None);
-    assert_eq!(
-        user.joined_at,
-        Timestamp::from_millis(fixtures::EPOCH.as_millis() + 7_000)
-    );
-    let outcome = app
-        .login("alice", PASSWORD)
-        .await
-        .expect("the new user logs in");
+    assert_eq!(user.joined_at, Timestamp::from_millis(fixtures::EPOCH.as_millis() + 7_000));
+    let outcome = app.login("alice", PASSWORD).await.expect("the new user logs in");
     assert_eq!(outcome.user.id, user.id);
 }
 
@@ -94,10 +81,7 @@ async fn values_at_the_limits_are_accepted() {
 
 #[tokio::test]
 async fn the_minimum_password_length_comes_from_the_configuration() {
-    let app = App::with_config(Config {
-        password_min_length: 6,
-        ..fixtures::config()
-    });
+    let app = App::with_config(Config { password_min_length: 6, ..fixtures::config() });
 
     let short = app.service.register(form("alice", "12345")).await;
     let enough = app.service.register(form("alice", "123456")).await;
@@ -110,26 +94,11 @@ async fn the_minimum_password_length_comes_from_the_configuration() {
 async fn errors_of_both_fields_are_reported_together_username_first() {
     let app = App::new();
 
-    let missing_and_blank = app
-        .service
-        .register(RegistrationForm {
-            username: Missing,
-            password: text(""),
-        })
-        .await;
+    let missing_and_blank = app.service.register(RegistrationForm { username: Missing, password: text("") }).await;
     let invalid_and_short = app.service.register(form("john doe", "short")).await;
 
-    assert_field_errors(
-        missing_and_blank,
-        &[("username", REQUIRED), ("password", BLANK)],
-    );
-    assert_field_errors(
-        invalid_and_short,
-        &[
-            ("username", INVALID_CHARACTERS),
-            ("password", PASSWORD_TOO_SHORT),
-        ],
-    );
+    assert_field_errors(missing_and_blank, &[("username", REQUIRED), ("password", BLANK)]);
+    assert_field_errors(invalid_and_short, &[("username", INVALID_CHARACTERS), ("password", PASSWORD_TOO_SHORT)]);
 }
 
 #[tokio::test]
@@ -139,28 +108,18 @@ async fn a_duplicate_username_and_a_bad_password_are_reported_together() {
 
     let result = app.service.register(form("alice", "short")).await;
 
-    assert_field_errors(
-        result,
-        &[("username", DUPLICATE), ("password", PASSWORD_TOO_SHORT)],
-    );
+    assert_field_errors(result, &[("username", DUPLICATE), ("password", PASSWORD_TOO_SHORT)]);
 }
 
 #[tokio::test]
 async fn the_username_is_trimmed() {
     let app = App::new();
 
-    let user = app
-        .service
-        .register(form(" \t alice \n", PASSWORD))
-        .await
-        .expect("the form is valid");
+    let user = app.service.register(form(" \t alice \n", PASSWORD)).await.expect("the form is valid");
 
     assert_eq!(user.username, "alice");
     assert!(app.login("alice", PASSWORD).await.is_ok());
-    assert_field_errors(
-        app.service.register(form("alice", PASSWORD)).await,
-        &[("username", DUPLICATE)],
-    );
+    assert_field_errors(app.service.register(form("alice", PASSWORD)).await, &[("username", DUPLICATE)]);
 }
 
 #[tokio::test]
@@ -171,10 +130,7 @@ async fn the_password_is_not_trimmed() {
     let trimmed = app.login("alice", "password").await;
     let as_registered = app.login("alice", "  password  ").await;
 
-    assert!(
-        matches!(trimmed, Err(LoginError::InvalidCredentials)),
-        "{trimmed:?}"
-    );
+    assert!(matches!(trimmed, Err(LoginError::InvalidCredentials)), "{trimmed:?}");
     assert!(as_registered.is_ok(), "{as_registered:?}");
 }
 
@@ -183,20 +139,10 @@ async fn a_duplicate_username_is_rejected() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
 
-    let result = app
-        .service
-        .register(form("alice", "another password"))
-        .await;
+    let result = app.service.register(form("alice", "another password")).await;
 
     assert_field_errors(result, &[("username", DUPLICATE)]);
-    assert_eq!(
-        app.login("alice", PASSWORD)
-            .await
-            .expect("the first alice still logs in")
-            .user
-            .id,
-        alice.id
-    );
+    assert_eq!(app.login("alice", PASSWORD).await.expect("the first alice still logs in").user.id, alice.id);
 }
 
 #[tokio::test]
@@ -236,29 +182,11 @@ async fn with_case_sensitive_names_a_case_variant_is_another_user() {
     let app = App::with_config(case_insensitive(false));
     let upper = app.register("Alice", "upper password").await;
 
-    let lower = app
-        .service
-        .register(form("alice", "lower password"))
-        .await
-        .expect("a case variant is accepted");
+    let lower = app.service.register(form("alice", "lower password")).await.expect("a case variant is accepted");
 
     assert_ne!(lower.id, upper.id);
-    assert_eq!(
-        app.login("Alice", "upper password")
-            .await
-            .expect("Alice logs in")
-            .user
-            .id,
-        upper.id
-    );
-    assert_eq!(
-        app.login("alice", "lower password")
-            .await
-            .expect("alice logs in")
-            .user
-            .id,
-        lower.id
-    );
+    assert_eq!(app.login("Alice", "upper password").await.expect("Alice logs in").user.id, upper.id);
+    assert_eq!(app.login("alice", "lower password").await.expect("alice logs in").user.id, lower.id);
 }
 
 #[tokio::test]
@@ -274,18 +202,9 @@ async fn a_lost_race_for_the_username_is_a_field_error_not_a_failure() {
         last_login_at: None,
     };
     let mut users = MockUserRepo::new();
-    users
-        .expect_find_by_username()
-        .times(1)
-        .returning(|_| Ok(None));
-    users
-        .expect_find_by_username()
-        .times(1)
-        .returning(move |_| Ok(Some(winner.clone())));
-    users
-        .expect_create()
-        .times(1)
-        .returning(|_| Err(CreateUserError::Duplicate));
+    users.expect_find_by_username().times(1).returning(|_| Ok(None));
+    users.expect_find_by_username().times(1).returning(move |_| Ok(Some(winner.clone())));
+    users.expect_create().times(1).returning(|_| Err(CreateUserError::Duplicate));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.register(form("alice", PASSWORD)).await;
@@ -297,9 +216,7 @@ async fn a_lost_race_for_the_username_is_a_field_error_not_a_failure() {
 async fn concurrent_registrations_of_one_name_give_exactly_one_user() {
     let app = App::new();
     let duplicate = field_errors(&[("username", DUPLICATE)]);
-    let attempts: Vec<_> = (0..20)
-        .map(|i| tokio::spawn(register_carol(app.service.clone(), i)))
-        .collect();
+    let attempts: Vec<_> = (0..20).map(|i| tokio::spawn(register_carol(app.service.clone(), i))).collect();
 
     let mut results = Vec::new();
     for attempt in attempts {
@@ -307,10 +224,7 @@ async fn concurrent_registrations_of_one_name_give_exactly_one_user() {
     }
 
     let winners: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
-    let losers = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Err(RegisterError::Invalid(e)) if *e == duplicate))
-        .count();
+    let losers = results.iter().filter(|(_, r)| matches!(r, Err(RegisterError::Invalid(e)) if *e == duplicate)).count();
     assert_eq!((winners.len(), losers), (1, 19), "{results:?}");
     let (password, _) = winners[0];
     assert!(app.login("carol", password).await.is_ok());
@@ -336,36 +250,21 @@ async fn a_store_failure_during_registration_is_a_failure() {
     let app = App::new();
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().returning(|_| Ok(None));
-    users
-        .expect_create()
-        .times(1)
-        .returning(|_| Err(CreateUserError::Store(StoreError("disk full".into()))));
+    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError("disk full".into()))));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.register(form("alice", PASSWORD)).await;
 
-    assert!(
-        matches!(result, Err(RegisterError::Failed(Failure::Store(_)))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(RegisterError::Failed(Failure::Store(_)))), "{result:?}");
 }
 
 #[tokio::test]
 async fn the_created_user_is_stored_under_its_key() {
     let app = App::with_config(case_insensitive(true));
 
-    let user = app
-        .service
-        .register(form("Alice", PASSWORD))
-        .await
-        .expect("the form is valid");
+    let user = app.service.register(form("Alice", PASSWORD)).await.expect("the form is valid");
 
-    let stored = app
-        .store
-        .find_by_key("alice")
-        .await
-        .unwrap()
-        .expect("the user is stored under its key");
+    let stored = app.store.find_by_key("alice").await.unwrap().expect("the user is stored under its key");
     assert_eq!(stored.user.id, user.id);
     assert_eq!(stored.user.username, "Alice");
 }
@@ -385,26 +284,14 @@ struct Attempt {
 
 async fn with_username(username: FieldValue) -> Attempt {
     let password = text(PASSWORD);
-    let result = App::new()
-        .service
-        .register(RegistrationForm { username, password })
-        .await;
-    Attempt {
-        field: "username",
-        result,
-    }
+    let result = App::new().service.register(RegistrationForm { username, password }).await;
+    Attempt { field: "username", result }
 }
 
 async fn with_password(password: FieldValue) -> Attempt {
     let username = text("alice");
-    let result = App::new()
-        .service
-        .register(RegistrationForm { username, password })
-        .await;
-    Attempt {
-        field: "password",
-        result,
-    }
+    let result = App::new().service.register(RegistrationForm { username, password }).await;
+    Attempt { field: "password", result }
 }
 
 /// Checks that the attempt failed with this one message on its field and no other error.
@@ -416,10 +303,7 @@ fn check(attempt: Attempt, expected: &str) {
 #[track_caller]
 fn check_accepted(attempt: Attempt) {
     if let Err(error) = attempt.result {
-        panic!(
-            "expected the {} to be accepted, got {error:?}",
-            attempt.field
-        );
+        panic!("expected the {} to be accepted, got {error:?}", attempt.field);
     }
 }
 
@@ -433,10 +317,5 @@ fn assert_field_errors(result: Result<User, RegisterError>, expected: &[(&'stati
 }
 
 fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
-    FieldErrors(
-        expected
-            .iter()
-            .map(|(field, message)| (*field, vec![(*message).to_owned()]))
-            .collect(),
-    )
+    FieldErrors(expected.iter().map(|(field, message)| (*field, vec![(*message).to_owned()])).collect())
 }

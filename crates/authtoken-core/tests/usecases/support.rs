@@ -39,13 +39,7 @@ impl App {
             clock: Arc::new(clock.clone()),
         };
         let service = AuthService::new(ports.clone(), config);
-        Self {
-            service,
-            store,
-            hasher,
-            clock,
-            ports,
-        }
+        Self { service, store, hasher, clock, ports }
     }
 
     /// Another service over the same fakes and configuration, with some ports replaced (usually by mocks).
@@ -57,34 +51,21 @@ impl App {
 
     /// Registers a user through the use case; the test fails if registration does.
     pub async fn register(&self, username: &str, password: &str) -> User {
-        self.service
-            .register(form(username, password))
-            .await
-            .expect("the registration is valid")
+        self.service.register(form(username, password)).await.expect("the registration is valid")
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, LoginError> {
-        self.service
-            .login(username, &crate::support::password(password))
-            .await
+        self.service.login(username, &crate::support::password(password)).await
     }
 
     /// Logs in; the test fails if the login does.
     pub async fn token(&self, username: &str, password: &str) -> PlainToken {
-        self.login(username, password)
-            .await
-            .expect("the login succeeds")
-            .token
+        self.login(username, password).await.expect("the login succeeds").token
     }
 
     /// Authenticates `Authorization: Token <token>`.
-    pub async fn authenticate(
-        &self,
-        token: &PlainToken,
-    ) -> Result<Authenticated, AuthenticateError> {
-        self.service
-            .authenticate(Some(header(token).as_bytes()))
-            .await
+    pub async fn authenticate(&self, token: &PlainToken) -> Result<Authenticated, AuthenticateError> {
+        self.service.authenticate(Some(header(token).as_bytes())).await
     }
 }
 
@@ -99,10 +80,7 @@ pub fn password(text: &str) -> Password {
 
 /// A form with both fields given as strings.
 pub fn form(username: &str, password: &str) -> RegistrationForm {
-    RegistrationForm {
-        username: text(username),
-        password: text(password),
-    }
+    RegistrationForm { username: text(username), password: text(password) }
 }
 
 pub fn text(value: &str) -> FieldValue {
@@ -111,8 +89,5 @@ pub fn text(value: &str) -> FieldValue {
 
 /// The configuration of `fixtures::config()` with case-insensitive usernames on or off.
 pub fn case_insensitive(on: bool) -> Config {
-    Config {
-        username_case_insensitive: on,
-        ..fixtures::config()
-    }
+    Config { username_case_insensitive: on, ..fixtures::config() }
 }

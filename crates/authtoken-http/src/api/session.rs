@@ -115,7 +115,8 @@ impl SessionApi {
     #[oai(path = "/login/", method = "post", operation_id = "login")]
     async fn login(&self, body: FieldsBody<LoginFields>) -> poem::Result<LoginResponse> {
         let mut fields: Fields = body.fields;
-        let (FieldValue::Text(username), FieldValue::Text(password)) = (fields.take("username"), fields.take("password"))
+        let (FieldValue::Text(username), FieldValue::Text(password)) =
+            (fields.take("username"), fields.take("password"))
         else {
             return Ok(invalid_credentials());
         };
