@@ -66,7 +66,7 @@ impl Settings {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment.merge(Env::prefixed("AUTHTOKEN_").ignore(&["config", "log"]));
-        figment.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+        figment.extract().map_err(describe)
     }
 
     /// Checks every value and turns the settings into what the crates take.
@@ -106,6 +106,21 @@ impl Settings {
             purge_interval: duration("expired_token_purge_interval", &self.expired_token_purge_interval)?,
         })
     }
+}
+
+/// One line per problem, each naming the setting as the documentation does (lower case) and where it came from.
+fn describe(errors: figment::Error) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let origin = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+            match e.path.is_empty() {
+                true => format!("invalid configuration: {}{origin}", e.kind),
+                false => format!("invalid setting `{}`: {}{origin}", e.path.join(".").to_lowercase(), e.kind),
+            }
+        })
+        .collect();
+    anyhow::anyhow!(lines.join("\n"))
 }
 
 /// Checked settings, in the types the crates take.

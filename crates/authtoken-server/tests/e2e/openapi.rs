@@ -1,0 +1,15 @@
+//! The committed `docs/openapi.json` is the document the running service serves (registration enabled).
+
+use crate::support::Server;
+
+#[tokio::test]
+async fn docs_openapi_json_matches_the_running_service() {
+    let server = Server::start(&[]);
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("docs/openapi.json is JSON");
+
+    let served: serde_json::Value =
+        reqwest::get(server.url("/openapi.json")).await.unwrap().json().await.expect("the service serves JSON");
+
+    assert!(served == committed, "docs/openapi.json is out of date: run `cargo xtask openapi`");
+}
