@@ -49,21 +49,28 @@ async fn the_readme_flow_works_against_the_real_binary() {
     assert_eq!(first.len(), 64);
     assert_ne!(first, second);
 
-    let me = client.get(server.url("/auth/me/")).header("Authorization", format!("Token {first}")).send().await.unwrap();
+    let me =
+        client.get(server.url("/auth/me/")).header("Authorization", format!("Token {first}")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(me.text().await.unwrap(), r#"{"id":1,"username":"john"}"#);
 
-    let logout =
-        client.delete(server.url("/auth/logout/")).header("Authorization", format!("Token {first}")).send().await.unwrap();
+    let logout = client
+        .delete(server.url("/auth/logout/"))
+        .header("Authorization", format!("Token {first}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(logout.text().await.unwrap(), "");
 
-    let revoked = client.get(server.url("/auth/me")).header("Authorization", format!("Token {first}")).send().await.unwrap();
+    let revoked =
+        client.get(server.url("/auth/me")).header("Authorization", format!("Token {first}")).send().await.unwrap();
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(revoked.headers()["www-authenticate"], "Token");
     assert_eq!(revoked.text().await.unwrap(), r#"{"detail":"invalid auth token"}"#);
 
-    let other = client.get(server.url("/auth/me")).header("Authorization", format!("token {second}")).send().await.unwrap();
+    let other =
+        client.get(server.url("/auth/me")).header("Authorization", format!("token {second}")).send().await.unwrap();
     assert_eq!(other.status(), StatusCode::OK);
 
     let log = server.log();
