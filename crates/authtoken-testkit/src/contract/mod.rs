@@ -8,6 +8,7 @@
 pub mod tokens;
 pub mod users;
 
+use std::any::Any;
 use std::sync::Arc;
 
 use authtoken_core::ports::{TokenRepo, UserRepo};
@@ -17,13 +18,21 @@ use authtoken_core::ports::{TokenRepo, UserRepo};
 pub struct Stores {
     pub tokens: Arc<dyn TokenRepo>,
     pub users: Arc<dyn UserRepo>,
+    /// Whatever must live as long as the stores, such as a temporary directory.
+    _keep: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Stores {
     /// Both ports from one store object.
     pub fn of<S: TokenRepo + UserRepo + 'static>(store: S) -> Self {
         let store = Arc::new(store);
-        Self { tokens: store.clone(), users: store }
+        Self { tokens: store.clone(), users: store, _keep: None }
+    }
+
+    /// Keeps `value` (a temporary directory, a database guard) alive until the stores are dropped.
+    pub fn keeping(mut self, value: impl Any + Send + Sync) -> Self {
+        self._keep = Some(Box::new(value));
+        self
     }
 }
 
