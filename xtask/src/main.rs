@@ -14,7 +14,17 @@ commands:
 /// Crates `authtoken-core` must never depend on, directly or not.
 const FORBIDDEN_IN_CORE: [&str; 7] = ["tokio", "sqlx", "poem", "poem-openapi", "lettre", "hyper", "mio"];
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run_command() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {

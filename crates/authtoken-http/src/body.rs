@@ -119,17 +119,19 @@ fn form_fields(bytes: &[u8]) -> Result<Fields, ApiError> {
 }
 
 /// A multipart form's text fields; file parts are not fields (Django keeps them apart), so they are skipped.
-async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, poem::Error> {
-    let parse_error =
-        |e: poem::error::ParseMultipartError| ApiError::FormParse(format!("Multipart form parse error - {e}"));
+async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, ApiError> {
+    let parse_error = |e: &dyn std::fmt::Display| ApiError::FormParse(format!("Multipart form parse error - {e}"));
     let mut body = RequestBody::new(body);
-    let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, &mut body).await?;
+    // A missing or malformed boundary fails here, so it too must become the JSON envelope.
+    let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, &mut body)
+        .await
+        .map_err(|e| parse_error(&e))?;
     let mut fields = HashMap::new();
-    while let Some(field) = multipart.next_field().await.map_err(parse_error)? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| parse_error(&e))? {
         let (Some(name), None) = (field.name().map(str::to_owned), field.file_name()) else {
             continue;
         };
-        let text = field.text().await.map_err(|e| ApiError::FormParse(format!("Multipart form parse error - {e}")))?;
+        let text = field.text().await.map_err(|e| parse_error(&e))?;
         fields.insert(name, FieldValue::Text(text));
     }
     Ok(Fields::Object(fields))

@@ -11,7 +11,7 @@
 //! ```
 //! use authtoken_core::AuthService;
 //! use authtoken_http::{TokenAuth, TokenLayer};
-//! use poem::{Endpoint, EndpointExt as _, Route};
+//! use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Route};
 //! use poem_openapi::{OpenApi, OpenApiService, payload::PlainText};
 //!
 //! struct Notes;
@@ -39,8 +39,8 @@ mod security;
 mod user;
 
 use authtoken_core::AuthService;
-use poem::middleware::{NormalizePath, TrailingSlash};
-use poem::{Endpoint, EndpointExt as _, Route};
+use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
+use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 pub use config::{HttpConfig, InvalidPrefix, UserField, parse_prefix, parse_user_fields};
@@ -60,10 +60,14 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
     let logout_path = format!("{}/logout", config.prefix);
     Route::new()
         .nest(&config.prefix, parts.api.with(NormalizePath::new(TrailingSlash::Trim)))
-        .at("/openapi.json", parts.spec)
-        .nest("/docs", parts.docs)
+        .at("/openapi.json", poem::get(parts.spec))
+        .nest("/docs", poem::get(parts.docs))
         .at("/healthz", poem::get(api::healthz))
         .with(TokenLayer::new(service).with_logout_path(logout_path))
+        .with(CatchPanic::new().with_handler(|_| {
+            tracing::error!("a request handler panicked");
+            envelope::ApiError::Internal.into_response()
+        }))
 }
 
 /// The OpenAPI document of the service as [`app`] would serve it.

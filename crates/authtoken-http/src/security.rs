@@ -74,10 +74,11 @@ impl<E: Endpoint> Endpoint for TokenEndpoint<E> {
             Ok(response) => return Ok(response.into_response()),
             Err(error) => error,
         };
-        if error.is::<poem::error::MethodNotAllowedError>() && is_logout {
-            if let Err(e) = self.layer.service.authenticate(authorization.as_deref()).await {
-                return Ok(ApiError::from(e).into_response());
-            }
+        if error.is::<poem::error::MethodNotAllowedError>()
+            && is_logout
+            && let Err(e) = self.layer.service.authenticate(authorization.as_deref()).await
+        {
+            return Ok(ApiError::from(e).into_response());
         }
         Ok(envelope(error, method, authorization.as_deref()))
     }

@@ -1,5 +1,7 @@
 //! End-to-end tests: the real `authtoken` binary on port 0 with a temporary SQLite file, driven over real HTTP.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
 mod config;
 mod flow;
 mod openapi;

@@ -1,0 +1,98 @@
+//! `GET /openapi.json` lists the operations the service really has, and documents the `TokenAuth` scheme;
+//! `/docs` serves Swagger UI. (The pinned `docs/openapi.json` snapshot is checked by the server crate.)
+
+use poem::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, send};
+
+#[tokio::test]
+async fn the_document_lists_login_logout_me_and_register_when_registration_is_enabled() {
+    let app = TestApp::builder().registration(true).build();
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")), "{:?}", reply.headers);
+    assert_eq!(
+        operations(&reply.json()),
+        [
+            ("post /auth/login", "login", false),
+            ("delete /auth/logout", "logout", true),
+            ("get /auth/me", "me", true),
+            ("post /auth/register", "register", false),
+        ]
+        .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
+    );
+}
+
+#[tokio::test]
+async fn the_document_has_no_register_operation_when_registration_is_disabled() {
+    let app = TestApp::new();
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        operations(&reply.json()),
+        [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)]
+            .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
+    );
+}
+
+#[tokio::test]
+async fn the_document_paths_follow_a_configured_prefix() {
+    let app = TestApp::builder().prefix("/api/v1/auth").build();
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    let routes: Vec<String> = operations(&reply.json()).into_iter().map(|(route, _, _)| route).collect();
+    assert_eq!(routes, ["post /api/v1/auth/login", "delete /api/v1/auth/logout", "get /api/v1/auth/me"]);
+}
+
+#[tokio::test]
+async fn token_auth_is_an_api_key_in_the_authorization_header() {
+    let app = TestApp::new();
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    let scheme = &reply.json()["components"]["securitySchemes"]["TokenAuth"];
+    assert_eq!(scheme["type"], json!("apiKey"), "{scheme}");
+    assert_eq!(scheme["in"], json!("header"), "{scheme}");
+    assert_eq!(scheme["name"], json!("Authorization"), "{scheme}");
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_at_docs() {
+    let app = TestApp::new();
+
+    let reply = send(app.client.get("/docs")).await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{:?}", reply.headers);
+}
+
+#[tokio::test]
+async fn the_document_and_swagger_ui_answer_only_get() {
+    let app = TestApp::new();
+
+    let post_document = send(app.client.post("/openapi.json")).await;
+    let delete_docs = send(app.client.delete("/docs")).await;
+
+    post_document.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"POST\" not allowed."}"#);
+    delete_docs.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"DELETE\" not allowed."}"#);
+}
+
+/// Each operation as (`method path`, operation id, whether it requires `TokenAuth`), sorted by path.
+fn operations(document: &Value) -> Vec<(String, String, bool)> {
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths is an object") {
+        for (method, operation) in item.as_object().expect("a path item is an object") {
+            let id = operation["operationId"].as_str().expect("every operation has an id").to_owned();
+            let secured = operation["security"] == json!([{ "TokenAuth": [] }]);
+            operations.push((format!("{method} {path}"), id, secured));
+        }
+    }
+    operations.sort_by(|a, b| a.0.split_once(' ').map(|(_, p)| p).cmp(&b.0.split_once(' ').map(|(_, p)| p)));
+    operations
+}
