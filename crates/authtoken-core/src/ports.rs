@@ -34,6 +34,9 @@ pub trait TokenRepo: Send + Sync {
 
     /// MUST delete every session whose expiry is before `now`; returns how many were deleted.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// MUST return every session of the user, expired ones included, oldest first.
+    async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError>;
 }
 
 /// Why a user could not be created.
@@ -63,6 +66,12 @@ pub trait UserRepo: Send + Sync {
 
     /// MUST record `at` as the user's last login.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError>;
+
+    /// MUST set the user's active flag and no other user's; returns whether the user exists.
+    async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError>;
+
+    /// MUST delete the user together with all of the user's sessions; returns whether the user existed.
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError>;
 }
 
 /// A mail to send: plain text UTF-8.

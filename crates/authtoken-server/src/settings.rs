@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use authtoken_core::Config;
 use authtoken_core::password::Argon2Params;
 use authtoken_http::{HttpConfig, parse_prefix, parse_user_fields};
+use authtoken_sql::DatabaseOptions;
 use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ pub struct Settings {
     pub bind: String,
     pub database_url: String,
     pub database_max_connections: u32,
+    pub database_connect_timeout: String,
+    pub database_statement_timeout: String,
     pub prefix: String,
     pub auth_token_validity: String,
     pub expired_token_purge_interval: String,
@@ -42,6 +45,8 @@ impl Settings {
             bind: "127.0.0.1:8000".to_owned(),
             database_url: "sqlite://authtoken.sqlite3".to_owned(),
             database_max_connections: 8,
+            database_connect_timeout: "5s".to_owned(),
+            database_statement_timeout: "5s".to_owned(),
             prefix: "/auth".to_owned(),
             auth_token_validity: "1d".to_owned(),
             expired_token_purge_interval: "1h".to_owned(),
@@ -83,7 +88,7 @@ impl Settings {
         if self.password_min_length == 0 || self.password_min_length > authtoken_core::user::PASSWORD_MAX_CHARS {
             bail!("invalid setting `password_min_length`: {} is not between 1 and 128", self.password_min_length);
         }
-        let database = database(&self.database_url, self.database_max_connections)?;
+        let database = self.database()?;
         let concurrency = match self.password_hash_concurrency {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
@@ -123,37 +128,32 @@ fn describe(errors: figment::Error) -> anyhow::Error {
     anyhow::anyhow!(lines.join("\n"))
 }
 
+impl Settings {
+    fn database(&self) -> anyhow::Result<DatabaseOptions> {
+        if self.database_max_connections == 0 {
+            bail!("invalid setting `database_max_connections`: must be at least 1");
+        }
+        let options = DatabaseOptions {
+            url: self.database_url.clone(),
+            max_connections: self.database_max_connections,
+            connect_timeout: duration("database_connect_timeout", &self.database_connect_timeout)?,
+            statement_timeout: duration("database_statement_timeout", &self.database_statement_timeout)?,
+        };
+        options.backend().map_err(|e| anyhow::anyhow!("invalid setting `database_url`: {e}"))?;
+        Ok(options)
+    }
+}
+
 /// Checked settings, in the types the crates take.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub bind: SocketAddr,
-    pub database: Database,
+    pub database: DatabaseOptions,
     pub core: Config,
     pub http: HttpConfig,
     pub argon2: Argon2Params,
     pub hash_concurrency: usize,
     pub purge_interval: Duration,
-}
-
-/// Where users and sessions are kept.
-#[derive(Debug, Clone)]
-pub enum Database {
-    Sqlite(authtoken_sql::SqliteOptions),
-}
-
-fn database(url: &str, max_connections: u32) -> anyhow::Result<Database> {
-    if url.starts_with("sqlite:") {
-        if max_connections == 0 {
-            bail!("invalid setting `database_max_connections`: must be at least 1");
-        }
-        return Ok(Database::Sqlite(authtoken_sql::SqliteOptions {
-            url: url.to_owned(),
-            max_connections,
-            busy_timeout: Duration::from_secs(5),
-        }));
-    }
-    let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
-    bail!("invalid setting `database_url`: the scheme `{scheme}` is not supported; use `sqlite://PATH`")
 }
 
 /// A human duration such as `3s`, `15m`, `24h` or `7d`; zero is refused.
@@ -205,6 +205,8 @@ mod tests {
         check_error(|s| s.password_min_length = 129, "`password_min_length`");
         check_error(|s| s.database_url = "mysql://x".into(), "`database_url`");
         check_error(|s| s.database_max_connections = 0, "`database_max_connections`");
+        check_error(|s| s.database_statement_timeout = "never".into(), "`database_statement_timeout`");
+        check_error(|s| s.database_connect_timeout = "0s".into(), "`database_connect_timeout`");
     }
 
     #[test]

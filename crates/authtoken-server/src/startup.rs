@@ -8,23 +8,22 @@ use authtoken_core::AuthService;
 use authtoken_core::password::Argon2id;
 use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo};
 use authtoken_core::service::Ports;
-use authtoken_sql::SqliteStore;
+use authtoken_sql::SqlStore;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 
 use crate::hashing::PooledArgon2Hasher;
-use crate::settings::{Database, Resolved};
+use crate::settings::Resolved;
 
 /// The service and the store it runs on.
 #[derive(Debug, Clone)]
 pub struct Wired {
     pub service: AuthService,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<SqlStore>,
 }
 
 /// Opens the database (applying migrations) and builds the service.
 pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
-    let Database::Sqlite(options) = &settings.database;
-    let store = Arc::new(SqliteStore::open(options).await.context("cannot open the database")?);
+    let store = Arc::new(SqlStore::open(&settings.database).await.context("cannot open the database")?);
     let argon2 = Argon2id::new(settings.argon2).context("invalid password hash settings")?;
     let ports = Ports {
         tokens: store.clone(),

@@ -1,9 +1,15 @@
-//! SQL stores of authtoken: `TokenRepo` and `UserRepo` over sqlx, with statements written once in sea-query.
+//! SQL stores of authtoken: `TokenRepo` and `UserRepo` over sqlx, for SQLite (the embedded default) and PostgreSQL.
 //!
-//! SQLite is the embedded default. The statements in [`statements`] are backend-neutral,
-//! so another backend only needs its own pool, query builder and row decoding.
+//! Every statement is written once, in sea-query, and rendered by the backend's query builder;
+//! rows are decoded once, through the small [`row::Row`] trait both backends implement.
 
-mod sqlite;
+mod backend;
+mod options;
+mod row;
 mod statements;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use options::{Backend, DatabaseOptions, UnsupportedDatabase};
+pub use store::SqlStore;

@@ -90,14 +90,6 @@ struct StoredUser {
 }
 
 impl InMemoryStore {
-    /// Turns a user's active flag on or off (stores have no port for this yet; tests need it).
-    pub fn set_active(&self, id: UserId, active: bool) {
-        let mut state = lock(&self.0);
-        if let Some(stored) = state.users.iter_mut().find(|u| u.user.id == id) {
-            stored.user.is_active = active;
-        }
-    }
-
     /// How many sessions are stored, expired or not.
     pub fn session_count(&self) -> usize {
         lock(&self.0).sessions.len()
@@ -133,6 +125,13 @@ impl TokenRepo for InMemoryStore {
         let before = state.sessions.len();
         state.sessions.retain(|_, s| s.expires_at >= now);
         Ok((before - state.sessions.len()) as u64)
+    }
+
+    async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
+        let mut sessions: Vec<Session> =
+            lock(&self.0).sessions.values().filter(|s| s.user_id == user_id).cloned().collect();
+        sessions.sort_by_key(|s| s.created_at);
+        Ok(sessions)
     }
 }
 
@@ -178,6 +177,23 @@ impl UserRepo for InMemoryStore {
             stored.user.last_login_at = Some(at);
         }
         Ok(())
+    }
+
+    async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        let Some(stored) = state.users.iter_mut().find(|u| u.user.id == id) else {
+            return Ok(false);
+        };
+        stored.user.is_active = active;
+        Ok(true)
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        let before = state.users.len();
+        state.users.retain(|u| u.user.id != id);
+        state.sessions.retain(|_, s| s.user_id != id);
+        Ok(state.users.len() < before)
     }
 }
 

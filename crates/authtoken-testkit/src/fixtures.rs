@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use authtoken_core::Config;
 use authtoken_core::Timestamp;
-use authtoken_core::session::Session;
+use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::token::PlainToken;
 use authtoken_core::user::{NewUser, UserId, Username};
 
@@ -38,6 +38,14 @@ pub fn new_user(username: &str, password: &str) -> NewUser {
 /// A fresh token and a session for it, created at `created_at`, valid for `validity`.
 pub fn session(user_id: UserId, created_at: Timestamp, validity: Duration) -> (PlainToken, Session) {
     let token = PlainToken::generate().expect("the OS random number generator works");
-    let session = Session { digest: token.digest(), user_id, created_at, expires_at: created_at.plus(validity) };
+    let session = Session {
+        id: SessionId::generate().expect("the OS random number generator works"),
+        digest: token.digest(),
+        user_id,
+        created_at,
+        expires_at: created_at.plus(validity),
+        last_used_at: None,
+        client: ClientInfo::new(Some("curl/8.5.0"), Some("192.0.2.7".to_owned())),
+    };
     (token, session)
 }

@@ -1,7 +1,7 @@
 //! Login: check a username and password, and issue a new session token.
 
 use super::{AuthService, Failure};
-use crate::session::Session;
+use crate::session::{ClientInfo, Session, SessionId};
 use crate::token::PlainToken;
 use crate::user::{Password, User, username_key};
 
@@ -25,7 +25,12 @@ impl AuthService {
     /// Checks the credentials and issues a new token; every other session of the user stays valid.
     ///
     /// An unknown username costs one dummy verification, so it takes as long as a wrong password.
-    pub async fn login(&self, username: &str, password: &Password) -> Result<LoginOutcome, LoginError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &Password,
+        client: ClientInfo,
+    ) -> Result<LoginOutcome, LoginError> {
         let key = username_key(username, self.config.username_case_insensitive);
         let Some(credentials) = self.users.find_by_key(&key).await.map_err(Failure::from)? else {
             self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
@@ -39,10 +44,13 @@ impl AuthService {
         let now = self.clock.now();
         let token = PlainToken::generate().map_err(Failure::from)?;
         let session = Session {
+            id: SessionId::generate().map_err(Failure::from)?,
             digest: token.digest(),
             user_id: credentials.user.id,
             created_at: now,
             expires_at: now.plus(self.config.auth_token_validity),
+            last_used_at: None,
+            client,
         };
         self.tokens.insert(&session).await.map_err(Failure::from)?;
         self.users.record_login(credentials.user.id, now).await.map_err(Failure::from)?;

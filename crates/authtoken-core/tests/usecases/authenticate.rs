@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authtoken_core::ports::UserRepo;
 use authtoken_core::ports::{MockTokenRepo, StoreError};
 use authtoken_core::service::{AuthenticateError, Authenticated, Failure};
 use authtoken_core::{AuthService, PlainToken};
@@ -121,10 +122,10 @@ async fn an_inactive_users_token_is_invalid_until_the_user_is_reactivated() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
     let token = app.token("alice", PASSWORD).await;
-    app.store.set_active(alice.id, false);
+    UserRepo::set_active(&app.store, alice.id, false).await.unwrap();
 
     let while_inactive = app.authenticate(&token).await;
-    app.store.set_active(alice.id, true);
+    UserRepo::set_active(&app.store, alice.id, true).await.unwrap();
     let after_reactivation = app.authenticate(&token).await;
 
     assert!(matches!(while_inactive, Err(AuthenticateError::InvalidToken)), "{while_inactive:?}");

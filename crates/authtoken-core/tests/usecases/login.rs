@@ -9,7 +9,7 @@ use authtoken_core::ports::{HashError, MockPasswordHasher, MockUserRepo, StoreEr
 use authtoken_core::service::{Failure, LoginError};
 use authtoken_testkit::fixtures;
 
-use crate::support::{App, PASSWORD, case_insensitive, password};
+use crate::support::{App, PASSWORD, case_insensitive, client, password};
 
 #[tokio::test]
 async fn login_returns_a_64_character_token_that_authenticates() {
@@ -52,7 +52,7 @@ async fn login_of_an_unknown_user_gives_invalid_credentials() {
 async fn login_of_an_inactive_user_gives_invalid_credentials_even_with_the_right_password() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
-    app.store.set_active(alice.id, false);
+    UserRepo::set_active(&app.store, alice.id, false).await.unwrap();
 
     let result = app.login("alice", PASSWORD).await;
 
@@ -85,7 +85,7 @@ async fn a_wrong_password_costs_one_real_verification_and_no_dummy_one() {
 async fn an_inactive_user_costs_one_real_verification_like_a_wrong_password() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
-    app.store.set_active(alice.id, false);
+    UserRepo::set_active(&app.store, alice.id, false).await.unwrap();
 
     let result = app.login("alice", PASSWORD).await;
 
@@ -170,7 +170,7 @@ async fn a_store_failure_is_a_failure_not_invalid_credentials() {
     users.expect_find_by_key().times(1).returning(|_| Err(StoreError("connection refused".into())));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
-    let result = service.login("alice", &password(PASSWORD)).await;
+    let result = service.login("alice", &password(PASSWORD), client()).await;
 
     assert!(matches!(result, Err(LoginError::Failed(Failure::Store(_)))), "{result:?}");
     assert_eq!(app.hasher.verifications(), (0, 0));
@@ -184,7 +184,7 @@ async fn an_unknown_user_is_verified_against_the_dummy_hash_only() {
     hasher.expect_verify().never();
     let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
 
-    let result = service.login("nobody", &password(PASSWORD)).await;
+    let result = service.login("nobody", &password(PASSWORD), client()).await;
 
     assert!(matches!(result, Err(LoginError::InvalidCredentials)), "{result:?}");
 }
@@ -197,7 +197,7 @@ async fn a_hasher_failure_is_a_failure_not_invalid_credentials() {
     hasher.expect_verify().times(1).returning(|_, _| Err(HashError("pool closed".into())));
     let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
 
-    let result = service.login("alice", &password(PASSWORD)).await;
+    let result = service.login("alice", &password(PASSWORD), client()).await;
 
     assert!(matches!(result, Err(LoginError::Failed(Failure::Hash(_)))), "{result:?}");
     assert_eq!(app.store.session_count(), 0);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use authtoken_core::service::{
     AuthenticateError, Authenticated, FieldValue, LoginError, LoginOutcome, Ports, RegistrationForm,
 };
+use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
 use authtoken_core::{AuthService, Config, PlainToken, User};
 use authtoken_testkit::{FakeClock, FakePasswordHasher, InMemoryStore, fixtures};
@@ -55,7 +56,7 @@ impl App {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, LoginError> {
-        self.service.login(username, &crate::support::password(password)).await
+        self.service.login(username, &crate::support::password(password), client()).await
     }
 
     /// Logs in; the test fails if the login does.
@@ -90,4 +91,9 @@ pub fn text(value: &str) -> FieldValue {
 /// The configuration of `fixtures::config()` with case-insensitive usernames on or off.
 pub fn case_insensitive(on: bool) -> Config {
     Config { username_case_insensitive: on, ..fixtures::config() }
+}
+
+/// The client of every test login.
+pub fn client() -> ClientInfo {
+    ClientInfo::new(Some("tests/1.0"), Some("192.0.2.1".to_owned()))
 }

@@ -2,6 +2,7 @@
 
 use authtoken_core::AuthService;
 use authtoken_core::service::{FieldValue, LoginError};
+use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -113,14 +114,17 @@ impl SessionApi {
     /// Exchanges a username and password for a new token. The `Authorization` header is ignored,
     /// so a stale token never blocks a login.
     #[oai(path = "/login/", method = "post", operation_id = "login")]
-    async fn login(&self, body: FieldsBody<LoginFields>) -> poem::Result<LoginResponse> {
+    async fn login(&self, request: &poem::Request, body: FieldsBody<LoginFields>) -> poem::Result<LoginResponse> {
         let mut fields: Fields = body.fields;
         let (FieldValue::Text(username), FieldValue::Text(password)) =
             (fields.take("username"), fields.take("password"))
         else {
             return Ok(invalid_credentials());
         };
-        match self.service.login(&username, &Password::new(password)).await {
+        let user_agent = request.headers().get(poem::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+        let ip = request.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string());
+        let client = ClientInfo::new(user_agent, ip);
+        match self.service.login(&username, &Password::new(password), client).await {
             Ok(outcome) => Ok(LoginResponse::Ok(Json(LoginBody {
                 token: outcome.token.expose(),
                 user: self.login_fields.as_deref().map(|fields| UserBody::new(&outcome.user, fields)),

@@ -92,3 +92,37 @@ pub async fn purge_expired_deletes_only_sessions_past_their_expiry(stores: &Stor
     assert!(stores.tokens.find(&edge.digest()).await.unwrap().is_some(), "a session is valid up to its expiry instant");
     assert!(stores.tokens.find(&fresh.digest()).await.unwrap().is_some());
 }
+
+pub async fn sessions_of_lists_every_session_of_the_user_oldest_first(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let bob = user(stores, "bob").await;
+    let (_, newer) = session(alice.id, EPOCH.plus(Duration::from_secs(60)), DAY);
+    let (_, expired) = session(alice.id, Timestamp::from_millis(0), Duration::from_millis(1));
+    let (_, older) = session(alice.id, EPOCH, DAY);
+    let (_, bobs) = session(bob.id, EPOCH, DAY);
+    for s in [&newer, &expired, &older, &bobs] {
+        stores.tokens.insert(s).await.unwrap();
+    }
+
+    let sessions = stores.tokens.sessions_of(alice.id).await.unwrap();
+
+    assert_eq!(sessions, vec![expired, older, newer]);
+}
+
+pub async fn a_session_keeps_its_id_and_client_info(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let (token, mut stored) = session(alice.id, EPOCH, DAY);
+    stored.client.user_agent = Some("Mozilla/5.0 (X11; Linux) \u{1F600}".to_owned());
+    stored.client.ip = Some("2001:db8::1".to_owned());
+    stores.tokens.insert(&stored).await.unwrap();
+    let (other, mut anonymous) = session(alice.id, EPOCH, DAY);
+    anonymous.client = authtoken_core::session::ClientInfo::default();
+    stores.tokens.insert(&anonymous).await.unwrap();
+
+    let found = stores.tokens.find(&token.digest()).await.unwrap().unwrap().session;
+    let found_anonymous = stores.tokens.find(&other.digest()).await.unwrap().unwrap().session;
+
+    assert_eq!(found, stored);
+    assert_eq!(found_anonymous.client, authtoken_core::session::ClientInfo::default());
+    assert_ne!(found.id, found_anonymous.id);
+}

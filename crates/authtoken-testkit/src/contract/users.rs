@@ -83,3 +83,52 @@ pub async fn record_login_sets_the_last_login_time(stores: &Stores) {
     assert_eq!(found.last_login_at, Some(at));
     assert_eq!(found.id, alice.id);
 }
+
+pub async fn set_active_changes_only_that_user(stores: &Stores) {
+    let alice = stores.users.create(&new_user("alice", "pw")).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw")).await.unwrap();
+
+    let found = stores.users.set_active(alice.id, false).await.unwrap();
+    let missing = stores.users.set_active(authtoken_core::UserId(alice.id.0 + bob.id.0 + 1000), false).await.unwrap();
+
+    assert!(found);
+    assert!(!missing);
+    assert!(!stores.users.find_by_username("alice").await.unwrap().unwrap().is_active);
+    assert!(stores.users.find_by_username("bob").await.unwrap().unwrap().is_active);
+    stores.users.set_active(alice.id, true).await.unwrap();
+    assert!(stores.users.find_by_key("alice").await.unwrap().unwrap().user.is_active);
+}
+
+pub async fn delete_removes_the_user_and_every_session_of_the_user(stores: &Stores) {
+    let alice = stores.users.create(&new_user("alice", "pw")).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw")).await.unwrap();
+    let (a1, s1) = crate::fixtures::session(alice.id, EPOCH, std::time::Duration::from_secs(60));
+    let (a2, s2) = crate::fixtures::session(alice.id, EPOCH, std::time::Duration::from_secs(60));
+    let (b1, s3) = crate::fixtures::session(bob.id, EPOCH, std::time::Duration::from_secs(60));
+    for s in [&s1, &s2, &s3] {
+        stores.tokens.insert(s).await.unwrap();
+    }
+
+    let deleted = stores.users.delete(alice.id).await.unwrap();
+    let again = stores.users.delete(alice.id).await.unwrap();
+
+    assert!(deleted);
+    assert!(!again);
+    assert_eq!(stores.users.find_by_username("alice").await.unwrap(), None);
+    assert_eq!(stores.tokens.find(&a1.digest()).await.unwrap(), None);
+    assert_eq!(stores.tokens.find(&a2.digest()).await.unwrap(), None);
+    assert_eq!(stores.tokens.sessions_of(alice.id).await.unwrap(), vec![]);
+    assert!(stores.tokens.find(&b1.digest()).await.unwrap().is_some());
+}
+
+pub async fn names_and_emails_keep_every_unicode_character(stores: &Stores) {
+    let mut new = new_user("Jürgen_名前", "pw");
+    new.email = Some("jürgen@exämple.org".to_owned());
+
+    let created = stores.users.create(&new).await.unwrap();
+
+    let found = stores.users.find_by_username("Jürgen_名前").await.unwrap().unwrap();
+    assert_eq!(found, created);
+    assert_eq!(found.email.as_deref(), Some("jürgen@exämple.org"));
+    assert_eq!(stores.users.find_by_username("jürgen_名前").await.unwrap(), None);
+}

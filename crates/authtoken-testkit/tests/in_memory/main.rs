@@ -3,8 +3,8 @@
 use authtoken_testkit::InMemoryStore;
 use authtoken_testkit::contract::Stores;
 
-async fn fresh() -> Stores {
-    Stores::of(InMemoryStore::default())
+async fn fresh() -> Option<Stores> {
+    Some(Stores::of(InMemoryStore::default()))
 }
 
 authtoken_testkit::store_contract_suite!(fresh);

@@ -1,0 +1,42 @@
+//! Reading columns out of a row, written once for both backends' row types.
+
+use authtoken_core::ports::StoreError;
+use sqlx::Row as _;
+
+/// The column reads the stores need, by position.
+pub(crate) trait Row {
+    fn int(&self, at: usize) -> Result<i64, StoreError>;
+    fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError>;
+    fn flag(&self, at: usize) -> Result<bool, StoreError>;
+    fn text(&self, at: usize) -> Result<String, StoreError>;
+    fn opt_text(&self, at: usize) -> Result<Option<String>, StoreError>;
+    fn bytes(&self, at: usize) -> Result<Vec<u8>, StoreError>;
+}
+
+macro_rules! impl_row {
+    ($row:ty) => {
+        impl Row for $row {
+            fn int(&self, at: usize) -> Result<i64, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+            fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+            fn flag(&self, at: usize) -> Result<bool, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+            fn text(&self, at: usize) -> Result<String, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+            fn opt_text(&self, at: usize) -> Result<Option<String>, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+            fn bytes(&self, at: usize) -> Result<Vec<u8>, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+        }
+    };
+}
+
+impl_row!(sqlx::sqlite::SqliteRow);
+impl_row!(sqlx::postgres::PgRow);

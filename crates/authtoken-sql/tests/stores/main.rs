@@ -1,0 +1,31 @@
+//! The store contract suites against real SQLite files and a real PostgreSQL server, and the migration twins.
+
+mod migrations;
+
+mod sqlite {
+    use authtoken_sql::SqlStore;
+    use authtoken_sql::testing;
+    use authtoken_testkit::contract::Stores;
+
+    async fn fresh() -> Option<Stores> {
+        let database = testing::sqlite();
+        let store = SqlStore::open(&database.options).await.expect("the store opens");
+        Some(Stores::of(store).keeping(database))
+    }
+
+    authtoken_testkit::store_contract_suite!(fresh);
+}
+
+mod postgres {
+    use authtoken_sql::SqlStore;
+    use authtoken_sql::testing;
+    use authtoken_testkit::contract::Stores;
+
+    async fn fresh() -> Option<Stores> {
+        let database = testing::postgres().await?;
+        let store = SqlStore::open(&database.options).await.expect("the store opens");
+        Some(Stores::of(store).keeping(database))
+    }
+
+    authtoken_testkit::store_contract_suite!(fresh);
+}
