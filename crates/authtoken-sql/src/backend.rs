@@ -155,10 +155,13 @@ async fn sqlite(options: &DatabaseOptions) -> Result<sqlx::SqlitePool, StoreErro
 
 async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError> {
     let timeout = format!("{}ms", options.statement_timeout.as_millis());
-    let connect = PgConnectOptions::from_str(&options.url)
+    let mut connect = PgConnectOptions::from_str(&options.url)
         .map_err(|e| StoreError(format!("invalid PostgreSQL URL: {e}")))?
-        .options([("statement_timeout", timeout.as_str())])
-        .application_name("authtoken");
+        .options([("statement_timeout", timeout.as_str())]);
+    // Name the connections for `pg_stat_activity`, unless the URL names them itself.
+    if connect.get_application_name().is_none() {
+        connect = connect.application_name("authtoken");
+    }
     PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.connect_timeout)

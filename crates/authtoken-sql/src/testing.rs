@@ -3,6 +3,7 @@
 //! PostgreSQL tests read `AUTHTOKEN_TEST_POSTGRES_URL`. In CI (`CI` set) a missing URL is a failure;
 //! elsewhere the PostgreSQL tests say once that they did not run, and how to run them.
 
+use std::io::Write as _;
 use std::sync::Once;
 use std::time::Duration;
 
@@ -76,8 +77,10 @@ pub fn postgres_url() -> Option<String> {
             panic!("{POSTGRES_URL_VAR} is not set: in CI the PostgreSQL tests must run (see .ci/run)")
         }
         _ => {
+            // Written to stderr directly: the test harness captures `eprintln!`, and this note must be seen.
             NOTICE.call_once(|| {
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "note: the PostgreSQL tests did not run; set {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/test to run them"
                 );
             });

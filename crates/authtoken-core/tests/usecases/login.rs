@@ -138,6 +138,22 @@ async fn login_issues_a_session_that_expires_one_validity_after_the_login() {
 }
 
 #[tokio::test]
+async fn a_session_records_where_the_login_came_from_and_gets_its_own_public_id() {
+    let app = App::new();
+    app.register("alice", PASSWORD).await;
+
+    let first = app.token("alice", PASSWORD).await;
+    let second = app.token("alice", PASSWORD).await;
+
+    let first = app.authenticate(&first).await.unwrap().session;
+    let second = app.authenticate(&second).await.unwrap().session;
+    assert_eq!(first.client, client());
+    assert_eq!(first.last_used_at, None);
+    assert_eq!(first.id.as_str().len(), 22);
+    assert_ne!(first.id, second.id);
+}
+
+#[tokio::test]
 async fn case_insensitive_usernames_log_in_in_any_case() {
     let app = App::with_config(case_insensitive(true));
     let alice = app.register("Alice", PASSWORD).await;

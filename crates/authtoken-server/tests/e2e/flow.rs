@@ -3,10 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::Server;
+use authtoken_sql::Backend;
 
-const CHEAP_ARGON2: [(&str, &str); 2] =
-    [("AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB", "1024"), ("AUTHTOKEN_PASSWORD_HASH_ITERATIONS", "1")];
+use crate::support::{CHEAP_ARGON2, Server, database};
 
 async fn login(client: &reqwest::Client, server: &Server, username: &str, password: &str) -> String {
     let response = client
@@ -21,8 +20,20 @@ async fn login(client: &reqwest::Client, server: &Server, username: &str, passwo
 }
 
 #[tokio::test]
-async fn the_readme_flow_works_against_the_real_binary() {
-    let server = Server::start(&CHEAP_ARGON2);
+async fn the_readme_flow_works_on_sqlite() {
+    readme_flow(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_readme_flow_works_on_postgres() {
+    readme_flow(Backend::Postgres).await;
+}
+
+async fn readme_flow(backend: Backend) {
+    let Some(database) = database(backend).await else {
+        return;
+    };
+    let server = Server::start(&database.options.url, &CHEAP_ARGON2);
     let client = reqwest::Client::new();
     let credentials = json!({ "username": "john", "password": "correct horse" });
 
@@ -81,7 +92,8 @@ async fn the_readme_flow_works_against_the_real_binary() {
 
 #[tokio::test]
 async fn health_and_documentation_are_served() {
-    let server = Server::start(&CHEAP_ARGON2);
+    let database = database(Backend::Sqlite).await.unwrap();
+    let server = Server::start(&database.options.url, &CHEAP_ARGON2);
     let client = reqwest::Client::new();
 
     let health = client.get(server.url("/healthz")).send().await.unwrap();

@@ -4,5 +4,7 @@
 
 mod config;
 mod flow;
+mod migrate;
 mod openapi;
+mod recovery;
 mod support;

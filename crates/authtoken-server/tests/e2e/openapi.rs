@@ -1,10 +1,13 @@
 //! The committed `docs/openapi.json` is the document the running service serves (registration enabled).
 
-use crate::support::Server;
+use authtoken_sql::Backend;
+
+use crate::support::{Server, database};
 
 #[tokio::test]
 async fn docs_openapi_json_matches_the_running_service() {
-    let server = Server::start(&[]);
+    let database = database(Backend::Sqlite).await.unwrap();
+    let server = Server::start(&database.options.url, &[]);
     let committed: serde_json::Value =
         serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("docs/openapi.json is JSON");
 

@@ -1,10 +1,12 @@
-//! Starts the `authtoken` binary as a child process and finds the address it listens on.
+//! Starts the `authtoken` binary as a child process on a throwaway database and finds the address it listens on.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use authtoken_sql::Backend;
+use authtoken_sql::testing::{self, TestDatabase};
 
 /// A running `authtoken serve`; killed on drop. Its log is collected for inspection.
 pub struct Server {
@@ -14,23 +16,31 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
-/// The binary under test.
+/// The binary under test, with a clean environment.
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_authtoken"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authtoken"));
+    command.env_clear();
+    command
+}
+
+/// A throwaway database of `backend`; `None` for PostgreSQL outside CI without `AUTHTOKEN_TEST_POSTGRES_URL`.
+pub async fn database(backend: Backend) -> Option<TestDatabase> {
+    match backend {
+        Backend::Sqlite => Some(testing::sqlite()),
+        Backend::Postgres => testing::postgres().await,
+    }
 }
 
 impl Server {
-    /// Starts the service with registration enabled, cheap argon2 settings and `extra` settings on top.
-    pub fn start(extra: &[(&str, &str)]) -> Self {
+    /// Starts the service on `database_url` with registration enabled and `extra` settings on top.
+    pub fn start(database_url: &str, extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let database = dir.path().join("e2e.sqlite3");
         let mut command = binary();
         command
             .arg("serve")
             .current_dir(dir.path())
-            .env_clear()
             .env("AUTHTOKEN_BIND", "127.0.0.1:0")
-            .env("AUTHTOKEN_DATABASE_URL", format!("sqlite://{}", database.display()))
+            .env("AUTHTOKEN_DATABASE_URL", database_url)
             .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
             .env("AUTHTOKEN_LOG", "debug")
             .stdout(Stdio::null())
@@ -65,12 +75,6 @@ impl Server {
     pub fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
     }
-
-    /// The directory the server runs in.
-    #[allow(dead_code, reason = "used by some test modules only")]
-    pub fn dir(&self) -> PathBuf {
-        self._dir.path().to_owned()
-    }
 }
 
 impl Drop for Server {
@@ -79,3 +83,7 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Argon2id settings that keep end-to-end tests fast; the real defaults are tested in the core.
+pub const CHEAP_ARGON2: [(&str, &str); 2] =
+    [("AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB", "1024"), ("AUTHTOKEN_PASSWORD_HASH_ITERATIONS", "1")];

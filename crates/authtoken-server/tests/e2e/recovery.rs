@@ -1,0 +1,88 @@
+//! When PostgreSQL goes away the service answers 503, and it recovers by itself when the database is back.
+//!
+//! The test puts a TCP relay between the service and PostgreSQL, and cuts and restores it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use authtoken_sql::Backend;
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use crate::support::{CHEAP_ARGON2, Server, database};
+
+/// Relays TCP to `target` while up; going down drops every relayed connection and refuses new ones.
+struct Relay {
+    port: u16,
+    up: Arc<AtomicBool>,
+    cut: Arc<Notify>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(Notify::new());
+        let (relay_up, relay_cut) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                if !relay_up.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let (target, cut) = (target.clone(), relay_cut.clone());
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Self { port, up, cut }
+    }
+
+    fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Multi-threaded: the relay must keep running while the test waits for the server to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_database_answers_503_and_the_service_recovers_when_it_returns() {
+    let Some(database) = database(Backend::Postgres).await else {
+        return;
+    };
+    let mut url = reqwest::Url::parse(&database.options.url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let relay = Relay::start(target).await;
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(relay.port)).unwrap();
+    let settings = [CHEAP_ARGON2[0], CHEAP_ARGON2[1], ("AUTHTOKEN_DATABASE_CONNECT_TIMEOUT", "1s")];
+    let server = Server::start(url.as_str(), &settings);
+    let client = reqwest::Client::new();
+    let credentials = json!({ "username": "dora", "password": "correct horse" });
+    let registered = client.post(server.url("/auth/register/")).json(&credentials).send().await.unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+
+    relay.down();
+    let while_down = client.post(server.url("/auth/login/")).json(&credentials).send().await.unwrap();
+    let status_down = while_down.status();
+    let body_down: serde_json::Value = while_down.json().await.unwrap();
+    relay.up();
+    let after = client.post(server.url("/auth/login/")).json(&credentials).send().await.unwrap();
+
+    assert_eq!(status_down, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body_down["detail"].is_string(), "{body_down}");
+    assert_eq!(after.status(), StatusCode::OK);
+    assert!(server.log().contains("store failure"), "the cause is logged");
+}
