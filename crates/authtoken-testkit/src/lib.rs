@@ -3,5 +3,7 @@
 pub mod contract;
 mod fakes;
 pub mod fixtures;
+mod smtp;
 
 pub use fakes::{FakeClock, FakePasswordHasher, InMemoryStore};
+pub use smtp::{Received, SmtpSink};

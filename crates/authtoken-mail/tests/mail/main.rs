@@ -1,0 +1,158 @@
+//! The mailers against a real SMTP server on loopback and a real directory.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
+use std::time::Duration;
+
+use authtoken_core::ports::Mail;
+use authtoken_mail::{MailSettings, MailUrl, mailer};
+use authtoken_testkit::SmtpSink;
+
+fn settings() -> MailSettings {
+    MailSettings { from: "authtoken <noreply@example.org>".to_owned(), timeout: Duration::from_secs(5) }
+}
+
+fn mail(to: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: "Confirm your email".to_owned(),
+        body: "Hello john,\r\nopen http://localhost/auth/register/confirm/abc/ to confirm.\r\n".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn smtp_delivers_a_plain_text_utf8_message_with_the_standard_headers() {
+    let sink = SmtpSink::start().await;
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+
+    mailer.send(&mail("john@example.org")).await.unwrap();
+
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1);
+    let message = &received[0];
+    assert_eq!(message.mail_from, "noreply@example.org");
+    assert_eq!(message.rcpt_to, vec!["john@example.org".to_owned()]);
+    assert_eq!(message.header("From").as_deref(), Some("authtoken <noreply@example.org>"));
+    assert_eq!(message.header("To").as_deref(), Some("john@example.org"));
+    assert_eq!(message.header("Subject").as_deref(), Some("Confirm your email"));
+    assert_eq!(message.header("Content-Type").as_deref(), Some("text/plain; charset=utf-8"));
+    assert!(message.header("Date").is_some());
+    assert!(message.header("Message-ID").is_some_and(|id| id.starts_with('<') && id.ends_with('>')));
+    assert_eq!(
+        message.body().trim_end(),
+        "Hello john,\r\nopen http://localhost/auth/register/confirm/abc/ to confirm."
+    );
+}
+
+#[tokio::test]
+async fn non_ascii_text_is_sent_encoded_and_decodes_back() {
+    let sink = SmtpSink::start().await;
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+    let mut message = mail("jürgen@example.org");
+    message.subject = "Bestätigen Sie Ihre E-Mail".to_owned();
+
+    let sent = mailer.send(&message).await;
+
+    assert!(sent.is_ok(), "{sent:?}");
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    let subject = received[0].header("Subject").unwrap();
+    assert!(subject.starts_with("=?utf-8?"), "an encoded word: {subject}");
+    assert_eq!(received[0].rcpt_to, vec!["jürgen@example.org".to_owned()]);
+}
+
+#[tokio::test]
+async fn smtp_authenticates_and_sends_several_messages() {
+    let sink = SmtpSink::start().await;
+    let url = format!("smtp://user:secret@{}?tls=none", sink.addr());
+    let mailer = mailer(&MailUrl::parse(&url).unwrap(), &settings()).unwrap();
+
+    for to in ["a@example.org", "b@example.org", "c@example.org"] {
+        mailer.send(&mail(to)).await.unwrap();
+    }
+
+    let received = sink.wait_for(3, Duration::from_secs(10)).await;
+    let recipients: Vec<_> = received.iter().map(|m| m.rcpt_to[0].as_str()).collect();
+    assert_eq!(recipients, ["a@example.org", "b@example.org", "c@example.org"]);
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_is_an_error_not_a_silent_loss() {
+    let sink = SmtpSink::start().await;
+    sink.down();
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+
+    let sent = mailer.send(&mail("john@example.org")).await;
+
+    assert!(sent.is_err());
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_there_is_an_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("smtp://127.0.0.1:{port}?tls=none");
+    let mailer = mailer(&MailUrl::parse(&url).unwrap(), &settings()).unwrap();
+
+    let sent = mailer.send(&mail("john@example.org")).await;
+
+    assert!(sent.is_err());
+}
+
+#[tokio::test]
+async fn an_invalid_recipient_is_an_error() {
+    let sink = SmtpSink::start().await;
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+
+    let sent = mailer.send(&mail("not an address")).await;
+
+    assert!(sent.is_err());
+}
+
+#[tokio::test]
+async fn the_file_drop_writes_one_complete_eml_file_per_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop = dir.path().join("mail");
+    let mailer = mailer(&MailUrl::parse(&format!("file://{}", drop.display())).unwrap(), &settings()).unwrap();
+
+    mailer.send(&mail("a@example.org")).await.unwrap();
+    mailer.send(&mail("b@example.org")).await.unwrap();
+
+    let mut files: Vec<_> = std::fs::read_dir(&drop).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for (file, to) in files.iter().zip(["a@example.org", "b@example.org"]) {
+        assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.contains(&format!("To: {to}\r\n")), "{text}");
+        assert!(text.contains("From: authtoken <noreply@example.org>\r\n"), "{text}");
+        assert!(text.contains("Subject: Confirm your email\r\n"), "{text}");
+        assert!(text.contains("Message-ID: <"), "{text}");
+        assert!(text.contains("Date: "), "{text}");
+        assert!(
+            text.trim_end()
+                .ends_with("\r\n\r\nHello john,\r\nopen http://localhost/auth/register/confirm/abc/ to confirm."),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_log_transport_accepts_mail() {
+    let mailer = mailer(&MailUrl::Log, &settings()).unwrap();
+
+    let sent = mailer.send(&mail("john@example.org")).await;
+
+    assert!(sent.is_ok());
+}
+
+#[test]
+fn an_invalid_sender_is_refused_when_the_mailer_is_built() {
+    let settings = MailSettings { from: "no sender".to_owned(), timeout: Duration::from_secs(1) };
+
+    let built = mailer(&MailUrl::Log, &settings);
+
+    assert!(built.is_err());
+}
