@@ -4,6 +4,7 @@
 //! Everything it needs from the outside world comes through the port traits in [`ports`].
 
 pub mod config;
+pub mod confirmation;
 pub mod header;
 pub mod password;
 pub mod ports;

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+use crate::confirmation::{ConfirmationWithUser, OutboxEntry, OutboxId, OutboxState, PendingConfirmation};
 use crate::session::{Session, SessionWithUser};
 use crate::time::Timestamp;
 use crate::token::TokenDigest;
@@ -72,6 +73,66 @@ pub trait UserRepo: Send + Sync {
 
     /// MUST delete the user together with all of the user's sessions; returns whether the user existed.
     async fn delete(&self, id: UserId) -> Result<bool, StoreError>;
+}
+
+/// Email confirmation links, stored together with the outbox mail that carries them.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ConfirmationRepo: Send + Sync {
+    /// MUST create the user, the confirmation link for the new user's id, and the link's mail in the outbox,
+    /// in one transaction: all three or none.
+    /// MUST return [`CreateUserError::Duplicate`] under the same rules as [`UserRepo::create`].
+    async fn create_user_with_confirmation(
+        &self,
+        user: &NewUser,
+        confirmation: &PendingConfirmation,
+    ) -> Result<User, CreateUserError>;
+
+    /// MUST, in one transaction, delete every confirmation link of the user, store the new one and put its mail
+    /// in the outbox. Returns `false` (and changes nothing) when the user does not exist.
+    async fn replace_confirmation(&self, user_id: UserId, confirmation: &PendingConfirmation)
+    -> Result<bool, StoreError>;
+
+    /// MUST return the link stored under `digest` with its user, or `None`; expired links too.
+    async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError>;
+
+    /// MUST, in one transaction, mark the user's email confirmed and delete the link;
+    /// returns `false` (and changes nothing) when the link is gone.
+    async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
+
+    /// MUST delete the link stored under `digest`; returns whether one was deleted.
+    async fn delete_confirmation(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
+
+    /// MUST delete every link whose expiry is before `now`; returns how many were deleted.
+    async fn purge_expired_confirmations(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    /// MUST return the users whose email is set and not confirmed, in id order.
+    async fn unconfirmed_users(&self) -> Result<Vec<User>, StoreError>;
+}
+
+/// The durable outbox: mail waiting to be delivered, written in the same transaction as what it announces.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// MUST return up to `limit` pending entries whose next attempt is due at `now`, oldest first, and lease them
+    /// until `lease_until`: until then no other call of `claim_due` returns them (so two workers never send one
+    /// mail at once).
+    async fn claim_due(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
+    async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
+
+    /// MUST count the attempt and keep `error`; the entry stays pending until `retry_at`,
+    /// or becomes failed for good when `retry_at` is `None`.
+    async fn mark_failed(
+        &self,
+        id: OutboxId,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    /// MUST return the entries in `states`, oldest first.
+    async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError>;
 }
 
 /// A mail to send: plain text UTF-8.
