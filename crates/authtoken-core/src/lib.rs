@@ -5,11 +5,13 @@
 
 pub mod config;
 pub mod confirmation;
+pub mod delivery;
 pub mod header;
 pub mod password;
 pub mod ports;
 pub mod service;
 pub mod session;
+pub mod template;
 pub mod time;
 pub mod token;
 pub mod user;

@@ -88,8 +88,9 @@ pub trait ConfirmationRepo: Send + Sync {
         confirmation: &PendingConfirmation,
     ) -> Result<User, CreateUserError>;
 
-    /// MUST, in one transaction, delete every confirmation link of the user, store the new one and put its mail
-    /// in the outbox. Returns `false` (and changes nothing) when the user does not exist.
+    /// MUST, in one transaction, delete every confirmation link of the user and the user's mail still pending in the
+    /// outbox (its links no longer work), store the new link and put its mail in the outbox.
+    /// Returns `false` (and changes nothing) when the user does not exist.
     async fn replace_confirmation(&self, user_id: UserId, confirmation: &PendingConfirmation)
     -> Result<bool, StoreError>;
 
@@ -122,8 +123,8 @@ pub trait Outbox: Send + Sync {
     /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
 
-    /// MUST count the attempt and keep `error`; the entry stays pending until `retry_at`,
-    /// or becomes failed for good when `retry_at` is `None`.
+    /// MUST count the attempt and keep `error` (MAY cut it to its first 1000 characters); the entry stays pending
+    /// until `retry_at`, or becomes failed for good when `retry_at` is `None`.
     async fn mark_failed(
         &self,
         id: OutboxId,

@@ -9,6 +9,12 @@ pub struct HttpConfig {
     pub registration_enabled: bool,
     /// The user fields returned with a login (upstream's `USER_SERIALIZER`); `None` returns the token alone.
     pub user_fields: Option<Vec<UserField>>,
+    /// Where a confirmation link redirects when it worked (see [`parse_redirect`]).
+    pub confirm_redirect: String,
+    /// Where an invalid confirmation link redirects; `None` answers 400 `invalid token!`.
+    pub confirm_invalid_redirect: Option<String>,
+    /// Scanner-safe mode: the link shows a page, and only its button (a `POST`) confirms.
+    pub confirm_via_post: bool,
 }
 
 /// A field of a user that responses can show.
@@ -69,6 +75,31 @@ pub fn parse_prefix(text: &str) -> Result<String, InvalidPrefix> {
     if valid { Ok(text.to_owned()) } else { Err(InvalidPrefix) }
 }
 
+/// A redirect target that is neither a local path nor an allowed absolute URL.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{0}` is neither a path such as `/welcome` nor an http(s) URL whose host is listed in `allowed_redirect_hosts`"
+)]
+pub struct InvalidRedirect(String);
+
+/// Checks a redirect target: a path on this site (`/…`, not `//…`), or an absolute `http`/`https` URL
+/// whose host is one of `allowed_hosts`. Anything else would make the service an open redirect.
+pub fn parse_redirect(text: &str, allowed_hosts: &[String]) -> Result<String, InvalidRedirect> {
+    let invalid = || InvalidRedirect(text.to_owned());
+    if text.chars().any(|c| c.is_control() || c == '\\') {
+        return Err(invalid());
+    }
+    if text.starts_with('/') && !text.starts_with("//") {
+        return Ok(text.to_owned());
+    }
+    let url = url::Url::parse(text).map_err(|_| invalid())?;
+    let host = url.host_str().ok_or_else(invalid)?;
+    let allowed = matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && allowed_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host));
+    if allowed { Ok(url.to_string()) } else { Err(invalid()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +120,30 @@ mod tests {
         check_prefix("/a//b", false);
         check_prefix("/a b", false);
         check_prefix("/a?b", false);
+    }
+
+    #[track_caller]
+    fn check_redirect(text: &str, expected: Option<&str>) {
+        let allowed = vec!["example.org".to_owned()];
+        assert_eq!(parse_redirect(text, &allowed).ok().as_deref(), expected, "{text:?}");
+    }
+
+    #[test]
+    fn redirects_are_local_paths_or_allowed_hosts() {
+        check_redirect("/", Some("/"));
+        check_redirect("/welcome?confirmed=1", Some("/welcome?confirmed=1"));
+        check_redirect("https://example.org/welcome", Some("https://example.org/welcome"));
+        check_redirect("http://EXAMPLE.org/", Some("http://example.org/"));
+        check_redirect("//evil.example/", None);
+        check_redirect("/\\evil.example/", None);
+        check_redirect("https://evil.example/", None);
+        check_redirect("https://example.org.evil.example/", None);
+        check_redirect("https://user@example.org/", None);
+        check_redirect("javascript:alert(1)", None);
+        check_redirect("ftp://example.org/", None);
+        check_redirect("welcome", None);
+        check_redirect("/a\nb", None);
+        check_redirect("", None);
     }
 
     #[test]

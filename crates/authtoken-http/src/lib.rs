@@ -43,7 +43,7 @@ use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
 use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
-pub use config::{HttpConfig, InvalidPrefix, UserField, parse_prefix, parse_user_fields};
+pub use config::{HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields};
 pub use envelope::ErrorBody;
 pub use security::{TokenAuth, TokenLayer};
 
@@ -52,10 +52,19 @@ pub const API_TITLE: &str = "authtoken";
 
 /// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs` and `/healthz`.
 pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
-    let parts = if config.registration_enabled {
-        parts(api_service((api::SessionApi::new(&service, &config), api::RegistrationApi::new(&service)), &config))
-    } else {
-        parts(api_service(api::SessionApi::new(&service, &config), &config))
+    let parts = match routes(&service, &config) {
+        Routes::Sessions => parts(api_service(api::SessionApi::new(&service, &config), &config)),
+        Routes::Registration => {
+            parts(api_service((api::SessionApi::new(&service, &config), api::RegistrationApi::new(&service)), &config))
+        }
+        Routes::Confirmation => parts(api_service(
+            (
+                api::SessionApi::new(&service, &config),
+                api::RegistrationApi::new(&service),
+                api::ConfirmApi::new(&service, &config),
+            ),
+            &config,
+        )),
     };
     let logout_path = format!("{}/logout", config.prefix);
     Route::new()
@@ -72,10 +81,30 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
 
 /// The OpenAPI document of the service as [`app`] would serve it.
 pub fn openapi_json(service: &AuthService, config: &HttpConfig) -> String {
-    if config.registration_enabled {
-        api_service((api::SessionApi::new(service, config), api::RegistrationApi::new(service)), config).spec()
-    } else {
-        api_service(api::SessionApi::new(service, config), config).spec()
+    let sessions = api::SessionApi::new(service, config);
+    match routes(service, config) {
+        Routes::Sessions => api_service(sessions, config).spec(),
+        Routes::Registration => api_service((sessions, api::RegistrationApi::new(service)), config).spec(),
+        Routes::Confirmation => api_service(
+            (sessions, api::RegistrationApi::new(service), api::ConfirmApi::new(service, config)),
+            config,
+        )
+        .spec(),
+    }
+}
+
+/// Which groups of routes exist: registration only when enabled, the confirmation link only with confirmation too.
+enum Routes {
+    Sessions,
+    Registration,
+    Confirmation,
+}
+
+fn routes(service: &AuthService, config: &HttpConfig) -> Routes {
+    match (config.registration_enabled, service.confirms_email()) {
+        (false, _) => Routes::Sessions,
+        (true, false) => Routes::Registration,
+        (true, true) => Routes::Confirmation,
     }
 }
 

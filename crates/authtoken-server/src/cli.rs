@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use authtoken_core::ports::{Clock as _, SystemClock};
 
 use crate::settings::{Resolved, Settings};
-use crate::startup;
+use crate::{admin, startup};
 
 /// authtoken: per-login tokens that can be revoked one session at a time.
 #[derive(Debug, clap::Parser)]
@@ -32,11 +31,35 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Show the mail in the outbox that is pending or has failed.
+    Outbox {
+        /// Also show delivered mail.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Email confirmation.
+    Confirm {
+        #[command(subcommand)]
+        command: ConfirmCommand,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ConfirmCommand {
+    /// Queue a fresh confirmation link (older links of the user stop working).
+    Resend {
+        /// The user to send to.
+        #[arg(long, conflicts_with = "all_unconfirmed", required_unless_present = "all_unconfirmed")]
+        user: Option<String>,
+        /// Every user whose address is not confirmed yet.
+        #[arg(long)]
+        all_unconfirmed: bool,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
 enum TokensCommand {
-    /// Delete every expired login token now.
+    /// Delete every expired login token and confirmation link now.
     Purge,
 }
 
@@ -64,11 +87,17 @@ impl Command {
                 Ok(())
             }
             Self::Tokens { command: TokensCommand::Purge } => {
-                let wired = startup::wire(settings).await?;
-                let purged =
-                    authtoken_core::ports::TokenRepo::purge_expired(wired.store.as_ref(), SystemClock.now()).await?;
-                println!("deleted {purged} expired login tokens");
+                let (sessions, links) = startup::purge_once(&startup::wire(settings).await?).await?;
+                println!("deleted {sessions} expired login tokens and {links} expired confirmation links");
                 Ok(())
+            }
+            Self::Outbox { all } => admin::show_outbox(&startup::wire(settings).await?, all).await,
+            Self::Confirm { command: ConfirmCommand::Resend { user, all_unconfirmed } } => {
+                let wired = startup::wire(settings).await?;
+                match (user, all_unconfirmed) {
+                    (Some(name), _) => admin::resend_one(&wired, &name).await,
+                    (None, _) => admin::resend_all(&wired).await,
+                }
             }
         }
     }

@@ -2,11 +2,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use authtoken_core::AuthService;
 use authtoken_core::password::Argon2id;
-use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo};
+use authtoken_core::delivery::Delivery;
+use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo as _};
 use authtoken_core::service::Ports;
 use authtoken_sql::SqlStore;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
@@ -14,11 +16,12 @@ use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use crate::hashing::PooledArgon2Hasher;
 use crate::settings::Resolved;
 
-/// The service and the store it runs on.
+/// The service, the store it runs on, and the outbox delivery.
 #[derive(Debug, Clone)]
 pub struct Wired {
     pub service: AuthService,
     pub store: Arc<SqlStore>,
+    pub delivery: Delivery,
 }
 
 /// Opens the database (applying migrations) and builds the service.
@@ -31,7 +34,13 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
         hasher: Arc::new(PooledArgon2Hasher::new(argon2, settings.hash_concurrency)),
         clock: Arc::new(SystemClock),
     };
-    Ok(Wired { service: AuthService::new(ports, settings.core.clone()), store })
+    let mut service = AuthService::new(ports, settings.core.clone());
+    if let Some(confirmation) = &settings.confirmation {
+        service = service.with_confirmation(store.clone(), confirmation.clone());
+    }
+    let mailer = authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings).context("invalid mail settings")?;
+    let delivery = Delivery::new(store.clone(), mailer, Arc::new(SystemClock), settings.mail.retry);
+    Ok(Wired { service, store, delivery })
 }
 
 /// Serves HTTP until `shutdown` completes, purging expired sessions in the background.
@@ -45,24 +54,57 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     for addr in acceptor.local_addr().iter().filter_map(|addr| addr.as_socket_addr().copied()) {
         tracing::info!("listening on http://{addr}");
     }
-    let purge = tokio::spawn(purge_expired(wired.store.clone(), settings.purge_interval));
+    let purge = tokio::spawn(purge_expired(wired.clone(), settings.purge_interval));
+    let outbox = tokio::spawn(deliver_outbox(wired.delivery.clone(), settings.mail.poll_interval));
     let served = poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, shutdown, Some(std::time::Duration::from_secs(10)))
+        .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
         .await;
     purge.abort();
+    outbox.abort();
     served.context("the HTTP server failed")
 }
 
-/// Deletes expired sessions every `interval`; a failure is logged and retried at the next tick.
-async fn purge_expired(tokens: Arc<dyn TokenRepo>, interval: std::time::Duration) {
+/// Deletes expired sessions and confirmation links; returns how many of each.
+pub async fn purge_once(wired: &Wired) -> anyhow::Result<(u64, u64)> {
+    let sessions = wired.store.purge_expired(SystemClock.now()).await?;
+    let links = wired.service.purge_expired_confirmations().await?;
+    Ok((sessions, links))
+}
+
+/// Purges every `interval`; a failure is logged and retried at the next tick.
+async fn purge_expired(wired: Wired, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     loop {
         ticks.tick().await;
-        match tokens.purge_expired(SystemClock.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "purged expired sessions"),
+        match purge_once(&wired).await {
+            Ok((0, 0)) => {}
+            Ok((sessions, links)) => tracing::info!(sessions, links, "purged expired sessions and confirmation links"),
             Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
         }
+    }
+}
+
+/// Delivers the outbox every `interval`, at once again while there was work; survives every failure.
+async fn deliver_outbox(delivery: Delivery, interval: Duration) {
+    loop {
+        match delivery.run_once().await {
+            Ok(report) => {
+                if report.sent > 0 {
+                    tracing::info!(sent = report.sent, "outbox mail delivered");
+                }
+                for (id, attempts, gave_up) in &report.failures {
+                    match gave_up {
+                        true => tracing::error!(outbox_id = id.0, attempts, "outbox mail failed for good; see `authtoken outbox`"),
+                        false => tracing::warn!(outbox_id = id.0, attempts, "outbox mail not delivered; it will be retried"),
+                    }
+                }
+                if report.sent > 0 && report.failures.is_empty() {
+                    continue;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the outbox cannot be read; retrying"),
+        }
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -1,4 +1,5 @@
-//! The one place that knows there are two backends: connecting, migrating, and running a sea-query statement.
+//! The one place that knows there are two backends: connecting, migrating, transactions, and running a sea-query
+//! statement.
 
 use std::str::FromStr as _;
 
@@ -13,6 +14,15 @@ use crate::row::Row;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Renders `$statement` with the backend's query builder, binds its values and runs `$method` on `$executor`
+/// (a pool or a transaction's connection); `?` turns a driver error into a [`DbError`].
+macro_rules! run {
+    ($method:ident, $statement:expr, $builder:expr, $executor:expr) => {{
+        let (sql, values) = $statement.build_sqlx($builder);
+        sqlx::query_with(sqlx::AssertSqlSafe(sql), values).$method($executor).await?
+    }};
+}
 
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
@@ -78,17 +88,23 @@ impl Pool {
         }
     }
 
+    /// Begins a transaction; dropping it without [`Tx::commit`] rolls it back.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a transaction that read first and wrote
+    /// later could not upgrade its lock while another one writes, and would fail instead of waiting its turn.
+    /// Waiting for the lock is bounded by the busy timeout.
+    pub(crate) async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub(crate) async fn execute(&self, statement: &impl SqlxBinder) -> Result<u64, DbError> {
         Ok(match self {
-            Self::Sqlite(pool) => {
-                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(sqlx::AssertSqlSafe(sql), values).execute(pool).await?.rows_affected()
-            }
-            Self::Postgres(pool) => {
-                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(sqlx::AssertSqlSafe(sql), values).execute(pool).await?.rows_affected()
-            }
+            Self::Sqlite(pool) => run!(execute, statement, SqliteQueryBuilder, pool).rows_affected(),
+            Self::Postgres(pool) => run!(execute, statement, PostgresQueryBuilder, pool).rows_affected(),
         })
     }
 
@@ -98,19 +114,10 @@ impl Pool {
         statement: &impl SqlxBinder,
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, DbError> {
-        let decoded = match self {
-            Self::Sqlite(pool) => {
-                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), values).fetch_all(pool).await?;
-                rows.iter().map(|row| decode(row)).collect::<Result<_, _>>()
-            }
-            Self::Postgres(pool) => {
-                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), values).fetch_all(pool).await?;
-                rows.iter().map(|row| decode(row)).collect::<Result<_, _>>()
-            }
-        };
-        Ok(decoded?)
+        Ok(match self {
+            Self::Sqlite(pool) => decode_all(&run!(fetch_all, statement, SqliteQueryBuilder, pool), decode)?,
+            Self::Postgres(pool) => decode_all(&run!(fetch_all, statement, PostgresQueryBuilder, pool), decode)?,
+        })
     }
 
     /// Runs a query that returns at most one row and decodes it.
@@ -119,20 +126,60 @@ impl Pool {
         statement: &impl SqlxBinder,
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Option<T>, DbError> {
-        let decoded = match self {
-            Self::Sqlite(pool) => {
-                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values).fetch_optional(pool).await?;
-                row.as_ref().map(|row| decode(row)).transpose()
-            }
-            Self::Postgres(pool) => {
-                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-                let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values).fetch_optional(pool).await?;
-                row.as_ref().map(|row| decode(row)).transpose()
-            }
-        };
-        Ok(decoded?)
+        Ok(match self {
+            Self::Sqlite(pool) => decode_one(run!(fetch_optional, statement, SqliteQueryBuilder, pool), decode)?,
+            Self::Postgres(pool) => decode_one(run!(fetch_optional, statement, PostgresQueryBuilder, pool), decode)?,
+        })
     }
+}
+
+/// A transaction of either backend, with the same helpers as [`Pool`].
+///
+/// Dropping it without [`Tx::commit`] rolls it back, so an early return with `?` leaves nothing behind.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    /// Runs a statement; returns the number of rows it changed.
+    pub(crate) async fn execute(&mut self, statement: &impl SqlxBinder) -> Result<u64, DbError> {
+        Ok(match self {
+            Self::Sqlite(tx) => run!(execute, statement, SqliteQueryBuilder, &mut **tx).rows_affected(),
+            Self::Postgres(tx) => run!(execute, statement, PostgresQueryBuilder, &mut **tx).rows_affected(),
+        })
+    }
+
+    /// Runs a query that returns at most one row and decodes it.
+    pub(crate) async fn fetch_optional<T>(
+        &mut self,
+        statement: &impl SqlxBinder,
+        decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, DbError> {
+        Ok(match self {
+            Self::Sqlite(tx) => decode_one(run!(fetch_optional, statement, SqliteQueryBuilder, &mut **tx), decode)?,
+            Self::Postgres(tx) => decode_one(run!(fetch_optional, statement, PostgresQueryBuilder, &mut **tx), decode)?,
+        })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await?,
+            Self::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+fn decode_all<R: Row, T>(rows: &[R], decode: impl Fn(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(|row| decode(row)).collect()
+}
+
+fn decode_one<R: Row, T>(
+    row: Option<R>,
+    decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    row.as_ref().map(|row| decode(row)).transpose()
 }
 
 async fn sqlite(options: &DatabaseOptions) -> Result<sqlx::SqlitePool, StoreError> {

@@ -1,4 +1,5 @@
-//! SQL stores of authtoken: `TokenRepo` and `UserRepo` over sqlx, for SQLite (the embedded default) and PostgreSQL.
+//! SQL stores of authtoken: `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` over sqlx, for SQLite (the
+//! embedded default) and PostgreSQL.
 //!
 //! Every statement is written once, in sea-query, and rendered by the backend's query builder;
 //! rows are decoded once, through the small [`row::Row`] trait both backends implement.

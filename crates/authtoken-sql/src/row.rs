@@ -6,6 +6,8 @@ use sqlx::Row as _;
 /// The column reads the stores need, by position.
 pub(crate) trait Row {
     fn int(&self, at: usize) -> Result<i64, StoreError>;
+    /// A 32-bit column (PostgreSQL `integer`); every integer on SQLite.
+    fn int32(&self, at: usize) -> Result<i32, StoreError>;
     fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError>;
     fn flag(&self, at: usize) -> Result<bool, StoreError>;
     fn text(&self, at: usize) -> Result<String, StoreError>;
@@ -17,6 +19,9 @@ macro_rules! impl_row {
     ($row:ty) => {
         impl Row for $row {
             fn int(&self, at: usize) -> Result<i64, StoreError> {
+                self.try_get(at).map_err(crate::store::store_error)
+            }
+            fn int32(&self, at: usize) -> Result<i32, StoreError> {
                 self.try_get(at).map_err(crate::store::store_error)
             }
             fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError> {

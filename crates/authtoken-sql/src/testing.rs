@@ -50,9 +50,7 @@ pub fn sqlite() -> TestDatabase {
 ///
 /// In CI, when the variable is missing or the server cannot be reached: a PostgreSQL test must fail there, not skip.
 pub async fn postgres() -> Option<TestDatabase> {
-    let Some(admin_url) = postgres_url() else {
-        return None;
-    };
+    let admin_url = postgres_url()?;
     let schema = format!("test_{:016x}", rand::rng().random::<u64>());
     let admin = sqlx::PgPool::connect(&admin_url)
         .await

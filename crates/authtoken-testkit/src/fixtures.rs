@@ -1,9 +1,11 @@
-//! Ready-made values for tests: a configuration, users and sessions.
+//! Ready-made values for tests: a configuration, users, sessions and confirmation links.
 
 use std::time::Duration;
 
 use authtoken_core::Config;
 use authtoken_core::Timestamp;
+use authtoken_core::confirmation::PendingConfirmation;
+use authtoken_core::ports::Mail;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::token::PlainToken;
 use authtoken_core::user::{NewUser, UserId, Username};
@@ -19,6 +21,7 @@ pub fn config() -> Config {
         auth_token_validity: Duration::from_secs(24 * 60 * 60),
         username_case_insensitive: false,
         password_min_length: 8,
+        require_confirmed_email_for_login: false,
     }
 }
 
@@ -48,4 +51,21 @@ pub fn session(user_id: UserId, created_at: Timestamp, validity: Duration) -> (P
         client: ClientInfo::new(Some("curl/8.5.0"), Some("192.0.2.7".to_owned())),
     };
     (token, session)
+}
+
+/// A fresh confirmation link for `email`, created at `created_at`, valid for `validity`, with the mail that carries it.
+pub fn confirmation(email: &str, created_at: Timestamp, validity: Duration) -> (PlainToken, PendingConfirmation) {
+    let token = PlainToken::generate().expect("the OS random number generator works");
+    let confirmation = PendingConfirmation {
+        digest: token.digest(),
+        email: email.to_owned(),
+        created_at,
+        expires_at: created_at.plus(validity),
+        mail: Mail {
+            to: email.to_owned(),
+            subject: "Confirm your email address".to_owned(),
+            body: format!("Open https://auth.example.org/confirm/{} to confirm your address.\n", token.expose()),
+        },
+    };
+    (token, confirmation)
 }

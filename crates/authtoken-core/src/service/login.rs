@@ -37,7 +37,8 @@ impl AuthService {
             return Err(LoginError::InvalidCredentials);
         };
         let matches = self.hasher.verify(password, &credentials.password_hash).await.map_err(Failure::from)?;
-        if !matches || !credentials.user.is_active {
+        let unconfirmed = self.config.require_confirmed_email_for_login && !credentials.user.email_confirmed;
+        if !matches || !credentials.user.is_active || unconfirmed {
             return Err(LoginError::InvalidCredentials);
         }
 

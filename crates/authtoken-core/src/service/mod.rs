@@ -1,6 +1,7 @@
 //! The use cases, as methods of one service that holds the ports.
 
 mod authenticate;
+mod confirm;
 mod login;
 mod logout;
 mod register;
@@ -8,12 +9,13 @@ mod register;
 use std::sync::Arc;
 
 pub use authenticate::{AuthenticateError, Authenticated};
+pub use confirm::{ConfirmError, SendConfirmationError};
 pub use login::{LoginError, LoginOutcome};
 pub use logout::LogoutError;
 pub use register::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
 
-use crate::config::Config;
-use crate::ports::{Clock, HashError, PasswordHasher, StoreError, TokenRepo, UserRepo};
+use crate::config::{Config, ConfirmationSettings};
+use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, StoreError, TokenRepo, UserRepo};
 use crate::token::RandomnessUnavailable;
 
 /// The use cases of authtoken over a set of ports.
@@ -24,6 +26,14 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     config: Config,
+    confirmation: Option<EmailConfirmation>,
+}
+
+/// Email confirmation, when it is on: its store and its settings.
+#[derive(Clone)]
+struct EmailConfirmation {
+    repo: Arc<dyn ConfirmationRepo>,
+    settings: ConfirmationSettings,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -45,7 +55,18 @@ pub struct Ports {
 impl AuthService {
     pub fn new(ports: Ports, config: Config) -> Self {
         let Ports { tokens, users, hasher, clock } = ports;
-        Self { tokens, users, hasher, clock, config }
+        Self { tokens, users, hasher, clock, config, confirmation: None }
+    }
+
+    /// Turns email confirmation on: registration then asks for an email and mails a confirmation link.
+    pub fn with_confirmation(mut self, repo: Arc<dyn ConfirmationRepo>, settings: ConfirmationSettings) -> Self {
+        self.confirmation = Some(EmailConfirmation { repo, settings });
+        self
+    }
+
+    /// Whether registration asks for an email and sends a confirmation link.
+    pub fn confirms_email(&self) -> bool {
+        self.confirmation.is_some()
     }
 
     pub fn config(&self) -> &Config {

@@ -32,6 +32,10 @@ impl std::fmt::Debug for FieldValue {
 pub struct RegistrationForm {
     pub username: FieldValue,
     pub password: FieldValue,
+    /// Read only when email confirmation is on.
+    pub email: FieldValue,
+    /// The client's languages, most preferred first (from `Accept-Language`), for the confirmation mail.
+    pub languages: Vec<String>,
 }
 
 /// Field errors in field order, each with its messages (upstream reports the first failing rule per field).
@@ -60,6 +64,10 @@ const PASSWORD_TOO_LONG: &str = "Ensure this field has no more than 128 characte
 const PASSWORD_TOO_SHORT: &str = "password too short";
 const DUPLICATE: &str = "A user with that username already exists.";
 const DUPLICATE_KEY: &str = "already exists";
+const EMAIL_TOO_LONG: &str = "Ensure this field has no more than 254 characters.";
+const EMAIL_INVALID: &str = "Enter a valid email address.";
+/// The longest email address accepted (RFC 5321's path limit, as Django uses).
+const EMAIL_MAX_CHARS: usize = 254;
 
 impl AuthService {
     /// Validates the form and creates an active user.
@@ -93,20 +101,38 @@ impl AuthService {
                 None
             }
         };
+        let email = match &self.confirmation {
+            Some(_) => match text(form.email).and_then(check_email) {
+                Ok(email) => Some(email),
+                Err(message) => {
+                    errors.add("email", message);
+                    None
+                }
+            },
+            None => None,
+        };
         let (Some(username), Some(password), true) = (username, password, errors.0.is_empty()) else {
             return Err(RegisterError::Invalid(errors));
         };
 
         let password_hash = self.hasher.hash(&password).await.map_err(Failure::from)?;
+        let now = self.clock.now();
         let new_user = NewUser {
             username_key: username.key(self.config.username_case_insensitive),
             username,
             password_hash,
-            email: None,
+            email,
             is_active: true,
-            joined_at: self.clock.now(),
+            joined_at: now,
         };
-        match self.users.create(&new_user).await {
+        let created = match (&self.confirmation, &new_user.email) {
+            (Some(confirmation), Some(email)) => {
+                let pending = super::confirm::pending(confirmation, new_user.username.as_str(), email, &form.languages, now)?;
+                confirmation.repo.create_user_with_confirmation(&new_user, &pending).await
+            }
+            _ => self.users.create(&new_user).await,
+        };
+        match created {
             Ok(user) => Ok(user),
             Err(CreateUserError::Duplicate) => {
                 let message = self.duplicate_message(&new_user.username).await?.unwrap_or(DUPLICATE);
@@ -143,6 +169,23 @@ impl AuthService {
         }
         Ok(password)
     }
+}
+
+/// Django's `EmailField`: trimmed, not blank, at most 254 characters, a valid address.
+fn check_email(text: String) -> Result<String, &'static str> {
+    let email = text.trim();
+    if email.is_empty() {
+        return Err(BLANK);
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err(EMAIL_TOO_LONG);
+    }
+    // Like Django, the domain needs a dot, except for `localhost`.
+    let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
+    if !email_address::EmailAddress::is_valid(email) || !domain.contains('.') && domain != "localhost" {
+        return Err(EMAIL_INVALID);
+    }
+    Ok(email.to_owned())
 }
 
 fn text(value: FieldValue) -> Result<String, &'static str> {

@@ -81,7 +81,12 @@ pub fn password(text: &str) -> Password {
 
 /// A form with both fields given as strings.
 pub fn form(username: &str, password: &str) -> RegistrationForm {
-    RegistrationForm { username: text(username), password: text(password) }
+    RegistrationForm {
+        username: text(username),
+        password: text(password),
+        email: authtoken_core::service::FieldValue::Missing,
+        languages: vec![],
+    }
 }
 
 pub fn text(value: &str) -> FieldValue {

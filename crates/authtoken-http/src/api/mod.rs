@@ -1,11 +1,13 @@
 //! The operations of the API, grouped as the routes are mounted: sessions always, registration when enabled.
 
+mod confirm;
 mod registration;
 mod session;
 
 use poem::Response;
 use poem::http::StatusCode;
 
+pub(crate) use confirm::ConfirmApi;
 pub(crate) use registration::RegistrationApi;
 pub(crate) use session::SessionApi;
 

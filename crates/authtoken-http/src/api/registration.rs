@@ -33,6 +33,8 @@ struct RegisterFields {
     /// At least `password_min_length` (default 8) and at most 128 characters; never trimmed.
     #[oai(write_only)]
     password: String,
+    /// Required when email confirmation is on (a link is mailed to it); ignored otherwise.
+    email: Option<String>,
 }
 
 /// The account was created.
@@ -48,6 +50,8 @@ struct RegisterErrors {
     username: Option<Vec<String>>,
     #[oai(skip_serializing_if_is_none)]
     password: Option<Vec<String>>,
+    #[oai(skip_serializing_if_is_none)]
+    email: Option<Vec<String>>,
     /// Set when the body is not an object.
     #[oai(skip_serializing_if_is_none)]
     non_field_errors: Option<Vec<String>>,
@@ -77,9 +81,10 @@ enum RegisterResponse {
 impl RegistrationApi {
     /// Register
     ///
-    /// Creates an active user. The `Authorization` header is ignored.
+    /// Creates an active user. The `Authorization` header is ignored. With email confirmation on, the `email` field
+    /// is required and a confirmation link is mailed to it, in the language of `Accept-Language` when one is configured.
     #[oai(path = "/register/", method = "post", operation_id = "register")]
-    async fn register(&self, body: FieldsBody<RegisterFields>) -> poem::Result<RegisterResponse> {
+    async fn register(&self, request: &poem::Request, body: FieldsBody<RegisterFields>) -> poem::Result<RegisterResponse> {
         let mut fields: Fields = body.fields;
         if let Fields::NotObject(type_name) = fields {
             return Ok(RegisterResponse::Invalid(Json(RegisterErrors {
@@ -87,7 +92,18 @@ impl RegistrationApi {
                 ..RegisterErrors::default()
             })));
         }
-        let form = RegistrationForm { username: fields.take("username"), password: fields.take("password") };
+        let languages = request
+            .headers()
+            .get(poem::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(accept_language::parse)
+            .unwrap_or_default();
+        let form = RegistrationForm {
+            username: fields.take("username"),
+            password: fields.take("password"),
+            email: fields.take("email"),
+            languages,
+        };
         match self.service.register(form).await {
             Ok(_) => Ok(RegisterResponse::Created(Json(Created { success: true }))),
             Err(RegisterError::Invalid(errors)) => {
@@ -96,6 +112,7 @@ impl RegistrationApi {
                     match field {
                         "username" => body.username = Some(messages),
                         "password" => body.password = Some(messages),
+                        "email" => body.email = Some(messages),
                         _ => body.non_field_errors.get_or_insert_with(Vec::new).extend(messages),
                     }
                 }

@@ -1,5 +1,7 @@
 //! The store contract suites against real SQLite files and a real PostgreSQL server, and the migration twins.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
 mod migrations;
 
 mod sqlite {

@@ -1,32 +1,41 @@
-//! Contract suites: every MUST in the docs of `TokenRepo` and `UserRepo` as a plain async function.
+//! Contract suites: every MUST in the docs of `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` as a plain
+//! async function.
 //!
 //! An adapter's tests run them all with [`store_contract_suite!`], which makes one test per case,
 //! each against a fresh store from the adapter's own constructor.
 
 #![allow(clippy::unwrap_used, reason = "contract cases are test code: a panic is a failed case")]
 
+pub mod confirmations;
+pub mod outbox;
 pub mod tokens;
 pub mod users;
 
 use std::any::Any;
 use std::sync::Arc;
+use std::time::Duration;
 
-use authtoken_core::ports::{TokenRepo, UserRepo};
+use authtoken_core::ports::{ConfirmationRepo, Outbox, TokenRepo, UserRepo};
+use authtoken_core::{PlainToken, Timestamp, User};
 
-/// The stores under test; one object usually implements both ports.
+use crate::fixtures::{confirmation, new_user};
+
+/// The stores under test; one object usually implements every port.
 #[allow(missing_debug_implementations, reason = "ports are trait objects without Debug")]
 pub struct Stores {
     pub tokens: Arc<dyn TokenRepo>,
     pub users: Arc<dyn UserRepo>,
+    pub confirmations: Arc<dyn ConfirmationRepo>,
+    pub outbox: Arc<dyn Outbox>,
     /// Whatever must live as long as the stores, such as a temporary directory.
     _keep: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Stores {
-    /// Both ports from one store object.
-    pub fn of<S: TokenRepo + UserRepo + 'static>(store: S) -> Self {
+    /// Every port from one store object.
+    pub fn of<S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + 'static>(store: S) -> Self {
         let store = Arc::new(store);
-        Self { tokens: store.clone(), users: store, _keep: None }
+        Self { tokens: store.clone(), users: store.clone(), confirmations: store.clone(), outbox: store, _keep: None }
     }
 
     /// Keeps `value` (a temporary directory, a database guard) alive until the stores are dropped.
@@ -34,6 +43,18 @@ impl Stores {
         self._keep = Some(Box::new(value));
         self
     }
+}
+
+/// Creates the user `name` with the address `name@example.org` through
+/// [`ConfirmationRepo::create_user_with_confirmation`], with a link created at `created_at` and valid for
+/// `validity`; so it also queues one mail, due at `created_at`.
+async fn register(stores: &Stores, name: &str, created_at: Timestamp, validity: Duration) -> (User, PlainToken) {
+    let email = format!("{name}@example.org");
+    let mut user = new_user(name, "password");
+    user.email = Some(email.clone());
+    let (token, pending) = confirmation(&email, created_at, validity);
+    let user = stores.confirmations.create_user_with_confirmation(&user, &pending).await.expect("the user is created");
+    (user, token)
 }
 
 /// Generates one `#[tokio::test]` per contract case. `$make` is an `async fn() -> Option<Stores>` giving a fresh,
@@ -62,6 +83,30 @@ macro_rules! store_contract_suite {
             users::set_active_changes_only_that_user,
             users::delete_removes_the_user_and_every_session_of_the_user,
             users::names_and_emails_keep_every_unicode_character,
+            confirmations::create_user_with_confirmation_stores_the_user_the_link_and_its_mail,
+            confirmations::create_user_with_confirmation_rejects_a_duplicate_username_and_writes_nothing,
+            confirmations::create_user_with_confirmation_rejects_a_duplicate_key_and_writes_nothing,
+            confirmations::concurrent_creates_with_confirmation_of_one_username_give_exactly_one_user,
+            confirmations::replace_confirmation_deletes_the_old_links_and_their_pending_mail_and_queues_the_new_mail,
+            confirmations::concurrent_replacements_of_one_users_link_leave_exactly_one_link,
+            confirmations::replace_confirmation_of_an_unknown_user_returns_false_and_changes_nothing,
+            confirmations::find_confirmation_of_an_unknown_digest_returns_none,
+            confirmations::find_confirmation_returns_expired_links_too,
+            confirmations::confirm_marks_the_email_confirmed_and_deletes_the_link,
+            confirmations::confirm_of_a_missing_link_returns_false_and_changes_nothing,
+            confirmations::delete_confirmation_removes_only_the_given_link,
+            confirmations::purge_expired_confirmations_deletes_only_links_past_their_expiry,
+            confirmations::unconfirmed_users_lists_users_with_an_unconfirmed_email_in_id_order,
+            confirmations::deleting_a_user_deletes_the_users_links_and_mail,
+            outbox::claim_due_leases_the_due_pending_entries_oldest_first,
+            outbox::claim_due_returns_at_most_limit_entries,
+            outbox::a_leased_entry_is_claimed_again_only_after_its_lease_has_expired,
+            outbox::concurrent_claims_never_return_the_same_entry,
+            outbox::mark_sent_erases_the_body_and_the_entry_is_never_claimed_again,
+            outbox::mark_failed_with_a_retry_time_counts_the_attempt_and_keeps_the_entry_pending,
+            outbox::mark_failed_without_a_retry_time_fails_the_entry_for_good,
+            outbox::mark_failed_keeps_the_first_1000_characters_of_the_error,
+            outbox::entries_lists_the_entries_in_the_given_states_oldest_first,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -2,12 +2,18 @@
 //!
 //! Every default is written here, once. A bad value stops start-up with a message that names the setting.
 
+mod confirmation;
+
+pub use confirmation::MailSetup;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use authtoken_core::Config;
+use authtoken_core::config::ConfirmationSettings;
 use authtoken_core::password::Argon2Params;
 use authtoken_http::{HttpConfig, parse_prefix, parse_user_fields};
 use authtoken_sql::DatabaseOptions;
@@ -36,6 +42,32 @@ pub struct Settings {
     pub password_hash_parallelism: u32,
     /// How many password hashes may run at once; 0 means one per CPU.
     pub password_hash_concurrency: usize,
+    pub registration_email_confirm: bool,
+    pub registration_email_confirm_token_validity: String,
+    pub require_confirmed_email_for_login: bool,
+    pub registration_email_base_url: String,
+    pub registration_email_from: String,
+    pub registration_email_subject: String,
+    pub registration_email_message: String,
+    /// Per-language variants of the subject and message, by language tag (`de`, `pt-BR`).
+    pub registration_email_languages: BTreeMap<String, MailVariant>,
+    pub registration_confirm_redirect_path: String,
+    pub registration_confirm_invalid_redirect_path: Option<String>,
+    /// Comma list of hosts allowed in absolute redirect URLs.
+    pub allowed_redirect_hosts: String,
+    pub confirm_via_post: bool,
+    pub mail_url: String,
+    pub mail_timeout: String,
+    pub outbox_poll_interval: String,
+    pub outbox_max_attempts: u32,
+}
+
+/// The confirmation mail in one language.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailVariant {
+    pub subject: String,
+    pub message: String,
 }
 
 impl Settings {
@@ -58,6 +90,23 @@ impl Settings {
             password_hash_iterations: 2,
             password_hash_parallelism: 1,
             password_hash_concurrency: 0,
+            registration_email_confirm: false,
+            registration_email_confirm_token_validity: "1d".to_owned(),
+            require_confirmed_email_for_login: false,
+            registration_email_base_url: "http://127.0.0.1:8000".to_owned(),
+            registration_email_from: "authtoken <noreply@localhost>".to_owned(),
+            registration_email_subject: "Confirm your email address".to_owned(),
+            registration_email_message: "Hello {username},\n\nplease confirm your email address by opening this link:\n\n{url}\n"
+                .to_owned(),
+            registration_email_languages: BTreeMap::new(),
+            registration_confirm_redirect_path: "/".to_owned(),
+            registration_confirm_invalid_redirect_path: None,
+            allowed_redirect_hosts: String::new(),
+            confirm_via_post: false,
+            mail_url: "file://./mail".to_owned(),
+            mail_timeout: "10s".to_owned(),
+            outbox_poll_interval: "2s".to_owned(),
+            outbox_max_attempts: 10,
         }
     }
 
@@ -100,8 +149,22 @@ impl Settings {
                 auth_token_validity: duration("auth_token_validity", &self.auth_token_validity)?,
                 username_case_insensitive: self.username_case_insensitive,
                 password_min_length: self.password_min_length,
+                require_confirmed_email_for_login: self.require_confirmed_email_for_login,
             },
-            http: HttpConfig { prefix, registration_enabled: self.registration_enabled, user_fields },
+            confirmation: self.confirmation(&prefix)?,
+            mail: self.mail()?,
+            http: HttpConfig {
+                confirm_redirect: self.redirect("registration_confirm_redirect_path", &self.registration_confirm_redirect_path)?,
+                confirm_invalid_redirect: self
+                    .registration_confirm_invalid_redirect_path
+                    .as_deref()
+                    .map(|target| self.redirect("registration_confirm_invalid_redirect_path", target))
+                    .transpose()?,
+                confirm_via_post: self.confirm_via_post,
+                prefix,
+                registration_enabled: self.registration_enabled,
+                user_fields,
+            },
             argon2: Argon2Params {
                 memory_kib: self.password_hash_memory_kib,
                 iterations: self.password_hash_iterations,
@@ -154,10 +217,13 @@ pub struct Resolved {
     pub argon2: Argon2Params,
     pub hash_concurrency: usize,
     pub purge_interval: Duration,
+    /// Email confirmation, when `registration_email_confirm` is on.
+    pub confirmation: Option<ConfirmationSettings>,
+    pub mail: MailSetup,
 }
 
 /// A human duration such as `3s`, `15m`, `24h` or `7d`; zero is refused.
-fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
+pub(crate) fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
     let duration = humantime::parse_duration(text).map_err(|e| {
         anyhow::anyhow!("invalid setting `{name}`: `{text}` is not a duration such as 15m, 24h or 7d ({e})")
     })?;
@@ -207,6 +273,42 @@ mod tests {
         check_error(|s| s.database_max_connections = 0, "`database_max_connections`");
         check_error(|s| s.database_statement_timeout = "never".into(), "`database_statement_timeout`");
         check_error(|s| s.database_connect_timeout = "0s".into(), "`database_connect_timeout`");
+        check_error(|s| s.mail_url = "http://mail".into(), "`mail_url`");
+        check_error(|s| s.registration_email_message = "{name}".into(), "`registration_email_message`");
+        check_error(|s| s.registration_email_subject = "oops }".into(), "`registration_email_subject`");
+        check_error(|s| s.registration_email_base_url = "example.org".into(), "`registration_email_base_url`");
+        check_error(|s| s.registration_confirm_redirect_path = "https://evil.example/".into(), "`registration_confirm_redirect_path`");
+        check_error(
+            |s| s.registration_confirm_invalid_redirect_path = Some("//evil.example".into()),
+            "`registration_confirm_invalid_redirect_path`",
+        );
+        check_error(|s| s.registration_email_confirm = true, "`registration_email_confirm`");
+        check_error(
+            |s| {
+                s.registration_email_languages.insert(
+                    "de".into(),
+                    MailVariant { subject: "Hallo".into(), message: "{nutzer}".into() },
+                );
+            },
+            "`registration_email_languages.de_message`",
+        );
+    }
+
+    #[test]
+    fn confirmation_links_use_the_base_url_and_prefix_and_redirects_may_name_allowed_hosts() {
+        let mut settings = Settings::defaults();
+        settings.registration_enabled = true;
+        settings.registration_email_confirm = true;
+        settings.registration_email_base_url = "https://example.org/".into();
+        settings.allowed_redirect_hosts = "example.org, app.example.org".into();
+        settings.registration_confirm_redirect_path = "https://app.example.org/welcome".into();
+
+        let resolved = settings.resolve().unwrap();
+
+        let confirmation = resolved.confirmation.unwrap();
+        assert_eq!(confirmation.link_prefix, "https://example.org/auth/register/confirm/");
+        assert_eq!(confirmation.token_validity, Duration::from_secs(86_400));
+        assert_eq!(resolved.http.confirm_redirect, "https://app.example.org/welcome");
     }
 
     #[test]

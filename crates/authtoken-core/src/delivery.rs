@@ -1,0 +1,125 @@
+//! Delivering the outbox: claim what is due, hand it to the mailer, record the outcome, retry with backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::confirmation::{OutboxEntry, OutboxId};
+use crate::ports::{Clock, Mailer, Outbox, StoreError};
+use crate::time::Timestamp;
+
+/// When to try again, and when to give up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The wait after the first failed attempt; it doubles with each further failure.
+    pub first_delay: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+    /// Attempts after which a mail is given up as failed.
+    pub max_attempts: u32,
+    /// How long a claimed entry is reserved for this worker (longer than one send can take).
+    pub lease: Duration,
+    /// The most entries claimed at once.
+    pub batch: u32,
+}
+
+impl RetryPolicy {
+    /// When to try again after `attempts` failed attempts, or `None` to give up.
+    pub fn retry_at(&self, attempts: u32, now: Timestamp) -> Option<Timestamp> {
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1));
+        let delay = self.first_delay.saturating_mul(factor).min(self.max_delay);
+        Some(now.plus(delay))
+    }
+}
+
+/// What one round of delivery did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    /// Entries that failed this round: their id, their attempts so far, and whether they were given up.
+    /// The errors themselves are kept in the outbox (`authtoken outbox` shows them); they may name addresses.
+    pub failures: Vec<(OutboxId, u32, bool)>,
+}
+
+/// Delivers outbox mail through a mailer.
+#[derive(Clone)]
+pub struct Delivery {
+    outbox: Arc<dyn Outbox>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    pub fn new(outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
+        Self { outbox, mailer, clock, policy }
+    }
+
+    /// Sends what is due now. A mail that fails is retried later; a store failure stops the round.
+    ///
+    /// A send that succeeded is recorded before the next one starts, so a recorded delivery is never repeated.
+    pub async fn run_once(&self) -> Result<DeliveryReport, StoreError> {
+        let now = self.clock.now();
+        let due = self.outbox.claim_due(now, now.plus(self.policy.lease), self.policy.batch).await?;
+        let mut report = DeliveryReport::default();
+        for entry in due {
+            self.deliver(entry, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn deliver(&self, entry: OutboxEntry, report: &mut DeliveryReport) -> Result<(), StoreError> {
+        match self.mailer.send(&entry.mail).await {
+            Ok(()) => {
+                self.outbox.mark_sent(entry.id, self.clock.now()).await?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                let attempts = entry.attempts.saturating_add(1);
+                let retry_at = self.policy.retry_at(attempts, self.clock.now());
+                self.outbox.mark_failed(entry.id, &e.to_string(), retry_at).await?;
+                report.failures.push((entry.id, attempts, retry_at.is_none()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(60),
+            max_attempts: 5,
+            lease: Duration::from_secs(30),
+            batch: 10,
+        }
+    }
+
+    #[track_caller]
+    fn check(attempts: u32, expected: Option<i64>) {
+        let now = Timestamp::from_millis(0);
+        assert_eq!(policy().retry_at(attempts, now).map(Timestamp::as_millis), expected, "after {attempts} attempts");
+    }
+
+    #[test]
+    fn waits_double_up_to_the_maximum_then_give_up() {
+        check(1, Some(10_000));
+        check(2, Some(20_000));
+        check(3, Some(40_000));
+        check(4, Some(60_000));
+        check(5, None);
+        check(40, None);
+    }
+}

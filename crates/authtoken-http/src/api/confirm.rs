@@ -1,0 +1,112 @@
+//! The confirmation link: `GET {prefix}/register/confirm/{token}/` (mounted only with registration and confirmation on).
+
+use authtoken_core::AuthService;
+use authtoken_core::service::ConfirmError;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Html;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+
+use crate::config::HttpConfig;
+use crate::envelope::ApiError;
+
+#[derive(Tags)]
+enum Tag {
+    /// Creating accounts.
+    Registration,
+}
+
+/// The confirmation link.
+pub(crate) struct ConfirmApi {
+    service: AuthService,
+    redirect: String,
+    invalid_redirect: Option<String>,
+    via_post: bool,
+}
+
+impl ConfirmApi {
+    pub(crate) fn new(service: &AuthService, config: &HttpConfig) -> Self {
+        Self {
+            service: service.clone(),
+            redirect: config.confirm_redirect.clone(),
+            invalid_redirect: config.confirm_invalid_redirect.clone(),
+            via_post: config.confirm_via_post,
+        }
+    }
+}
+
+#[derive(ApiResponse, Debug)]
+enum ConfirmResponse {
+    /// Confirmed (or, for `HEAD`, would be): to `registration_confirm_redirect_path`.
+    /// Also an invalid link when `registration_confirm_invalid_redirect_path` is set.
+    #[oai(status = 302)]
+    Redirect(#[oai(header = "Location")] String),
+    /// With `confirm_via_post`: a page whose button confirms by `POST` to the same address.
+    #[oai(status = 200)]
+    Page(Html<String>),
+    /// `invalid token!`: the link is malformed, unknown, expired, used, or was sent to an address the user no longer has.
+    #[oai(status = 400)]
+    Invalid(Html<String>),
+}
+
+#[OpenApi(tag = "Tag::Registration")]
+impl ConfirmApi {
+    /// Confirm an email address
+    ///
+    /// The link mailed at registration. It confirms the address and redirects, unless the service runs with
+    /// `confirm_via_post`: then it shows a page whose button confirms (so link scanners cannot).
+    #[oai(path = "/register/confirm/:token/", method = "get", operation_id = "confirm")]
+    async fn confirm(&self, token: Path<String>) -> poem::Result<ConfirmResponse> {
+        if self.via_post {
+            return self.answer(self.service.check_confirmation_link(&token.0).await, Some(PAGE));
+        }
+        self.answer(self.service.confirm_email(&token.0).await, None)
+    }
+
+    /// Check a confirmation link
+    ///
+    /// Answers as `GET` would, but never consumes the link.
+    #[oai(path = "/register/confirm/:token/", method = "head", operation_id = "confirm_check")]
+    async fn check(&self, token: Path<String>) -> poem::Result<ConfirmResponse> {
+        let page = self.via_post.then_some(PAGE);
+        self.answer(self.service.check_confirmation_link(&token.0).await, page)
+    }
+
+    /// Confirm an email address (scanner-safe mode)
+    ///
+    /// With `confirm_via_post`, the button of the confirmation page posts here; otherwise this answers 405.
+    #[oai(path = "/register/confirm/:token/", method = "post", operation_id = "confirm_post")]
+    async fn confirm_post(&self, token: Path<String>) -> poem::Result<ConfirmResponse> {
+        if !self.via_post {
+            return Err(ApiError::MethodNotAllowed(poem::http::Method::POST).into());
+        }
+        self.answer(self.service.confirm_email(&token.0).await, None)
+    }
+}
+
+impl ConfirmApi {
+    /// A valid link answers `page` when given, else the redirect; an invalid one the invalid redirect or 400.
+    fn answer(&self, outcome: Result<(), ConfirmError>, page: Option<&str>) -> poem::Result<ConfirmResponse> {
+        match outcome {
+            Ok(()) => Ok(match page {
+                Some(page) => ConfirmResponse::Page(Html(page.to_owned())),
+                None => ConfirmResponse::Redirect(self.redirect.clone()),
+            }),
+            Err(ConfirmError::Invalid) => Ok(match &self.invalid_redirect {
+                Some(target) => ConfirmResponse::Redirect(target.clone()),
+                None => ConfirmResponse::Invalid(Html("invalid token!".to_owned())),
+            }),
+            Err(ConfirmError::Failed(failure)) => Err(ApiError::from(failure).into()),
+        }
+    }
+}
+
+/// The scanner-safe page: its form posts to the address it was loaded from.
+const PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta name="viewport" content="width=device-width">
+<title>Confirm your email address</title></head>
+<body>
+<form method="post"><p>Confirm your email address?</p><button type="submit">Confirm</button></form>
+</body>
+</html>
+"#;

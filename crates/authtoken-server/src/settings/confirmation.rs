@@ -1,0 +1,89 @@
+//! The settings of email confirmation and mail: templates, links, redirects, the mail transport and the outbox.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use authtoken_core::config::ConfirmationSettings;
+use authtoken_core::delivery::RetryPolicy;
+use authtoken_core::template::{MailTemplate, MailTemplates, Template};
+use authtoken_http::parse_redirect;
+use authtoken_mail::{MailSettings, MailUrl};
+
+use super::{Settings, duration};
+
+/// How mail leaves the service, and how the outbox retries.
+#[derive(Debug, Clone)]
+pub struct MailSetup {
+    pub url: MailUrl,
+    pub settings: MailSettings,
+    pub poll_interval: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Settings {
+    /// Checked at start-up even when confirmation is off, so a later switch does not reveal a broken template.
+    pub(super) fn confirmation(&self, prefix: &str) -> anyhow::Result<Option<ConfirmationSettings>> {
+        let default = self.template("registration_email", &self.registration_email_subject, &self.registration_email_message)?;
+        let languages = self
+            .registration_email_languages
+            .iter()
+            .map(|(tag, variant)| {
+                let name = format!("registration_email_languages.{tag}");
+                Ok((tag.clone(), self.template(&name, &variant.subject, &variant.message)?))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let base_url = self.registration_email_base_url.trim_end_matches('/');
+        let parsed = url::Url::parse(base_url)
+            .with_context(|| format!("invalid setting `registration_email_base_url`: `{base_url}` is not a URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+            bail!("invalid setting `registration_email_base_url`: use an http(s) URL without a query, such as https://example.org");
+        }
+        if !self.registration_email_confirm {
+            return Ok(None);
+        }
+        if !self.registration_enabled {
+            bail!("invalid setting `registration_email_confirm`: it needs `registration_enabled = true`");
+        }
+        Ok(Some(ConfirmationSettings {
+            token_validity: duration(
+                "registration_email_confirm_token_validity",
+                &self.registration_email_confirm_token_validity,
+            )?,
+            link_prefix: format!("{base_url}{prefix}/register/confirm/"),
+            templates: MailTemplates::new(default, languages),
+        }))
+    }
+
+    pub(super) fn mail(&self) -> anyhow::Result<MailSetup> {
+        let url = MailUrl::parse(&self.mail_url).map_err(|e| anyhow::anyhow!("invalid setting `mail_url`: {e}"))?;
+        if self.outbox_max_attempts == 0 {
+            bail!("invalid setting `outbox_max_attempts`: must be at least 1");
+        }
+        let timeout = duration("mail_timeout", &self.mail_timeout)?;
+        Ok(MailSetup {
+            url,
+            settings: MailSettings { from: self.registration_email_from.clone(), timeout },
+            poll_interval: duration("outbox_poll_interval", &self.outbox_poll_interval)?,
+            retry: RetryPolicy {
+                first_delay: Duration::from_secs(10),
+                max_delay: Duration::from_secs(60 * 60),
+                max_attempts: self.outbox_max_attempts,
+                lease: timeout.saturating_mul(3).max(Duration::from_secs(60)),
+                batch: 50,
+            },
+        })
+    }
+
+    pub(super) fn redirect(&self, name: &str, target: &str) -> anyhow::Result<String> {
+        let hosts: Vec<String> =
+            self.allowed_redirect_hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect();
+        parse_redirect(target, &hosts).map_err(|e| anyhow::anyhow!("invalid setting `{name}`: {e}"))
+    }
+
+    fn template(&self, name: &str, subject: &str, message: &str) -> anyhow::Result<MailTemplate> {
+        Ok(MailTemplate {
+            subject: Template::parse(subject).map_err(|e| anyhow::anyhow!("invalid setting `{name}_subject`: {e}"))?,
+            message: Template::parse(message).map_err(|e| anyhow::anyhow!("invalid setting `{name}_message`: {e}"))?,
+        })
+    }
+}

@@ -1,0 +1,114 @@
+//! The SQL of every store operation, as sea-query statements that any backend's query builder renders.
+//!
+//! Every value is bound as a parameter; no SQL text is built from values.
+//! This module names the tables and columns; each submodule holds the statements of one table.
+
+pub(crate) mod confirmations;
+pub(crate) mod outbox;
+pub(crate) mod sessions;
+pub(crate) mod users;
+
+use sea_query::Iden;
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Users {
+    Table,
+    Id,
+    Username,
+    UsernameKey,
+    Email,
+    EmailConfirmed,
+    IsActive,
+    PasswordHash,
+    JoinedAt,
+    LastLoginAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Sessions {
+    Table,
+    Digest,
+    Id,
+    UserId,
+    CreatedAt,
+    ExpiresAt,
+    LastUsedAt,
+    UserAgent,
+    ClientIp,
+}
+
+#[derive(Iden, Clone, Copy)]
+#[iden = "email_confirmation_tokens"]
+pub(crate) enum Confirmations {
+    Table,
+    Digest,
+    UserId,
+    Email,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Outbox {
+    Table,
+    Id,
+    UserId,
+    Recipient,
+    Subject,
+    Body,
+    State,
+    CreatedAt,
+    Attempts,
+    NextAttemptAt,
+    LeasedUntil,
+    LastError,
+    SentAt,
+}
+
+/// The session columns every session query returns, in this order.
+pub(crate) const SESSION_COLUMNS: [Sessions; 8] = [
+    Sessions::Digest,
+    Sessions::Id,
+    Sessions::UserId,
+    Sessions::CreatedAt,
+    Sessions::ExpiresAt,
+    Sessions::LastUsedAt,
+    Sessions::UserAgent,
+    Sessions::ClientIp,
+];
+
+/// The user columns every user query returns, in this order.
+pub(crate) const USER_COLUMNS: [Users; 8] = [
+    Users::Id,
+    Users::Username,
+    Users::Email,
+    Users::EmailConfirmed,
+    Users::IsActive,
+    Users::JoinedAt,
+    Users::LastLoginAt,
+    Users::PasswordHash,
+];
+
+/// The link columns every confirmation query returns, in this order.
+pub(crate) const CONFIRMATION_COLUMNS: [Confirmations; 5] = [
+    Confirmations::Digest,
+    Confirmations::UserId,
+    Confirmations::Email,
+    Confirmations::CreatedAt,
+    Confirmations::ExpiresAt,
+];
+
+/// The outbox columns every outbox query returns, in this order (not the lease: it is the store's business).
+pub(crate) const OUTBOX_COLUMNS: [Outbox; 11] = [
+    Outbox::Id,
+    Outbox::UserId,
+    Outbox::Recipient,
+    Outbox::Subject,
+    Outbox::Body,
+    Outbox::State,
+    Outbox::CreatedAt,
+    Outbox::Attempts,
+    Outbox::NextAttemptAt,
+    Outbox::LastError,
+    Outbox::SentAt,
+];

@@ -1,0 +1,139 @@
+//! Statements on `outbox`.
+
+use authtoken_core::Timestamp;
+use authtoken_core::confirmation::{OutboxId, OutboxState, PendingConfirmation};
+use authtoken_core::user::UserId;
+use sea_query::{
+    Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query, SelectStatement, UpdateStatement,
+};
+
+use super::{OUTBOX_COLUMNS, Outbox};
+
+/// The longest `last_error` kept, in characters.
+pub(crate) const MAX_ERROR_CHARS: usize = 1000;
+
+/// A state as the `state` column spells it (its `CHECK` lists the same words).
+pub(crate) fn state_text(state: OutboxState) -> &'static str {
+    match state {
+        OutboxState::Pending => "pending",
+        OutboxState::Sent => "sent",
+        OutboxState::Failed => "failed",
+    }
+}
+
+pub(crate) fn state_from_text(text: &str) -> Option<OutboxState> {
+    match text {
+        "pending" => Some(OutboxState::Pending),
+        "sent" => Some(OutboxState::Sent),
+        "failed" => Some(OutboxState::Failed),
+        _ => None,
+    }
+}
+
+/// The user's mail still waiting: its links were just replaced, so it would carry a dead link.
+pub(crate) fn delete_pending_of_user(user_id: UserId) -> DeleteStatement {
+    Query::delete()
+        .from_table(Outbox::Table)
+        .and_where(Expr::col(Outbox::UserId).eq(user_id.0))
+        .and_where(Expr::col(Outbox::State).eq(state_text(OutboxState::Pending)))
+        .to_owned()
+}
+
+/// The link's mail, due at once: pending, no attempts yet, next attempt at the link's creation.
+pub(crate) fn insert_confirmation_mail(user_id: UserId, confirmation: &PendingConfirmation) -> InsertStatement {
+    let mail = &confirmation.mail;
+    Query::insert()
+        .into_table(Outbox::Table)
+        .columns([
+            Outbox::UserId,
+            Outbox::Recipient,
+            Outbox::Subject,
+            Outbox::Body,
+            Outbox::State,
+            Outbox::CreatedAt,
+            Outbox::Attempts,
+            Outbox::NextAttemptAt,
+        ])
+        .values_panic([
+            user_id.0.into(),
+            mail.to.as_str().into(),
+            mail.subject.as_str().into(),
+            mail.body.as_str().into(),
+            state_text(OutboxState::Pending).into(),
+            confirmation.created_at.as_millis().into(),
+            0_i32.into(),
+            confirmation.created_at.as_millis().into(),
+        ])
+        .to_owned()
+}
+
+/// Leases up to `limit` due entries, oldest first, and returns their [`OUTBOX_COLUMNS`] (in no particular order).
+///
+/// One statement, so it is atomic on both backends: on SQLite an `UPDATE` takes the write lock before it reads;
+/// on PostgreSQL the subquery locks the rows it picks and skips rows another claim has locked, and a row leased
+/// meanwhile fails the re-check of the condition, so two claims never return one entry.
+pub(crate) fn claim_due(now: Timestamp, lease_until: Timestamp, limit: u32) -> UpdateStatement {
+    let due = Query::select()
+        .column(Outbox::Id)
+        .from(Outbox::Table)
+        .cond_where(
+            Cond::all()
+                .add(Expr::col(Outbox::State).eq(state_text(OutboxState::Pending)))
+                .add(Expr::col(Outbox::NextAttemptAt).lte(now.as_millis()))
+                .add(
+                    Cond::any()
+                        .add(Expr::col(Outbox::LeasedUntil).is_null())
+                        .add(Expr::col(Outbox::LeasedUntil).lt(now.as_millis())),
+                ),
+        )
+        .order_by(Outbox::CreatedAt, Order::Asc)
+        .order_by(Outbox::Id, Order::Asc)
+        .limit(u64::from(limit))
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    Query::update()
+        .table(Outbox::Table)
+        .value(Outbox::LeasedUntil, lease_until.as_millis())
+        .and_where(Expr::col(Outbox::Id).in_subquery(due))
+        .returning(Query::returning().columns(OUTBOX_COLUMNS))
+        .to_owned()
+}
+
+/// Sent: the body goes (a confirmation mail carries a token), and so does the lease.
+pub(crate) fn mark_sent(id: OutboxId, at: Timestamp) -> UpdateStatement {
+    Query::update()
+        .table(Outbox::Table)
+        .value(Outbox::State, state_text(OutboxState::Sent))
+        .value(Outbox::SentAt, at.as_millis())
+        .value(Outbox::Body, "")
+        .value(Outbox::LeasedUntil, None::<i64>)
+        .and_where(Expr::col(Outbox::Id).eq(id.0))
+        .to_owned()
+}
+
+/// One more failed attempt: due again at `retry_at`, or failed for good without it.
+pub(crate) fn mark_failed(id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> UpdateStatement {
+    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    let mut update = Query::update();
+    update
+        .table(Outbox::Table)
+        .value(Outbox::Attempts, Expr::col(Outbox::Attempts).add(1))
+        .value(Outbox::LastError, error)
+        .value(Outbox::LeasedUntil, None::<i64>)
+        .and_where(Expr::col(Outbox::Id).eq(id.0));
+    match retry_at {
+        Some(at) => update.value(Outbox::NextAttemptAt, at.as_millis()),
+        None => update.value(Outbox::State, state_text(OutboxState::Failed)),
+    };
+    update
+}
+
+pub(crate) fn in_states(states: &[OutboxState]) -> SelectStatement {
+    Query::select()
+        .columns(OUTBOX_COLUMNS)
+        .from(Outbox::Table)
+        .and_where(Expr::col(Outbox::State).is_in(states.iter().map(|s| state_text(*s))))
+        .order_by(Outbox::CreatedAt, Order::Asc)
+        .order_by(Outbox::Id, Order::Asc)
+        .to_owned()
+}

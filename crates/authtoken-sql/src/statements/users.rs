@@ -1,0 +1,95 @@
+//! Statements on `users`.
+
+use authtoken_core::Timestamp;
+use authtoken_core::user::{NewUser, UserId};
+use sea_query::{
+    Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockType, Order, Query, SelectStatement,
+    UpdateStatement,
+};
+
+use super::{USER_COLUMNS, Users};
+
+/// Returns the new user's [`USER_COLUMNS`].
+pub(crate) fn insert(user: &NewUser) -> InsertStatement {
+    Query::insert()
+        .into_table(Users::Table)
+        .columns([
+            Users::Username,
+            Users::UsernameKey,
+            Users::Email,
+            Users::EmailConfirmed,
+            Users::IsActive,
+            Users::PasswordHash,
+            Users::JoinedAt,
+        ])
+        .values_panic([
+            user.username.as_str().into(),
+            user.username_key.as_str().into(),
+            user.email.clone().into(),
+            false.into(),
+            user.is_active.into(),
+            user.password_hash.as_str().into(),
+            user.joined_at.as_millis().into(),
+        ])
+        .returning(Query::returning().columns(USER_COLUMNS))
+        .to_owned()
+}
+
+pub(crate) fn find_by(column: Users, value: &str) -> SelectStatement {
+    Query::select().columns(USER_COLUMNS).from(Users::Table).and_where(Expr::col(column).eq(value)).to_owned()
+}
+
+/// The user's id, with the row locked until the transaction ends (on PostgreSQL; a SQLite write transaction
+/// locks the whole database anyway), so the user cannot vanish and writers of one user take turns.
+pub(crate) fn lock(id: UserId) -> SelectStatement {
+    Query::select()
+        .column(Users::Id)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .lock(LockType::Update)
+        .to_owned()
+}
+
+/// Users with an email address that is not confirmed yet, by id.
+pub(crate) fn unconfirmed() -> SelectStatement {
+    Query::select()
+        .columns(USER_COLUMNS)
+        .from(Users::Table)
+        .cond_where(
+            Cond::all()
+                .add(Expr::col(Users::Email).is_not_null())
+                .add(Expr::col(Users::Email).ne(""))
+                .add(Expr::col(Users::EmailConfirmed).eq(false)),
+        )
+        .order_by(Users::Id, Order::Asc)
+        .to_owned()
+}
+
+pub(crate) fn record_login(id: UserId, at: Timestamp) -> UpdateStatement {
+    Query::update()
+        .table(Users::Table)
+        .value(Users::LastLoginAt, at.as_millis())
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .to_owned()
+}
+
+pub(crate) fn set_active(id: UserId, active: bool) -> UpdateStatement {
+    Query::update()
+        .table(Users::Table)
+        .value(Users::IsActive, active)
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .to_owned()
+}
+
+pub(crate) fn confirm_email(id: UserId) -> UpdateStatement {
+    Query::update()
+        .table(Users::Table)
+        .value(Users::EmailConfirmed, true)
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .to_owned()
+}
+
+/// Deleting a user deletes the user's sessions, links and mail too (foreign keys with `ON DELETE CASCADE`).
+pub(crate) fn delete(id: UserId) -> DeleteStatement {
+    Query::delete().from_table(Users::Table).and_where(Expr::col(Users::Id).eq(id.0)).to_owned()
+}

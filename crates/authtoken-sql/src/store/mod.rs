@@ -1,0 +1,60 @@
+//! `SqlStore`: the store ports over either backend, with statements from `statements`.
+//!
+//! One submodule per port; the row decoders that several ports share live here.
+
+mod confirmations;
+mod outbox;
+mod tokens;
+mod users;
+
+use authtoken_core::Timestamp;
+use authtoken_core::ports::StoreError;
+use authtoken_core::user::{PasswordHash, User, UserCredentials, UserId};
+
+use crate::backend::Pool;
+use crate::options::{Backend, DatabaseOptions};
+use crate::row::Row;
+
+/// Users, sessions, confirmation links and the outbox in SQLite or PostgreSQL, chosen by the URL.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: Pool,
+}
+
+impl SqlStore {
+    /// Connects (creating a missing SQLite file) and applies the migrations that are not applied yet.
+    pub async fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
+        Ok(Self { pool: Pool::open(options).await? })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection; every call fails afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Decodes [`crate::statements::USER_COLUMNS`] starting at column `at`.
+fn user_from_row(row: &dyn Row, at: usize) -> Result<UserCredentials, StoreError> {
+    let user = User {
+        id: UserId(row.int(at)?),
+        username: row.text(at + 1)?,
+        email: row.opt_text(at + 2)?,
+        email_confirmed: row.flag(at + 3)?,
+        is_active: row.flag(at + 4)?,
+        joined_at: Timestamp::from_millis(row.int(at + 5)?),
+        last_login_at: row.opt_int(at + 6)?.map(Timestamp::from_millis),
+    };
+    Ok(UserCredentials { user, password_hash: PasswordHash::new(row.text(at + 7)?) })
+}
+
+/// The driver's error, reduced to text for the log; no driver type crosses the port.
+pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
+    StoreError(e.to_string())
+}

@@ -1,0 +1,62 @@
+//! `TokenRepo` for `SqlStore`.
+
+use async_trait::async_trait;
+use authtoken_core::Timestamp;
+use authtoken_core::ports::{StoreError, TokenRepo};
+use authtoken_core::session::{ClientInfo, Session, SessionId, SessionWithUser};
+use authtoken_core::token::TokenDigest;
+use authtoken_core::user::UserId;
+
+use super::{SqlStore, user_from_row};
+use crate::row::Row;
+use crate::statements::{SESSION_COLUMNS, sessions};
+
+#[async_trait]
+impl TokenRepo for SqlStore {
+    #[tracing::instrument(skip_all)]
+    async fn insert(&self, session: &Session) -> Result<(), StoreError> {
+        self.pool.execute(&sessions::insert(session)).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
+        let decode = |row: &dyn Row| {
+            Ok(SessionWithUser {
+                session: session_from_row(row)?,
+                user: user_from_row(row, SESSION_COLUMNS.len())?.user,
+            })
+        };
+        Ok(self.pool.fetch_optional(&sessions::find(digest), decode).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+        Ok(self.pool.execute(&sessions::delete(digest)).await? > 0)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        Ok(self.pool.execute(&sessions::purge_expired(now)).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
+        Ok(self.pool.fetch_all(&sessions::of_user(user_id), session_from_row).await?)
+    }
+}
+
+/// Decodes [`SESSION_COLUMNS`] from the start of the row.
+fn session_from_row(row: &dyn Row) -> Result<Session, StoreError> {
+    let digest = TokenDigest::from_slice(&row.bytes(0)?)
+        .ok_or_else(|| StoreError("a stored digest has the wrong length".to_owned()))?;
+    Ok(Session {
+        digest,
+        id: SessionId::from_stored(row.text(1)?),
+        user_id: UserId(row.int(2)?),
+        created_at: Timestamp::from_millis(row.int(3)?),
+        expires_at: Timestamp::from_millis(row.int(4)?),
+        last_used_at: row.opt_int(5)?.map(Timestamp::from_millis),
+        client: ClientInfo { user_agent: row.opt_text(6)?, ip: row.opt_text(7)? },
+    })
+}

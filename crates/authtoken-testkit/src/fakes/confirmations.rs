@@ -1,0 +1,115 @@
+//! `ConfirmationRepo` for `InMemoryStore`.
+
+use async_trait::async_trait;
+use authtoken_core::Timestamp;
+use authtoken_core::confirmation::{
+    Confirmation, ConfirmationWithUser, OutboxEntry, OutboxId, OutboxState, PendingConfirmation,
+};
+use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
+use authtoken_core::token::TokenDigest;
+use authtoken_core::user::{NewUser, User, UserId};
+
+use super::lock;
+use super::store::{InMemoryStore, State, StoredEntry};
+
+#[async_trait]
+impl ConfirmationRepo for InMemoryStore {
+    async fn create_user_with_confirmation(
+        &self,
+        user: &NewUser,
+        confirmation: &PendingConfirmation,
+    ) -> Result<User, CreateUserError> {
+        let mut state = lock(&self.0);
+        let user = state.create_user(user)?;
+        state.store_link(user.id, confirmation);
+        Ok(user)
+    }
+
+    async fn replace_confirmation(
+        &self,
+        user_id: UserId,
+        confirmation: &PendingConfirmation,
+    ) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        if state.user(user_id).is_none() {
+            return Ok(false);
+        }
+        state.confirmations.retain(|_, c| c.user_id != user_id);
+        state.outbox.retain(|e| e.entry.user_id != Some(user_id) || e.entry.state != OutboxState::Pending);
+        state.store_link(user_id, confirmation);
+        Ok(true)
+    }
+
+    async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError> {
+        let state = lock(&self.0);
+        let Some(confirmation) = state.confirmations.get(digest.as_bytes()) else {
+            return Ok(None);
+        };
+        let user = state.user(confirmation.user_id).cloned();
+        Ok(user.map(|user| ConfirmationWithUser { confirmation: confirmation.clone(), user }))
+    }
+
+    async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        let Some(confirmation) = state.confirmations.remove(digest.as_bytes()) else {
+            return Ok(false);
+        };
+        if let Some(user) = state.user_mut(confirmation.user_id) {
+            user.email_confirmed = true;
+        }
+        Ok(true)
+    }
+
+    async fn delete_confirmation(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+        Ok(lock(&self.0).confirmations.remove(digest.as_bytes()).is_some())
+    }
+
+    async fn purge_expired_confirmations(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut state = lock(&self.0);
+        let before = state.confirmations.len();
+        state.confirmations.retain(|_, c| c.expires_at >= now);
+        Ok((before - state.confirmations.len()) as u64)
+    }
+
+    async fn unconfirmed_users(&self) -> Result<Vec<User>, StoreError> {
+        let state = lock(&self.0);
+        let mut users: Vec<User> = state
+            .users
+            .iter()
+            .map(|u| &u.user)
+            .filter(|u| u.email.as_deref().is_some_and(|email| !email.is_empty()) && !u.email_confirmed)
+            .cloned()
+            .collect();
+        users.sort_by_key(|u| u.id);
+        Ok(users)
+    }
+}
+
+impl State {
+    /// Stores the link for the user and puts its mail in the outbox, due at once.
+    fn store_link(&mut self, user_id: UserId, confirmation: &PendingConfirmation) {
+        self.confirmations.insert(
+            *confirmation.digest.as_bytes(),
+            Confirmation {
+                digest: confirmation.digest.clone(),
+                user_id,
+                email: confirmation.email.clone(),
+                created_at: confirmation.created_at,
+                expires_at: confirmation.expires_at,
+            },
+        );
+        self.last_outbox_id += 1;
+        let entry = OutboxEntry {
+            id: OutboxId(self.last_outbox_id),
+            user_id: Some(user_id),
+            mail: confirmation.mail.clone(),
+            state: OutboxState::Pending,
+            created_at: confirmation.created_at,
+            attempts: 0,
+            next_attempt_at: confirmation.created_at,
+            last_error: None,
+            sent_at: None,
+        };
+        self.outbox.push(StoredEntry { entry, leased_until: None });
+    }
+}

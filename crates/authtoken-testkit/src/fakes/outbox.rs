@@ -1,0 +1,72 @@
+//! `Outbox` for `InMemoryStore`.
+
+use async_trait::async_trait;
+use authtoken_core::Timestamp;
+use authtoken_core::confirmation::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::ports::{Outbox, StoreError};
+
+use super::lock;
+use super::store::{InMemoryStore, StoredEntry};
+
+/// The longest error kept, in characters, as in the SQL stores.
+const MAX_ERROR_CHARS: usize = 1000;
+
+#[async_trait]
+impl Outbox for InMemoryStore {
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut state = lock(&self.0);
+        let mut due: Vec<&mut StoredEntry> = state
+            .outbox
+            .iter_mut()
+            .filter(|e| e.entry.state == OutboxState::Pending && e.entry.next_attempt_at <= now)
+            .filter(|e| e.leased_until.is_none_or(|until| until < now))
+            .collect();
+        due.sort_by_key(|e| (e.entry.created_at, e.entry.id));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|e| {
+                e.leased_until = Some(lease_until);
+                e.entry.clone()
+            })
+            .collect())
+    }
+
+    async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError> {
+        let mut state = lock(&self.0);
+        if let Some(stored) = state.outbox.iter_mut().find(|e| e.entry.id == id) {
+            stored.entry.state = OutboxState::Sent;
+            stored.entry.sent_at = Some(at);
+            stored.entry.mail.body = String::new();
+            stored.leased_until = None;
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(&self, id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError> {
+        let mut state = lock(&self.0);
+        if let Some(stored) = state.outbox.iter_mut().find(|e| e.entry.id == id) {
+            stored.entry.attempts += 1;
+            stored.entry.last_error = Some(error.chars().take(MAX_ERROR_CHARS).collect());
+            stored.leased_until = None;
+            match retry_at {
+                Some(at) => stored.entry.next_attempt_at = at,
+                None => stored.entry.state = OutboxState::Failed,
+            }
+        }
+        Ok(())
+    }
+
+    async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut entries: Vec<OutboxEntry> =
+            lock(&self.0).outbox.iter().filter(|e| states.contains(&e.entry.state)).map(|e| e.entry.clone()).collect();
+        entries.sort_by_key(|e| (e.created_at, e.id));
+        Ok(entries)
+    }
+}

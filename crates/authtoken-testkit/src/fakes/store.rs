@@ -1,0 +1,171 @@
+//! `InMemoryStore`: its state, and `TokenRepo` and `UserRepo` over it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use authtoken_core::Timestamp;
+use authtoken_core::confirmation::{Confirmation, OutboxEntry};
+use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
+use authtoken_core::session::{Session, SessionWithUser};
+use authtoken_core::token::TokenDigest;
+use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId};
+
+use super::lock;
+
+/// Users, sessions, confirmation links and the outbox in memory, implementing [`TokenRepo`], [`UserRepo`],
+/// [`authtoken_core::ports::ConfirmationRepo`] and [`authtoken_core::ports::Outbox`] with the same contract as
+/// the SQL stores.
+///
+/// One mutex guards everything, so every call is atomic, as a transaction is in the SQL stores.
+#[derive(Clone, Debug, Default)]
+pub struct InMemoryStore(pub(super) Arc<Mutex<State>>);
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub(super) users: Vec<StoredUser>,
+    pub(super) sessions: HashMap<[u8; 64], Session>,
+    pub(super) confirmations: HashMap<[u8; 64], Confirmation>,
+    pub(super) outbox: Vec<StoredEntry>,
+    /// The last outbox id handed out; ids are never reused, as with `AUTOINCREMENT`.
+    pub(super) last_outbox_id: i64,
+}
+
+#[derive(Debug)]
+pub(super) struct StoredUser {
+    pub(super) user: User,
+    key: String,
+    password_hash: PasswordHash,
+}
+
+/// An outbox entry and the lease the port does not show.
+#[derive(Debug)]
+pub(super) struct StoredEntry {
+    pub(super) entry: OutboxEntry,
+    pub(super) leased_until: Option<Timestamp>,
+}
+
+impl InMemoryStore {
+    /// How many sessions are stored, expired or not.
+    pub fn session_count(&self) -> usize {
+        lock(&self.0).sessions.len()
+    }
+}
+
+impl State {
+    /// Creates the user, or refuses a duplicate name as a unique index would.
+    pub(super) fn create_user(&mut self, new: &NewUser) -> Result<User, CreateUserError> {
+        if self.users.iter().any(|u| u.user.username == new.username.as_str() || u.key == new.username_key) {
+            return Err(CreateUserError::Duplicate);
+        }
+        let id = UserId(self.users.iter().map(|u| u.user.id.0).max().unwrap_or(0) + 1);
+        let user = User {
+            id,
+            username: new.username.as_str().to_owned(),
+            email: new.email.clone(),
+            email_confirmed: false,
+            is_active: new.is_active,
+            joined_at: new.joined_at,
+            last_login_at: None,
+        };
+        self.users.push(StoredUser {
+            user: user.clone(),
+            key: new.username_key.clone(),
+            password_hash: new.password_hash.clone(),
+        });
+        Ok(user)
+    }
+
+    pub(super) fn user_mut(&mut self, id: UserId) -> Option<&mut User> {
+        self.users.iter_mut().find(|u| u.user.id == id).map(|u| &mut u.user)
+    }
+
+    pub(super) fn user(&self, id: UserId) -> Option<&User> {
+        self.users.iter().find(|u| u.user.id == id).map(|u| &u.user)
+    }
+}
+
+#[async_trait]
+impl TokenRepo for InMemoryStore {
+    async fn insert(&self, session: &Session) -> Result<(), StoreError> {
+        let mut state = lock(&self.0);
+        if state.user(session.user_id).is_none() {
+            return Err(StoreError(format!("no user {:?}", session.user_id)));
+        }
+        state.sessions.insert(*session.digest.as_bytes(), session.clone());
+        Ok(())
+    }
+
+    async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
+        let state = lock(&self.0);
+        let Some(session) = state.sessions.get(digest.as_bytes()) else {
+            return Ok(None);
+        };
+        let user = state.user(session.user_id).cloned();
+        Ok(user.map(|user| SessionWithUser { session: session.clone(), user }))
+    }
+
+    async fn delete(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+        Ok(lock(&self.0).sessions.remove(digest.as_bytes()).is_some())
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut state = lock(&self.0);
+        let before = state.sessions.len();
+        state.sessions.retain(|_, s| s.expires_at >= now);
+        Ok((before - state.sessions.len()) as u64)
+    }
+
+    async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
+        let mut sessions: Vec<Session> =
+            lock(&self.0).sessions.values().filter(|s| s.user_id == user_id).cloned().collect();
+        sessions.sort_by_key(|s| s.created_at);
+        Ok(sessions)
+    }
+}
+
+#[async_trait]
+impl UserRepo for InMemoryStore {
+    async fn create(&self, new: &NewUser) -> Result<User, CreateUserError> {
+        lock(&self.0).create_user(new)
+    }
+
+    async fn find_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(lock(&self.0).users.iter().find(|u| u.user.username == username).map(|u| u.user.clone()))
+    }
+
+    async fn find_by_key(&self, key: &str) -> Result<Option<UserCredentials>, StoreError> {
+        Ok(lock(&self.0)
+            .users
+            .iter()
+            .find(|u| u.key == key)
+            .map(|u| UserCredentials { user: u.user.clone(), password_hash: u.password_hash.clone() }))
+    }
+
+    async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError> {
+        if let Some(user) = lock(&self.0).user_mut(id) {
+            user.last_login_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        let Some(user) = state.user_mut(id) else {
+            return Ok(false);
+        };
+        user.is_active = active;
+        Ok(true)
+    }
+
+    /// Cascades like the SQL foreign keys: the user's sessions, links and mail go too.
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        let before = state.users.len();
+        state.users.retain(|u| u.user.id != id);
+        state.sessions.retain(|_, s| s.user_id != id);
+        state.confirmations.retain(|_, c| c.user_id != id);
+        state.outbox.retain(|e| e.entry.user_id != Some(id));
+        Ok(state.users.len() < before)
+    }
+}
