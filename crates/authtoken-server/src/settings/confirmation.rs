@@ -65,7 +65,7 @@ impl Settings {
             settings: MailSettings { from: self.registration_email_from.clone(), timeout },
             poll_interval: duration("outbox_poll_interval", &self.outbox_poll_interval)?,
             retry: RetryPolicy {
-                first_delay: Duration::from_secs(10),
+                first_delay: duration("outbox_retry_delay", &self.outbox_retry_delay)?,
                 max_delay: Duration::from_secs(60 * 60),
                 max_attempts: self.outbox_max_attempts,
                 lease: timeout.saturating_mul(3).max(Duration::from_secs(60)),

@@ -59,6 +59,8 @@ pub struct Settings {
     pub mail_url: String,
     pub mail_timeout: String,
     pub outbox_poll_interval: String,
+    /// The wait after a failed delivery; it doubles with each further failure, up to an hour.
+    pub outbox_retry_delay: String,
     pub outbox_max_attempts: u32,
 }
 
@@ -106,6 +108,7 @@ impl Settings {
             mail_url: "file://./mail".to_owned(),
             mail_timeout: "10s".to_owned(),
             outbox_poll_interval: "2s".to_owned(),
+            outbox_retry_delay: "10s".to_owned(),
             outbox_max_attempts: 10,
         }
     }
