@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
 mod config;
+mod confirmation;
 mod flow;
 mod migrate;
 mod openapi;
