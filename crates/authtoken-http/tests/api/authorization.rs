@@ -6,7 +6,7 @@ use std::time::Duration;
 use authtoken_core::ports::MockTokenRepo;
 use poem::http::{HeaderValue, StatusCode};
 
-use crate::support::{INVALID_TOKEN, KNOWN_TOKEN, NO_CREDENTIALS, NOT_PROVIDED, PASSWORD, Reply, TestApp};
+use super::support::{INVALID_TOKEN, KNOWN_TOKEN, NO_CREDENTIALS, NOT_PROVIDED, PASSWORD, Reply, TestApp};
 
 /// What `GET /auth/me/` answers for a header.
 enum Expected {
@@ -16,7 +16,7 @@ enum Expected {
 
 #[tokio::test]
 async fn the_authorization_header_is_judged_like_upstream_but_strictly() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     let alice = app.seed_user("alice", PASSWORD).await;
     app.seed_session(alice, KNOWN_TOKEN).await;
     let t = KNOWN_TOKEN;
@@ -52,7 +52,7 @@ async fn a_malformed_token_is_refused_without_asking_the_store() {
     let mut tokens = MockTokenRepo::new();
     tokens.expect_find().never();
     tokens.expect_delete().never();
-    let app = TestApp::builder().tokens(tokens).build();
+    let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
     let t = KNOWN_TOKEN;
     let standard_alphabet = KNOWN_TOKEN.replace('-', "+").replace('_', "/");
 
@@ -72,7 +72,7 @@ async fn a_malformed_token_is_refused_without_asking_the_store() {
 
 #[tokio::test]
 async fn a_token_is_valid_up_to_its_expiry_instant() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
     app.clock.advance(Duration::from_secs(24 * 60 * 60));
@@ -84,23 +84,23 @@ async fn a_token_is_valid_up_to_its_expiry_instant() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused_and_its_session_deleted() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
     app.clock.advance(Duration::from_secs(24 * 60 * 60) + Duration::from_millis(1));
 
     let reply = app.me_with(&format!("Token {token}")).await;
 
     check(reply, Expected::Unauthenticated(INVALID_TOKEN));
-    assert_eq!(app.store.session_count(), 0);
+    assert_eq!(app.session_count(alice).await, 0);
 }
 
 #[tokio::test]
 async fn the_token_of_a_deactivated_user_is_refused() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     let alice = app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
-    app.store.set_active(alice, false);
+    app.deactivate(alice).await;
 
     let reply = app.me_with(&format!("Token {token}")).await;
 

@@ -2,14 +2,14 @@
 
 use poem::http::StatusCode;
 
-use crate::support::{PASSWORD, TestApp, send};
+use super::support::{PASSWORD, TestApp, send};
 
 /// The body limit, 64 KiB.
 const LIMIT: usize = 64 * 1024;
 
 #[tokio::test]
 async fn another_content_type_is_415_with_the_type_named() {
-    let app = TestApp::builder().registration(true).build();
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
     let body = r#"{"username":"alice","password":"correct horse"}"#;
 
     let login = send(app.client.post("/auth/login/").content_type("text/plain").body(body)).await;
@@ -32,7 +32,7 @@ async fn another_content_type_is_415_with_the_type_named() {
 
 #[tokio::test]
 async fn malformed_json_is_400_with_the_parse_error() {
-    let app = TestApp::builder().registration(true).build();
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
 
     let login = app.post_json("/auth/login/", r#"{"username":"alice","password":"#).await;
     let register = app.post_json("/auth/register/", "{username: alice}").await;
@@ -48,7 +48,7 @@ async fn malformed_json_is_400_with_the_parse_error() {
 
 #[tokio::test]
 async fn a_malformed_multipart_body_is_400_json() {
-    let app = TestApp::builder().registration(true).build();
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
     let multipart = |content_type: &str| app.client.post("/auth/login/").content_type(content_type).body("garbage");
 
     let without_boundary = send(multipart("multipart/form-data")).await;
@@ -63,8 +63,8 @@ async fn a_malformed_multipart_body_is_400_json() {
 
 #[tokio::test]
 async fn a_body_over_64_kib_is_413() {
-    let app = TestApp::builder().registration(true).build();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
     let too_large = padded_login(LIMIT + 1);
 
     let login = app.post_json("/auth/login/", &too_large).await;
@@ -77,12 +77,12 @@ async fn a_body_over_64_kib_is_413() {
     login.assert_json(StatusCode::PAYLOAD_TOO_LARGE, r#"{"detail":"Request body too large."}"#);
     register.assert_json(StatusCode::PAYLOAD_TOO_LARGE, r#"{"detail":"Request body too large."}"#);
     form.assert_json(StatusCode::PAYLOAD_TOO_LARGE, r#"{"detail":"Request body too large."}"#);
-    assert_eq!(app.store.session_count(), 0);
+    assert_eq!(app.session_count(alice).await, 0);
 }
 
 #[tokio::test]
 async fn a_body_of_exactly_64_kib_is_read() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let body = padded_login(LIMIT);
 
@@ -93,7 +93,7 @@ async fn a_body_of_exactly_64_kib_is_read() {
 
 #[tokio::test]
 async fn a_wrong_method_is_405_with_the_method_named() {
-    let app = TestApp::builder().registration(true).build();
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
 
     let get_login = send(app.client.get("/auth/login/")).await;
     let put_login = send(app.client.put("/auth/login")).await;
@@ -108,7 +108,7 @@ async fn a_wrong_method_is_405_with_the_method_named() {
 
 #[tokio::test]
 async fn an_unknown_path_is_404() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let inside_prefix = send(app.client.get("/auth/nothing-here/")).await;
     let outside_prefix = send(app.client.get("/nothing-here")).await;
@@ -119,7 +119,7 @@ async fn an_unknown_path_is_404() {
 
 #[tokio::test]
 async fn the_routes_follow_a_configured_prefix() {
-    let app = TestApp::builder().prefix("/api/v1/auth").build();
+    let Some(app) = TestApp::builder().prefix("/api/v1/auth").build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let body = r#"{"username":"alice","password":"correct horse"}"#;
 
@@ -132,7 +132,7 @@ async fn the_routes_follow_a_configured_prefix() {
 
 #[tokio::test]
 async fn healthz_answers_200() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/healthz")).await;
 

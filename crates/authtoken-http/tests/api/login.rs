@@ -4,11 +4,11 @@ use authtoken_http::UserField;
 use poem::http::StatusCode;
 use poem::test::{TestForm, TestFormField};
 
-use crate::support::{PASSWORD, Reply, TestApp, send};
+use super::support::{PASSWORD, Reply, TestApp, send};
 
 #[tokio::test]
 async fn a_json_login_answers_a_64_character_url_safe_token() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
@@ -18,7 +18,7 @@ async fn a_json_login_answers_a_64_character_url_safe_token() {
 
 #[tokio::test]
 async fn a_form_login_answers_a_token() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
 
     let reply = send(app.client.post("/auth/login/").form(&[("username", "alice"), ("password", PASSWORD)])).await;
@@ -28,7 +28,7 @@ async fn a_form_login_answers_a_token() {
 
 #[tokio::test]
 async fn a_multipart_login_answers_a_token() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let form = TestForm::new().text("username", "alice").text("password", PASSWORD);
 
@@ -39,7 +39,7 @@ async fn a_multipart_login_answers_a_token() {
 
 #[tokio::test]
 async fn a_json_content_type_with_a_charset_is_still_json() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let body = r#"{"username":"alice","password":"correct horse"}"#;
 
@@ -50,19 +50,19 @@ async fn a_json_content_type_with_a_charset_is_still_json() {
 
 #[tokio::test]
 async fn every_login_issues_a_different_token() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
 
     let first = app.login("alice", PASSWORD).await;
     let second = app.login("alice", PASSWORD).await;
 
     assert_ne!(first, second);
-    assert_eq!(app.store.session_count(), 2);
+    assert_eq!(app.session_count(alice).await, 2);
 }
 
 #[tokio::test]
 async fn the_login_path_works_with_and_without_the_trailing_slash() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let body = r#"{"username":"alice","password":"correct horse"}"#;
 
@@ -75,7 +75,7 @@ async fn the_login_path_works_with_and_without_the_trailing_slash() {
 
 #[tokio::test]
 async fn configured_user_fields_add_the_user_after_the_token() {
-    let app = TestApp::builder().user_fields(&[UserField::Id, UserField::Username]).build();
+    let Some(app) = TestApp::builder().user_fields(&[UserField::Id, UserField::Username]).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
@@ -87,8 +87,8 @@ async fn configured_user_fields_add_the_user_after_the_token() {
 
 #[tokio::test]
 async fn the_user_on_login_shows_this_login_as_the_last_one() {
-    let app =
-        TestApp::builder().user_fields(&[UserField::Username, UserField::DateJoined, UserField::LastLogin]).build();
+    let fields = [UserField::Username, UserField::DateJoined, UserField::LastLogin];
+    let Some(app) = TestApp::builder().user_fields(&fields).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     app.clock.advance(std::time::Duration::from_millis(90 * 60 * 1000 + 15_250));
 
@@ -102,18 +102,18 @@ async fn the_user_on_login_shows_this_login_as_the_last_one() {
 
 #[tokio::test]
 async fn a_wrong_password_is_invalid_credentials() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"wrong horse"}"#).await;
 
     assert_invalid_credentials(&reply);
-    assert_eq!(app.store.session_count(), 0);
+    assert_eq!(app.session_count(alice).await, 0);
 }
 
 #[tokio::test]
 async fn an_unknown_user_is_invalid_credentials() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"bob","password":"correct horse"}"#).await;
@@ -123,19 +123,19 @@ async fn an_unknown_user_is_invalid_credentials() {
 
 #[tokio::test]
 async fn an_inactive_user_is_invalid_credentials() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     let alice = app.seed_user("alice", PASSWORD).await;
-    app.store.set_active(alice, false);
+    app.deactivate(alice).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
 
     assert_invalid_credentials(&reply);
-    assert_eq!(app.store.session_count(), 0);
+    assert_eq!(app.session_count(alice).await, 0);
 }
 
 #[tokio::test]
 async fn a_password_is_compared_as_typed_without_trimming() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":" correct horse "}"#).await;
@@ -145,8 +145,8 @@ async fn a_password_is_compared_as_typed_without_trimming() {
 
 #[tokio::test]
 async fn missing_empty_and_non_string_fields_are_invalid_credentials() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
 
     check(app.post_json("/auth/login/", r#"{"username":"alice"}"#).await);
     check(app.post_json("/auth/login/", r#"{"password":"correct horse"}"#).await);
@@ -168,12 +168,12 @@ async fn missing_empty_and_non_string_fields_are_invalid_credentials() {
     check(app.post_json("/auth/login/", r#""alice""#).await);
     check(app.post_json("/auth/login/", "null").await);
     check(app.post_json("/auth/login/", "42").await);
-    assert_eq!(app.store.session_count(), 0);
+    assert_eq!(app.session_count(alice).await, 0);
 }
 
 #[tokio::test]
 async fn a_file_part_is_not_a_field() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let password_file = TestFormField::bytes(PASSWORD).name("password").filename("password.txt");
     let form = TestForm::new().text("username", "alice").field(password_file);
@@ -185,7 +185,7 @@ async fn a_file_part_is_not_a_field() {
 
 #[tokio::test]
 async fn the_login_ignores_a_stale_or_garbage_authorization_header() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let stale = app.login("alice", PASSWORD).await;
     app.clock.advance(std::time::Duration::from_secs(2 * 24 * 60 * 60));
@@ -211,7 +211,7 @@ async fn the_login_ignores_a_stale_or_garbage_authorization_header() {
 
 #[tokio::test]
 async fn a_case_insensitive_service_logs_in_any_case_variant() {
-    let app = TestApp::builder().case_insensitive().build();
+    let Some(app) = TestApp::builder().case_insensitive().build().await else { return };
     app.seed_user("Alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"aLICE","password":"correct horse"}"#).await;
@@ -221,7 +221,7 @@ async fn a_case_insensitive_service_logs_in_any_case_variant() {
 
 #[tokio::test]
 async fn a_case_sensitive_service_refuses_a_case_variant() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("Alice", PASSWORD).await;
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;

@@ -2,23 +2,23 @@
 
 use poem::http::StatusCode;
 
-use crate::support::{INVALID_TOKEN, NOT_PROVIDED, PASSWORD, TestApp, send};
+use super::support::{INVALID_TOKEN, NOT_PROVIDED, PASSWORD, TestApp, send};
 
 #[tokio::test]
 async fn logout_answers_204_with_an_empty_body() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
 
     let reply = send(app.client.delete("/auth/logout/").header("authorization", format!("Token {token}"))).await;
 
     assert_eq!((reply.status, reply.body.as_str()), (StatusCode::NO_CONTENT, ""));
-    assert_eq!(app.store.session_count(), 0);
+    assert_eq!(app.session_count(alice).await, 0);
 }
 
 #[tokio::test]
 async fn logout_works_without_the_trailing_slash() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
 
@@ -29,8 +29,8 @@ async fn logout_works_without_the_trailing_slash() {
 
 #[tokio::test]
 async fn logout_revokes_only_the_presented_token() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
     let phone = app.login("alice", PASSWORD).await;
     let laptop = app.login("alice", PASSWORD).await;
 
@@ -39,12 +39,12 @@ async fn logout_revokes_only_the_presented_token() {
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     app.me_with(&format!("Token {phone}")).await.assert_unauthenticated(INVALID_TOKEN);
     app.me_with(&format!("Token {laptop}")).await.assert_json(StatusCode::OK, r#"{"id":1,"username":"alice"}"#);
-    assert_eq!(app.store.session_count(), 1);
+    assert_eq!(app.session_count(alice).await, 1);
 }
 
 #[tokio::test]
 async fn a_revoked_token_cannot_log_out_again() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
     let logout = || send(app.client.delete("/auth/logout/").header("authorization", format!("Token {token}")));
@@ -57,7 +57,7 @@ async fn a_revoked_token_cannot_log_out_again() {
 
 #[tokio::test]
 async fn logout_without_a_header_is_not_provided() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.delete("/auth/logout/")).await;
 
@@ -66,7 +66,7 @@ async fn logout_without_a_header_is_not_provided() {
 
 #[tokio::test]
 async fn get_and_post_on_logout_without_a_token_answer_401_not_provided() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let get = send(app.client.get("/auth/logout/")).await;
     let post = send(app.client.post("/auth/logout/")).await;
@@ -79,7 +79,7 @@ async fn get_and_post_on_logout_without_a_token_answer_401_not_provided() {
 
 #[tokio::test]
 async fn get_on_logout_with_a_bad_token_answers_401_invalid_auth_token() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/auth/logout/").header("authorization", "Token x")).await;
 
@@ -88,8 +88,8 @@ async fn get_on_logout_with_a_bad_token_answers_401_invalid_auth_token() {
 
 #[tokio::test]
 async fn get_and_post_on_logout_with_a_valid_token_answer_405_and_keep_the_session() {
-    let app = TestApp::new();
-    app.seed_user("alice", PASSWORD).await;
+    let Some(app) = TestApp::new().await else { return };
+    let alice = app.seed_user("alice", PASSWORD).await;
     let authorization = format!("Token {}", app.login("alice", PASSWORD).await);
 
     let get = send(app.client.get("/auth/logout/").header("authorization", authorization.as_str())).await;
@@ -100,12 +100,12 @@ async fn get_and_post_on_logout_with_a_valid_token_answer_405_and_keep_the_sessi
     post.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"POST\" not allowed."}"#);
     put.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"PUT\" not allowed."}"#);
     assert_eq!(get.header("www-authenticate"), None);
-    assert_eq!(app.store.session_count(), 1);
+    assert_eq!(app.session_count(alice).await, 1);
 }
 
 #[tokio::test]
 async fn logout_under_a_custom_prefix_authenticates_other_methods_first() {
-    let app = TestApp::builder().prefix("/api/v1/auth").build();
+    let Some(app) = TestApp::builder().prefix("/api/v1/auth").build().await else { return };
 
     let reply = send(app.client.get("/api/v1/auth/logout/")).await;
 

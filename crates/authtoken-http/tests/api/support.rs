@@ -1,18 +1,27 @@
-//! A `TestApp` builder over the testkit fakes, and `Reply`, a response read whole so tests can assert on exact bytes.
+//! A `TestApp` builder over the stores of one backend, and `Reply`, a response read whole so tests can assert on
+//! exact bytes.
+//!
+//! The backend is the including binary's choice: it declares this module next to a module `stores` whose
+//! `async fn fresh() -> Option<Stores>` gives empty stores, or `None` when the backend is not available here.
+//! `authtoken-http` runs the suite over the testkit's `InMemoryStore`; `authtoken-server` runs the same files
+//! over SQLite and PostgreSQL. So tests reach the stores only through the ports, never through a concrete store.
 
 use std::sync::Arc;
 
 use authtoken_core::ports::{TokenRepo, UserRepo};
 use authtoken_core::service::Ports;
-use authtoken_core::session::Session;
+use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, PlainToken};
 use authtoken_http::{HttpConfig, UserField};
-use authtoken_testkit::{FakeClock, FakePasswordHasher, InMemoryStore, fixtures};
+use authtoken_testkit::contract::Stores;
+use authtoken_testkit::{FakeClock, FakePasswordHasher, fixtures};
 use poem::EndpointExt as _;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{HeaderMap, HeaderValue, StatusCode, header};
 use poem::test::{TestClient, TestRequestBuilder};
+
+use super::stores;
 
 /// A password that passes the default rules (at least 8 characters).
 pub const PASSWORD: &str = "correct horse";
@@ -23,13 +32,18 @@ pub const KNOWN_TOKEN: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjK
 /// The endpoint under test, as `authtoken_http::app` builds it.
 pub type App = BoxEndpoint<'static>;
 
-/// The whole HTTP service over one `InMemoryStore`, a `FakePasswordHasher` and a `FakeClock` at `fixtures::EPOCH`,
-/// with handles on the fakes so tests can seed users, look inside the store and move time.
+/// The whole HTTP service over fresh stores of the backend, a `FakePasswordHasher` and a `FakeClock` at
+/// `fixtures::EPOCH`, with the ports it runs on so tests can seed users, look inside the stores and move time.
 pub struct TestApp {
     pub client: TestClient<App>,
-    pub store: InMemoryStore,
+    /// The sessions the service keeps: the backend's store, or the mock the builder was given.
+    pub tokens: Arc<dyn TokenRepo>,
+    /// The users the service keeps: the backend's store, or the mock the builder was given.
+    pub users: Arc<dyn UserRepo>,
     pub clock: FakeClock,
     case_insensitive: bool,
+    /// Keeps the backend's temporary database, if any, as long as the app.
+    _stores: Stores,
 }
 
 /// How to build a [`TestApp`]; the defaults are the contract's (prefix `/auth`, registration off, no `user_fields`).
@@ -43,9 +57,9 @@ pub struct TestAppBuilder {
 }
 
 impl TestApp {
-    /// The contract's defaults.
-    pub fn new() -> Self {
-        Self::builder().build()
+    /// The contract's defaults; `None` when the backend is not available here (the test then passes vacuously).
+    pub async fn new() -> Option<Self> {
+        Self::builder().build().await
     }
 
     pub fn builder() -> TestAppBuilder {
@@ -63,7 +77,24 @@ impl TestApp {
     pub async fn seed_user(&self, username: &str, password: &str) -> UserId {
         let mut user = fixtures::new_user(username, password);
         user.username_key = user.username.key(self.case_insensitive);
-        UserRepo::create(&self.store, &user).await.expect("the seeded user is new").id
+        self.users.create(&user).await.expect("the seeded user is new").id
+    }
+
+    /// The id of the user whose username is exactly `username`; the test fails if there is none.
+    pub async fn user_id(&self, username: &str) -> UserId {
+        let user = self.users.find_by_username(username).await.expect("the store works");
+        user.unwrap_or_else(|| panic!("no user {username:?} in the store")).id
+    }
+
+    /// Deactivates a user directly in the store.
+    pub async fn deactivate(&self, user: UserId) {
+        let found = self.users.set_active(user, false).await.expect("the store works");
+        assert!(found, "the user to deactivate exists");
+    }
+
+    /// How many sessions `user` has in the store, expired ones included.
+    pub async fn session_count(&self, user: UserId) -> usize {
+        self.tokens.sessions_of(user).await.expect("the store works").len()
     }
 
     /// Stores a session for `user` under a token the test chose, valid for a day from now.
@@ -72,12 +103,15 @@ impl TestApp {
         let now = authtoken_core::ports::Clock::now(&self.clock);
         let config = fixtures::config();
         let session = Session {
+            id: SessionId::generate().expect("the OS random number generator works"),
             digest: token.digest(),
             user_id: user,
             created_at: now,
             expires_at: now.plus(config.auth_token_validity),
+            last_used_at: None,
+            client: ClientInfo::default(),
         };
-        TokenRepo::insert(&self.store, &session).await.expect("the session's user exists");
+        self.tokens.insert(&session).await.expect("the session's user exists");
     }
 
     /// Logs in through `POST /auth/login/` and returns the token; the test fails unless the login succeeds.
@@ -141,24 +175,31 @@ impl TestAppBuilder {
         self
     }
 
-    /// Replaces the session store (usually by a mock); users stay in the `InMemoryStore`.
+    /// Replaces the session store (usually by a mock); users stay in the backend's store.
     pub fn tokens(mut self, tokens: impl TokenRepo + 'static) -> Self {
         self.tokens = Some(Arc::new(tokens));
         self
     }
 
-    /// Replaces the user store (usually by a mock); sessions stay in the `InMemoryStore`.
+    /// Replaces the user store (usually by a mock); sessions stay in the backend's store.
     pub fn users(mut self, users: impl UserRepo + 'static) -> Self {
         self.users = Some(Arc::new(users));
         self
     }
 
-    pub fn build(self) -> TestApp {
-        let store = InMemoryStore::default();
+    /// The app over fresh, empty stores; `None` when the backend is not available here.
+    pub async fn build(self) -> Option<TestApp> {
+        let Some(stores) = stores::fresh().await else {
+            // The test does not run, so the expectations of its mocks must not be checked when they drop.
+            std::mem::forget(self);
+            return None;
+        };
+        let tokens = self.tokens.unwrap_or_else(|| Arc::clone(&stores.tokens));
+        let users = self.users.unwrap_or_else(|| Arc::clone(&stores.users));
         let clock = FakeClock::at(fixtures::EPOCH);
         let ports = Ports {
-            tokens: self.tokens.unwrap_or_else(|| Arc::new(store.clone())),
-            users: self.users.unwrap_or_else(|| Arc::new(store.clone())),
+            tokens: Arc::clone(&tokens),
+            users: Arc::clone(&users),
             hasher: Arc::new(FakePasswordHasher::default()),
             clock: Arc::new(clock.clone()),
         };
@@ -168,9 +209,12 @@ impl TestAppBuilder {
             prefix: self.prefix,
             registration_enabled: self.registration_enabled,
             user_fields: self.user_fields,
+            confirm_redirect: "/".to_owned(),
+            confirm_invalid_redirect: None,
+            confirm_via_post: false,
         };
         let client = TestClient::new(authtoken_http::app(service, http).map_to_response().boxed());
-        TestApp { client, store, clock, case_insensitive: self.case_insensitive }
+        Some(TestApp { client, tokens, users, clock, case_insensitive: self.case_insensitive, _stores: stores })
     }
 }
 
