@@ -182,7 +182,16 @@ fn check_email(text: String) -> Result<String, &'static str> {
     }
     // Like Django, the domain needs a dot, except for `localhost`.
     let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
-    if !email_address::EmailAddress::is_valid(email) || !domain.contains('.') && domain != "localhost" {
+    // A bare address only, no display name (`Alice <a@b.org>`), so the stored value is
+    // exactly a mailbox and can never smuggle header text into a mail.
+    let options = email_address::Options {
+        minimum_sub_domains: 0,
+        allow_domain_literal: true,
+        allow_display_text: false,
+        allow_long_local_parts: true,
+    };
+    let parsed = email_address::EmailAddress::parse_with_options(email, options);
+    if parsed.is_err() || email.chars().any(char::is_control) || !domain.contains('.') && domain != "localhost" {
         return Err(EMAIL_INVALID);
     }
     Ok(email.to_owned())

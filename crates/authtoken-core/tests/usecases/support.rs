@@ -1,11 +1,17 @@
 //! Builds an `AuthService` over the testkit fakes, and the small helpers every use-case test shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use authtoken_core::config::ConfirmationSettings;
+use authtoken_core::confirmation::{OutboxEntry, OutboxState};
+use authtoken_core::ports::{Mail, Outbox, UserRepo};
 use authtoken_core::service::{
     AuthenticateError, Authenticated, FieldValue, LoginError, LoginOutcome, Ports, RegistrationForm,
 };
 use authtoken_core::session::ClientInfo;
+use authtoken_core::template::{MailTemplate, MailTemplates, Template};
+use authtoken_core::token::TokenDigest;
 use authtoken_core::user::Password;
 use authtoken_core::{AuthService, Config, PlainToken, User};
 use authtoken_testkit::{FakeClock, FakePasswordHasher, InMemoryStore, fixtures};
@@ -13,20 +19,44 @@ use authtoken_testkit::{FakeClock, FakePasswordHasher, InMemoryStore, fixtures};
 /// A password that passes the default rules (at least 8 characters).
 pub const PASSWORD: &str = "correct horse";
 
-/// An `AuthService` over one `InMemoryStore` (tokens and users), a `FakePasswordHasher` and a `FakeClock` at
-/// `fixtures::EPOCH`, with handles on the fakes so tests can look inside and move time.
+/// Everything before the token in a confirmation link of [`confirmation_settings`].
+pub const LINK_PREFIX: &str = "https://auth.example.org/auth/register/confirm/";
+
+/// How long a confirmation link of [`confirmation_settings`] stays valid.
+pub const LINK_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Every state an outbox entry can be in.
+pub const EVERY_STATE: &[OutboxState] = &[OutboxState::Pending, OutboxState::Sent, OutboxState::Failed];
+
+/// The default subject and message of [`confirmation_settings`].
+pub const SUBJECT: &str = "Confirm your address, {username}";
+pub const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm your address.\n";
+
+/// The German (`de`) subject and message of [`confirmation_settings`].
+pub const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
+pub const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
+
+/// An `AuthService` over one `InMemoryStore` (tokens and users, and with confirmation on also links and the outbox),
+/// a `FakePasswordHasher` and a `FakeClock` at `fixtures::EPOCH`, with handles on the fakes so tests can look inside
+/// and move time.
 pub struct App {
     pub service: AuthService,
     pub store: InMemoryStore,
     pub hasher: Arc<FakePasswordHasher>,
     pub clock: FakeClock,
     ports: Ports,
+    confirmation: Option<ConfirmationSettings>,
 }
 
 impl App {
     /// The contract's default configuration (`fixtures::config()`).
     pub fn new() -> Self {
         Self::with_config(fixtures::config())
+    }
+
+    /// The default configuration with email confirmation on ([`confirmation_settings`]).
+    pub fn confirming() -> Self {
+        Self::new().with_confirmation(confirmation_settings())
     }
 
     pub fn with_config(config: Config) -> Self {
@@ -40,14 +70,24 @@ impl App {
             clock: Arc::new(clock.clone()),
         };
         let service = AuthService::new(ports.clone(), config);
-        Self { service, store, hasher, clock, ports }
+        Self { service, store, hasher, clock, ports, confirmation: None }
+    }
+
+    /// The same app with email confirmation on; links and their mail are kept in the app's store.
+    pub fn with_confirmation(self, settings: ConfirmationSettings) -> Self {
+        let service = self.service.clone().with_confirmation(Arc::new(self.store.clone()), settings.clone());
+        Self { service, confirmation: Some(settings), ..self }
     }
 
     /// Another service over the same fakes and configuration, with some ports replaced (usually by mocks).
     pub fn service_with(&self, replace: impl FnOnce(&mut Ports)) -> AuthService {
         let mut ports = self.ports.clone();
         replace(&mut ports);
-        AuthService::new(ports, self.service.config().clone())
+        let service = AuthService::new(ports, self.service.config().clone());
+        match &self.confirmation {
+            Some(settings) => service.with_confirmation(Arc::new(self.store.clone()), settings.clone()),
+            None => service,
+        }
     }
 
     /// Registers a user through the use case; the test fails if registration does.
@@ -64,10 +104,70 @@ impl App {
         self.login(username, password).await.expect("the login succeeds").token
     }
 
+    /// Registers a user with an email address; the test fails if registration does.
+    pub async fn register_with_email(&self, username: &str, email: &str) -> User {
+        self.service.register(email_form(username, email)).await.expect("the registration is valid")
+    }
+
+    /// The user as the store has it now.
+    pub async fn user(&self, username: &str) -> User {
+        self.store.find_by_username(username).await.expect("the store answers").expect("the user exists")
+    }
+
+    /// The outbox entries in these states, oldest first.
+    pub async fn outbox(&self, states: &[OutboxState]) -> Vec<OutboxEntry> {
+        Outbox::entries(&self.store, states).await.expect("the store answers")
+    }
+
+    /// The mail waiting to be delivered, oldest first.
+    pub async fn pending_mail(&self) -> Vec<Mail> {
+        self.outbox(&[OutboxState::Pending]).await.into_iter().map(|entry| entry.mail).collect()
+    }
+
+    /// The token in the newest pending mail to `to`.
+    pub async fn link_token(&self, to: &str) -> String {
+        let mail = self.pending_mail().await.into_iter().rev().find(|mail| mail.to == to);
+        token_in(&mail.expect("a confirmation mail is pending for the address"))
+    }
+
     /// Authenticates `Authorization: Token <token>`.
     pub async fn authenticate(&self, token: &PlainToken) -> Result<Authenticated, AuthenticateError> {
         self.service.authenticate(Some(header(token).as_bytes())).await
     }
+}
+
+/// Email confirmation with [`LINK_PREFIX`], [`LINK_VALIDITY`], and a default and a German (`de`) mail.
+pub fn confirmation_settings() -> ConfirmationSettings {
+    ConfirmationSettings {
+        token_validity: LINK_VALIDITY,
+        link_prefix: LINK_PREFIX.to_owned(),
+        templates: MailTemplates::new(
+            template(SUBJECT, MESSAGE),
+            vec![("de".to_owned(), template(SUBJECT_DE, MESSAGE_DE))],
+        ),
+    }
+}
+
+/// A form with username, password [`PASSWORD`] and email given as strings.
+pub fn email_form(username: &str, email: &str) -> RegistrationForm {
+    RegistrationForm { email: text(email), ..form(username, PASSWORD) }
+}
+
+/// The token in the confirmation link of a mail body: what follows [`LINK_PREFIX`] up to the next `/`.
+pub fn token_in(mail: &Mail) -> String {
+    let (_, rest) = mail.body.split_once(LINK_PREFIX).expect("the mail holds a confirmation link");
+    let (token, _) = rest.split_once('/').expect("the link ends with a slash");
+    token.to_owned()
+}
+
+/// The confirmation link that carries `token`.
+pub fn link(token: &str) -> String {
+    format!("{LINK_PREFIX}{token}/")
+}
+
+/// The digest a store keeps for a well-formed token.
+pub fn digest(token: &str) -> TokenDigest {
+    PlainToken::parse(token.as_bytes()).expect("the token is well formed").digest()
 }
 
 /// The `Authorization` header value that presents `token`.
@@ -101,4 +201,11 @@ pub fn case_insensitive(on: bool) -> Config {
 /// The client of every test login.
 pub fn client() -> ClientInfo {
     ClientInfo::new(Some("tests/1.0"), Some("192.0.2.1".to_owned()))
+}
+
+fn template(subject: &str, message: &str) -> MailTemplate {
+    MailTemplate {
+        subject: Template::parse(subject).expect("the subject is a valid template"),
+        message: Template::parse(message).expect("the message is a valid template"),
+    }
 }

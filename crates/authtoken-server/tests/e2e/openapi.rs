@@ -1,4 +1,4 @@
-//! The committed `docs/openapi.json` is the document the running service serves (registration enabled).
+//! The committed `docs/openapi.json` is the document the running service serves (registration and confirmation on).
 
 use authtoken_sql::Backend;
 
@@ -7,7 +7,7 @@ use crate::support::{Server, database};
 #[tokio::test]
 async fn docs_openapi_json_matches_the_running_service() {
     let database = database(Backend::Sqlite).await.unwrap();
-    let server = Server::start(&database.options.url, &[]);
+    let server = Server::start(&database.options.url, &[("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true")]);
     let committed: serde_json::Value =
         serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("docs/openapi.json is JSON");
 
