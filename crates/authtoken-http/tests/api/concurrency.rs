@@ -1,5 +1,5 @@
-//! Many clients at once: concurrent registrations of one name, and a thousand logins and logouts of one user,
-//! leave the store exactly as the replies said.
+//! Many clients at once: concurrent registrations of one name, concurrent clicks on one confirmation link, and a
+//! thousand logins and logouts of one user, leave the store exactly as the replies said.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -38,6 +38,59 @@ async fn fifty_concurrent_registrations_of_one_name_give_one_201_and_forty_nine_
     assert!(refused.iter().all(|(_, body)| body == DUPLICATE), "{replies:?}");
     assert_eq!(app.login_status("alice", PASSWORD).await, StatusCode::OK);
     assert_exactly_one_user(&app, "alice").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_registrations_of_one_name_with_confirmation_queue_exactly_one_mail() {
+    let Some(app) = TestApp::builder().registration(true).confirmation().build().await else { return };
+    let app = Arc::new(app);
+
+    let mut requests = JoinSet::new();
+    for client in 0..50 {
+        let app = Arc::clone(&app);
+        requests.spawn(async move {
+            let body =
+                format!(r#"{{"username":"alice","password":"correct horse","email":"alice{client}@example.org"}}"#);
+            let reply = app.register(&body).await;
+            (reply.status, reply.body)
+        });
+    }
+    let replies = requests.join_all().await;
+
+    assert!(replies.iter().all(|(status, _)| !status.is_server_error()), "{replies:?}");
+    let created = replies.iter().filter(|(status, _)| *status == StatusCode::CREATED).count();
+    let refused: Vec<_> = replies.iter().filter(|(status, _)| *status == StatusCode::BAD_REQUEST).collect();
+    assert_eq!((created, refused.len()), (1, 49), "{replies:?}");
+    assert!(refused.iter().all(|(_, body)| body == DUPLICATE), "{replies:?}");
+    let mail = app.pending_mail().await;
+    let alice = app.users.find_by_username("alice").await.expect("the store works").expect("alice exists");
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(Some(&mail[0].to), alice.email.as_ref(), "the mail goes to the address of the user created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_clicks_on_one_confirmation_link_confirm_once() {
+    let Some(app) = TestApp::builder().registration(true).confirmation().build().await else { return };
+    let reply = app.register(r#"{"username":"alice","password":"correct horse","email":"alice@example.org"}"#).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+    let path = app.confirm_path().await;
+    let app = Arc::new(app);
+
+    let mut clicks = JoinSet::new();
+    for _ in 0..20 {
+        let (app, path) = (Arc::clone(&app), path.clone());
+        clicks.spawn(async move {
+            let reply = app.get(&path).await;
+            (reply.status, reply.body)
+        });
+    }
+    let replies = clicks.join_all().await;
+
+    let confirmed = replies.iter().filter(|(status, body)| *status == StatusCode::FOUND && body.is_empty()).count();
+    let invalid =
+        replies.iter().filter(|(status, body)| *status == StatusCode::BAD_REQUEST && body == "invalid token!");
+    assert_eq!((confirmed, invalid.count()), (1, 19), "{replies:?}");
+    assert!(app.email_confirmed("alice").await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

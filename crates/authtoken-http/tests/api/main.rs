@@ -5,6 +5,7 @@
 
 mod authorization;
 mod concurrency;
+mod confirmation;
 mod envelopes;
 mod login;
 mod logout;

@@ -41,6 +41,42 @@ async fn the_document_has_no_register_operation_when_registration_is_disabled() 
 }
 
 #[tokio::test]
+async fn the_document_lists_the_confirm_operations_when_confirmation_is_on() {
+    let Some(app) = TestApp::builder().registration(true).confirmation().build().await else { return };
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        operations(&reply.json()),
+        [
+            ("post /auth/login", "login", false),
+            ("delete /auth/logout", "logout", true),
+            ("get /auth/me", "me", true),
+            ("post /auth/register", "register", false),
+            ("get /auth/register/confirm/{token}", "confirm", false),
+            ("head /auth/register/confirm/{token}", "confirm_check", false),
+            ("post /auth/register/confirm/{token}", "confirm_post", false),
+        ]
+        .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
+    );
+}
+
+#[tokio::test]
+async fn the_document_has_no_register_or_confirm_operation_when_only_confirmation_is_on() {
+    let Some(app) = TestApp::builder().confirmation().build().await else { return };
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        operations(&reply.json()),
+        [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)]
+            .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
+    );
+}
+
+#[tokio::test]
 async fn the_document_paths_follow_a_configured_prefix() {
     let Some(app) = TestApp::builder().prefix("/api/v1/auth").build().await else { return };
 

@@ -7,10 +7,14 @@
 //! over SQLite and PostgreSQL. So tests reach the stores only through the ports, never through a concrete store.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use authtoken_core::ports::{TokenRepo, UserRepo};
+use authtoken_core::config::ConfirmationSettings;
+use authtoken_core::confirmation::OutboxState;
+use authtoken_core::ports::{ConfirmationRepo, Mail, Outbox, TokenRepo, UserRepo};
 use authtoken_core::service::Ports;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
+use authtoken_core::template::{MailTemplate, MailTemplates, Template};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, PlainToken};
 use authtoken_http::{HttpConfig, UserField};
@@ -29,6 +33,20 @@ pub const PASSWORD: &str = "correct horse";
 /// A well-formed token with both URL-safe-only characters (`-` and `_`), so its standard-alphabet spelling differs.
 pub const KNOWN_TOKEN: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz";
 
+/// Where confirmation links point: the site in front of the service; a link is `{LINK_BASE}{prefix}/register/confirm/…`.
+pub const LINK_BASE: &str = "http://app.example.org";
+
+/// How long a confirmation link stays valid.
+pub const LINK_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The default subject and message of the confirmation mail.
+pub const SUBJECT: &str = "Confirm your address, {username}";
+pub const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm your address.\n";
+
+/// The German (`de`) subject and message of the confirmation mail.
+pub const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
+pub const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
+
 /// The endpoint under test, as `authtoken_http::app` builds it.
 pub type App = BoxEndpoint<'static>;
 
@@ -40,8 +58,13 @@ pub struct TestApp {
     pub tokens: Arc<dyn TokenRepo>,
     /// The users the service keeps: the backend's store, or the mock the builder was given.
     pub users: Arc<dyn UserRepo>,
+    /// The backend's confirmation links (in use only when the builder turned confirmation on).
+    pub confirmations: Arc<dyn ConfirmationRepo>,
+    /// The backend's outbox, where confirmation mail waits (no worker delivers it here).
+    pub outbox: Arc<dyn Outbox>,
     pub clock: FakeClock,
     case_insensitive: bool,
+    prefix: String,
     /// Keeps the backend's temporary database, if any, as long as the app.
     _stores: Stores,
 }
@@ -54,6 +77,11 @@ pub struct TestAppBuilder {
     case_insensitive: bool,
     tokens: Option<Arc<dyn TokenRepo>>,
     users: Option<Arc<dyn UserRepo>>,
+    confirmation: bool,
+    require_confirmed_email: bool,
+    confirm_redirect: String,
+    confirm_invalid_redirect: Option<String>,
+    confirm_via_post: bool,
 }
 
 impl TestApp {
@@ -70,6 +98,11 @@ impl TestApp {
             case_insensitive: false,
             tokens: None,
             users: None,
+            confirmation: false,
+            require_confirmed_email: false,
+            confirm_redirect: "/".to_owned(),
+            confirm_invalid_redirect: None,
+            confirm_via_post: false,
         }
     }
 
@@ -120,6 +153,34 @@ impl TestApp {
         let reply = send(self.client.post("/auth/login/").body_json(&body)).await;
         assert_eq!(reply.status, StatusCode::OK, "login failed: {}", reply.body);
         reply.token()
+    }
+
+    /// Whether the store has `username`'s email confirmed; the test fails if there is no such user.
+    pub async fn email_confirmed(&self, username: &str) -> bool {
+        let user = self.users.find_by_username(username).await.expect("the store works");
+        user.unwrap_or_else(|| panic!("no user {username:?} in the store")).email_confirmed
+    }
+
+    /// The mail waiting in the outbox, oldest first.
+    pub async fn pending_mail(&self) -> Vec<Mail> {
+        let entries = self.outbox.entries(&[OutboxState::Pending]).await.expect("the store works");
+        entries.into_iter().map(|entry| entry.mail).collect()
+    }
+
+    /// The path of the confirmation link in the newest pending mail, such as `/auth/register/confirm/<token>/`;
+    /// the test fails if no pending mail carries a link.
+    pub async fn confirm_path(&self) -> String {
+        let mail = self.pending_mail().await.pop().expect("a confirmation mail is pending");
+        let start = format!("{LINK_BASE}{}/register/confirm/", self.prefix);
+        let (_, rest) = mail.body.split_once(&start).unwrap_or_else(|| panic!("no link in {:?}", mail.body));
+        let token: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).collect();
+        assert_eq!(rest.get(token.len()..token.len() + 1), Some("/"), "the link ends with a slash: {rest:?}");
+        format!("{}/register/confirm/{token}/", self.prefix)
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        send(self.client.get(path)).await
     }
 
     /// The status of a JSON login.
@@ -175,6 +236,37 @@ impl TestAppBuilder {
         self
     }
 
+    /// Turns email confirmation on: links under [`LINK_BASE`], valid for [`LINK_VALIDITY`], mailed with [`SUBJECT`]
+    /// and [`MESSAGE`], or [`SUBJECT_DE`] and [`MESSAGE_DE`] for `de`.
+    pub fn confirmation(mut self) -> Self {
+        self.confirmation = true;
+        self
+    }
+
+    /// Sets the core's `require_confirmed_email_for_login`: an unconfirmed user cannot log in.
+    pub fn require_confirmed_email(mut self) -> Self {
+        self.require_confirmed_email = true;
+        self
+    }
+
+    /// Where a link that worked redirects; checked as the server checks it, with `app.example.org` allowed.
+    pub fn confirm_redirect(mut self, target: &str) -> Self {
+        self.confirm_redirect = redirect(target);
+        self
+    }
+
+    /// Where an invalid link redirects instead of answering 400.
+    pub fn confirm_invalid_redirect(mut self, target: &str) -> Self {
+        self.confirm_invalid_redirect = Some(redirect(target));
+        self
+    }
+
+    /// Scanner-safe mode: `GET` on a link shows a page, and only its `POST` confirms.
+    pub fn confirm_via_post(mut self) -> Self {
+        self.confirm_via_post = true;
+        self
+    }
+
     /// Replaces the session store (usually by a mock); users stay in the backend's store.
     pub fn tokens(mut self, tokens: impl TokenRepo + 'static) -> Self {
         self.tokens = Some(Arc::new(tokens));
@@ -203,19 +295,58 @@ impl TestAppBuilder {
             hasher: Arc::new(FakePasswordHasher::default()),
             clock: Arc::new(clock.clone()),
         };
-        let config = authtoken_core::Config { username_case_insensitive: self.case_insensitive, ..fixtures::config() };
-        let service = AuthService::new(ports, config);
+        let config = authtoken_core::Config {
+            username_case_insensitive: self.case_insensitive,
+            require_confirmed_email_for_login: self.require_confirmed_email,
+            ..fixtures::config()
+        };
+        let mut service = AuthService::new(ports, config);
+        if self.confirmation {
+            service = service.with_confirmation(Arc::clone(&stores.confirmations), confirmation_settings(&self.prefix));
+        }
         let http = HttpConfig {
-            prefix: self.prefix,
+            prefix: self.prefix.clone(),
             registration_enabled: self.registration_enabled,
             user_fields: self.user_fields,
-            confirm_redirect: "/".to_owned(),
-            confirm_invalid_redirect: None,
-            confirm_via_post: false,
+            confirm_redirect: self.confirm_redirect,
+            confirm_invalid_redirect: self.confirm_invalid_redirect,
+            confirm_via_post: self.confirm_via_post,
         };
         let client = TestClient::new(authtoken_http::app(service, http).map_to_response().boxed());
-        Some(TestApp { client, tokens, users, clock, case_insensitive: self.case_insensitive, _stores: stores })
+        Some(TestApp {
+            client,
+            tokens,
+            users,
+            confirmations: Arc::clone(&stores.confirmations),
+            outbox: Arc::clone(&stores.outbox),
+            clock,
+            case_insensitive: self.case_insensitive,
+            prefix: self.prefix,
+            _stores: stores,
+        })
     }
+}
+
+/// The confirmation settings of [`TestAppBuilder::confirmation`] for the routes under `prefix`.
+fn confirmation_settings(prefix: &str) -> ConfirmationSettings {
+    let template = |subject: &str, message: &str| MailTemplate {
+        subject: Template::parse(subject).expect("a valid subject template"),
+        message: Template::parse(message).expect("a valid message template"),
+    };
+    ConfirmationSettings {
+        token_validity: LINK_VALIDITY,
+        link_prefix: format!("{LINK_BASE}{prefix}/register/confirm/"),
+        templates: MailTemplates::new(
+            template(SUBJECT, MESSAGE),
+            vec![("de".to_owned(), template(SUBJECT_DE, MESSAGE_DE))],
+        ),
+    }
+}
+
+/// A redirect target checked with `authtoken_http::parse_redirect`, allowing the host of [`LINK_BASE`].
+fn redirect(target: &str) -> String {
+    let allowed = ["app.example.org".to_owned()];
+    authtoken_http::parse_redirect(target, &allowed).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A response read whole.

@@ -15,6 +15,7 @@ macro_rules! http_suite {
     () => {
         mod authorization;
         mod concurrency;
+        mod confirmation;
         mod envelopes;
         mod login;
         mod logout;
