@@ -38,6 +38,9 @@ pub trait TokenRepo: Send + Sync {
 
     /// MUST return every session of the user, expired ones included, oldest first.
     async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError>;
+
+    /// MUST succeed when the store can answer a query now, and fail otherwise (for readiness checks).
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// Why a user could not be created.
@@ -91,8 +94,11 @@ pub trait ConfirmationRepo: Send + Sync {
     /// MUST, in one transaction, delete every confirmation link of the user and the user's mail still pending in the
     /// outbox (its links no longer work), store the new link and put its mail in the outbox.
     /// Returns `false` (and changes nothing) when the user does not exist.
-    async fn replace_confirmation(&self, user_id: UserId, confirmation: &PendingConfirmation)
-    -> Result<bool, StoreError>;
+    async fn replace_confirmation(
+        &self,
+        user_id: UserId,
+        confirmation: &PendingConfirmation,
+    ) -> Result<bool, StoreError>;
 
     /// MUST return the link stored under `digest` with its user, or `None`; expired links too.
     async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError>;
@@ -118,19 +124,19 @@ pub trait Outbox: Send + Sync {
     /// MUST return up to `limit` pending entries whose next attempt is due at `now`, oldest first, and lease them
     /// until `lease_until`: until then no other call of `claim_due` returns them (so two workers never send one
     /// mail at once).
-    async fn claim_due(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> Result<Vec<OutboxEntry>, StoreError>;
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
 
     /// MUST count the attempt and keep `error` (MAY cut it to its first 1000 characters); the entry stays pending
     /// until `retry_at`, or becomes failed for good when `retry_at` is `None`.
-    async fn mark_failed(
-        &self,
-        id: OutboxId,
-        error: &str,
-        retry_at: Option<Timestamp>,
-    ) -> Result<(), StoreError>;
+    async fn mark_failed(&self, id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
 
     /// MUST return the entries in `states`, oldest first.
     async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError>;

@@ -43,14 +43,16 @@ use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
 use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
-pub use config::{HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields};
+pub use config::{
+    HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields,
+};
 pub use envelope::ErrorBody;
 pub use security::{TokenAuth, TokenLayer};
 
 /// The title of the OpenAPI document.
 pub const API_TITLE: &str = "authtoken";
 
-/// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs` and `/healthz`.
+/// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs`, `/healthz` and `/readyz`.
 pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
     let parts = match routes(&service, &config) {
         Routes::Sessions => parts(api_service(api::SessionApi::new(&service, &config), &config)),
@@ -72,6 +74,7 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         .at("/openapi.json", poem::get(parts.spec))
         .nest("/docs", poem::get(parts.docs))
         .at("/healthz", poem::get(api::healthz))
+        .at("/readyz", poem::get(api::readyz))
         .with(TokenLayer::new(service).with_logout_path(logout_path))
         .with(CatchPanic::new().with_handler(|_| {
             tracing::error!("a request handler panicked");
@@ -85,11 +88,10 @@ pub fn openapi_json(service: &AuthService, config: &HttpConfig) -> String {
     match routes(service, config) {
         Routes::Sessions => api_service(sessions, config).spec(),
         Routes::Registration => api_service((sessions, api::RegistrationApi::new(service)), config).spec(),
-        Routes::Confirmation => api_service(
-            (sessions, api::RegistrationApi::new(service), api::ConfirmApi::new(service, config)),
-            config,
-        )
-        .spec(),
+        Routes::Confirmation => {
+            api_service((sessions, api::RegistrationApi::new(service), api::ConfirmApi::new(service, config)), config)
+                .spec()
+        }
     }
 }
 

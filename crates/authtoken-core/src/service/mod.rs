@@ -64,6 +64,11 @@ impl AuthService {
         self
     }
 
+    /// Whether the store answers now (for readiness checks).
+    pub async fn ready(&self) -> Result<(), Failure> {
+        Ok(self.tokens.ping().await?)
+    }
+
     /// Whether registration asks for an email and sends a confirmation link.
     pub fn confirms_email(&self) -> bool {
         self.confirmation.is_some()

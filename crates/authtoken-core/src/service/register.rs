@@ -127,7 +127,8 @@ impl AuthService {
         };
         let created = match (&self.confirmation, &new_user.email) {
             (Some(confirmation), Some(email)) => {
-                let pending = super::confirm::pending(confirmation, new_user.username.as_str(), email, &form.languages, now)?;
+                let pending =
+                    super::confirm::pending(confirmation, new_user.username.as_str(), email, &form.languages, now)?;
                 confirmation.repo.create_user_with_confirmation(&new_user, &pending).await
             }
             _ => self.users.create(&new_user).await,

@@ -11,6 +11,15 @@ pub(crate) use confirm::ConfirmApi;
 pub(crate) use registration::RegistrationApi;
 pub(crate) use session::SessionApi;
 
+/// Readiness: the database answers; 503 with a JSON `detail` when it does not.
+#[poem::handler]
+pub(crate) async fn readyz(service: poem::web::Data<&authtoken_core::AuthService>) -> Response {
+    match service.ready().await {
+        Ok(()) => crate::envelope::json_response(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
+        Err(failure) => poem::IntoResponse::into_response(crate::envelope::ApiError::from(failure)),
+    }
+}
+
 /// Liveness: the process answers HTTP.
 #[poem::handler]
 pub(crate) fn healthz() -> Response {

@@ -84,7 +84,11 @@ impl RegistrationApi {
     /// Creates an active user. The `Authorization` header is ignored. With email confirmation on, the `email` field
     /// is required and a confirmation link is mailed to it, in the language of `Accept-Language` when one is configured.
     #[oai(path = "/register/", method = "post", operation_id = "register")]
-    async fn register(&self, request: &poem::Request, body: FieldsBody<RegisterFields>) -> poem::Result<RegisterResponse> {
+    async fn register(
+        &self,
+        request: &poem::Request,
+        body: FieldsBody<RegisterFields>,
+    ) -> poem::Result<RegisterResponse> {
         let mut fields: Fields = body.fields;
         if let Fields::NotObject(type_name) = fields {
             return Ok(RegisterResponse::Invalid(Json(RegisterErrors {

@@ -1,4 +1,4 @@
-//! The contract's error envelopes for bodies and routes: 415, malformed JSON, 413, 405 and 404, and `/healthz`.
+//! The contract's error envelopes for bodies and routes: 415, malformed JSON, 413, 405 and 404, `/healthz` and `/readyz`.
 
 use poem::http::StatusCode;
 
@@ -135,6 +135,15 @@ async fn healthz_answers_200() {
     let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/healthz")).await;
+
+    reply.assert_json(StatusCode::OK, r#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn readyz_answers_200_while_the_store_answers() {
+    let Some(app) = TestApp::new().await else { return };
+
+    let reply = send(app.client.get("/readyz")).await;
 
     reply.assert_json(StatusCode::OK, r#"{"status":"ok"}"#);
 }

@@ -88,3 +88,14 @@ fn assert_unavailable(reply: &Reply) {
     assert!(!reply.body.contains("db.internal"), "{}", reply.body);
     assert_eq!(reply.header("www-authenticate"), None);
 }
+
+#[tokio::test]
+async fn readyz_answers_503_when_the_store_does_not_answer() {
+    let mut tokens = MockTokenRepo::new();
+    tokens.expect_ping().times(1).returning(|| Err(StoreError(SECRET.into())));
+    let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
+
+    let reply = send(app.client.get("/readyz")).await;
+
+    assert_unavailable(&reply);
+}

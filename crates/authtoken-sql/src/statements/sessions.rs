@@ -56,3 +56,8 @@ pub(crate) fn of_user(user_id: UserId) -> SelectStatement {
         .order_by(Sessions::Id, Order::Asc)
         .to_owned()
 }
+
+/// The cheapest statement that proves the database answers: `SELECT 1`.
+pub(crate) fn ping() -> SelectStatement {
+    Query::select().expr(Expr::val(1i64)).to_owned()
+}

@@ -41,6 +41,12 @@ impl TokenRepo for SqlStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.fetch_optional(&sessions::ping(), |row| row.int(0)).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
         Ok(self.pool.fetch_all(&sessions::of_user(user_id), session_from_row).await?)
     }

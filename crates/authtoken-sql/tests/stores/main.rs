@@ -31,3 +31,20 @@ mod postgres {
 
     authtoken_testkit::store_contract_suite!(fresh);
 }
+
+mod closed {
+    use authtoken_core::ports::TokenRepo as _;
+    use authtoken_sql::SqlStore;
+    use authtoken_sql::testing;
+
+    #[tokio::test]
+    async fn a_closed_store_fails_its_ping() {
+        let database = testing::sqlite();
+        let store = SqlStore::open(&database.options).await.expect("the store opens");
+        store.ping().await.expect("an open store answers");
+
+        store.close().await;
+
+        assert!(store.ping().await.is_err());
+    }
+}

@@ -96,7 +96,9 @@ pub async fn concurrent_creates_with_confirmation_of_one_username_give_exactly_o
     assert_eq!(recipients, vec![format!("carol{winner}@example.org")]);
 }
 
-pub async fn replace_confirmation_deletes_the_old_links_and_their_pending_mail_and_queues_the_new_mail(stores: &Stores) {
+pub async fn replace_confirmation_deletes_the_old_links_and_their_pending_mail_and_queues_the_new_mail(
+    stores: &Stores,
+) {
     let (alice, old) = register(stores, "alice", EPOCH, DAY).await;
     let (_, bobs) = register(stores, "bob", EPOCH, DAY).await;
     let (new, pending) = confirmation("alice@example.org", EPOCH.plus(MINUTE), DAY);

@@ -72,6 +72,7 @@ macro_rules! store_contract_suite {
             tokens::delete_of_an_unknown_digest_returns_false,
             tokens::purge_expired_deletes_only_sessions_past_their_expiry,
             tokens::sessions_of_lists_every_session_of_the_user_oldest_first,
+            tokens::ping_succeeds_while_the_store_answers,
             tokens::a_session_keeps_its_id_and_client_info,
             users::create_assigns_distinct_ids_and_returns_the_user,
             users::find_by_username_is_an_exact_match,

@@ -93,6 +93,12 @@ pub async fn purge_expired_deletes_only_sessions_past_their_expiry(stores: &Stor
     assert!(stores.tokens.find(&fresh.digest()).await.unwrap().is_some());
 }
 
+pub async fn ping_succeeds_while_the_store_answers(stores: &Stores) {
+    let answered = stores.tokens.ping().await;
+
+    assert!(answered.is_ok(), "{answered:?}");
+}
+
 pub async fn sessions_of_lists_every_session_of_the_user_oldest_first(stores: &Stores) {
     let alice = user(stores, "alice").await;
     let bob = user(stores, "bob").await;

@@ -116,6 +116,10 @@ impl TokenRepo for InMemoryStore {
         Ok((before - state.sessions.len()) as u64)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
         let mut sessions: Vec<Session> =
             lock(&self.0).sessions.values().filter(|s| s.user_id == user_id).cloned().collect();
