@@ -3,8 +3,11 @@
 //! This is CPU work of tens of milliseconds: an adapter MUST run it off the async executor
 //! (the server wraps it in a bounded blocking pool that implements [`crate::ports::PasswordHasher`]).
 
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as Phc, Salt};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use rand::TryRng as _;
+use subtle::ConstantTimeEq as _;
 
 use crate::user::{Password, PasswordHash};
 
@@ -67,6 +70,65 @@ impl Argon2id {
     pub fn verify_dummy(&self, password: &Password) {
         let _ = self.verify(password, &self.dummy);
     }
+
+    /// [`Argon2id::hash`] in `memory`, which is reused instead of allocating 19 MiB for every hash.
+    pub fn hash_in(&self, password: &Password, memory: &mut HashMemory) -> Result<PasswordHash, String> {
+        let mut salt = [0u8; 16];
+        rand::rngs::SysRng.try_fill_bytes(&mut salt).map_err(|e| e.to_string())?;
+        let params = self.argon2.params();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.argon2
+            .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, memory.blocks(params.block_count()))
+            .map_err(|e| e.to_string())?;
+        let phc = Phc {
+            algorithm: argon2::ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params).map_err(|e| e.to_string())?,
+            salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
+            hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+        };
+        Ok(PasswordHash::new(phc.to_string()))
+    }
+
+    /// [`Argon2id::verify`] in `memory`; the parameters come from the stored hash, as there.
+    pub fn verify_in(&self, password: &Password, hash: &PasswordHash, memory: &mut HashMemory) -> Result<bool, String> {
+        let phc = Phc::new(hash.as_str()).map_err(|e| e.to_string())?;
+        let algorithm = Algorithm::try_from(phc.algorithm.as_str()).map_err(|e| e.to_string())?;
+        let version = phc.version.map(Version::try_from).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
+        let params = Params::try_from(&phc).map_err(|e| e.to_string())?;
+        let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+            return Err("the stored hash has no salt or no output".to_owned());
+        };
+        let blocks = params.block_count();
+        let mut out = vec![0u8; expected.len()];
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, memory.blocks(blocks))
+            .map_err(|e| e.to_string())?;
+        Ok(out.as_slice().ct_eq(expected.as_ref()).into())
+    }
+
+    /// [`Argon2id::verify_dummy`] in `memory`.
+    pub fn verify_dummy_in(&self, password: &Password, memory: &mut HashMemory) {
+        let _ = self.verify_in(password, &self.dummy, memory);
+    }
+}
+
+/// Working memory of Argon2id (19 MiB with the default parameters), kept by a hashing thread and reused,
+/// so that memory use stays flat however many hashes run.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl std::fmt::Debug for HashMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HashMemory({} blocks)", self.0.len())
+    }
+}
+
+impl HashMemory {
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        self.0.resize(count, Block::default());
+        &mut self.0[..count]
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +154,39 @@ mod tests {
         let hasher = cheap();
 
         assert!(hasher.verify(&Password::new("x".into()), &PasswordHash::new("not a hash".into())).is_err());
+    }
+
+    #[test]
+    fn hashing_in_reused_memory_agrees_with_the_allocating_functions() {
+        let hasher = cheap();
+        let mut memory = HashMemory::default();
+        let (right, wrong) = (Password::new("correct horse".into()), Password::new("correct horsE".into()));
+
+        let reused = hasher.hash_in(&right, &mut memory).unwrap();
+        let allocated = hasher.hash(&right).unwrap();
+
+        assert!(reused.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert_eq!(hasher.verify(&right, &reused), Ok(true));
+        assert_eq!(hasher.verify(&wrong, &reused), Ok(false));
+        assert_eq!(hasher.verify_in(&right, &allocated, &mut memory), Ok(true));
+        assert_eq!(hasher.verify_in(&wrong, &allocated, &mut memory), Ok(false));
+        assert_eq!(hasher.verify_in(&right, &reused, &mut memory), Ok(true));
+        assert!(hasher.verify_in(&right, &PasswordHash::new("not a hash".into()), &mut memory).is_err());
+    }
+
+    #[test]
+    fn memory_sized_for_other_parameters_is_resized() {
+        let small = cheap();
+        let large = Argon2id::new(Argon2Params { memory_kib: 256, iterations: 1, parallelism: 1 }).unwrap();
+        let mut memory = HashMemory::default();
+        let password = Password::new("pw".into());
+
+        let first = large.hash_in(&password, &mut memory).unwrap();
+        let second = small.hash_in(&password, &mut memory).unwrap();
+
+        assert_eq!(large.verify(&password, &first), Ok(true));
+        assert_eq!(small.verify(&password, &second), Ok(true));
+        assert_eq!(small.verify_in(&password, &first, &mut memory), Ok(true), "the stored parameters decide");
     }
 
     #[test]

@@ -1,29 +1,67 @@
-//! The `PasswordHasher` port over Argon2id, run on tokio's blocking pool with a bound on concurrent hashes.
+//! The `PasswordHasher` port over Argon2id, on a fixed pool of dedicated threads, never on the async executor.
+//!
+//! A fixed pool bounds both CPU and memory: at most `concurrency` hashes run at once, each on a thread of its own
+//! that reuses one `HashMemory`, so the 19 MiB of an Argon2id hash exist exactly `concurrency` times and are never
+//! freed and allocated again (which fragments the heap). Requests beyond that wait in a queue.
 
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use authtoken_core::password::Argon2id;
+use authtoken_core::password::{Argon2id, HashMemory};
 use authtoken_core::ports::{HashError, PasswordHasher};
 use authtoken_core::user::{Password, PasswordHash};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
-/// Runs every hash off the async executor, at most `concurrency` at a time; the rest wait their turn.
+/// A unit of hashing work with the channel its answer goes back on.
+type Job = Box<dyn FnOnce(&Argon2id, &mut HashMemory) + Send>;
+
+/// Runs Argon2id on `concurrency` dedicated threads; the threads end when the hasher is dropped.
 #[derive(Debug)]
 pub struct PooledArgon2Hasher {
-    argon2: Arc<Argon2id>,
-    permits: Semaphore,
+    jobs: Mutex<mpsc::Sender<Job>>,
 }
 
 impl PooledArgon2Hasher {
     pub fn new(argon2: Argon2id, concurrency: usize) -> Self {
-        Self { argon2: Arc::new(argon2), permits: Semaphore::new(concurrency.max(1)) }
+        let argon2 = Arc::new(argon2);
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..concurrency.max(1) {
+            let (argon2, receiver) = (Arc::clone(&argon2), Arc::clone(&receiver));
+            let spawned = std::thread::Builder::new().name(format!("argon2-{n}")).spawn(move || {
+                let mut memory = HashMemory::default();
+                loop {
+                    // The lock is held only while waiting for the next job, never while hashing.
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    job(&argon2, &mut memory);
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        Self { jobs: Mutex::new(sender) }
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Argon2id) -> T + Send + 'static) -> Result<T, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError(e.to_string()))?;
-        let argon2 = Arc::clone(&self.argon2);
-        tokio::task::spawn_blocking(move || work(&argon2)).await.map_err(|e| HashError(e.to_string()))
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2id, &mut HashMemory) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |argon2, memory| {
+            let _ = reply.send(work(argon2, memory));
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| HashError("the hashing queue is poisoned".to_owned()))?
+            .send(job)
+            .map_err(|_| HashError("no hashing thread is running".to_owned()))?;
+        answer.await.map_err(|_| HashError("a hashing thread stopped".to_owned()))
     }
 }
 
@@ -31,17 +69,17 @@ impl PooledArgon2Hasher {
 impl PasswordHasher for PooledArgon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         let password = password.clone();
-        self.run(move |argon2| argon2.hash(&password)).await?.map_err(HashError)
+        self.run(move |argon2, memory| argon2.hash_in(&password, memory)).await?.map_err(HashError)
     }
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
         let (password, hash) = (password.clone(), hash.clone());
-        self.run(move |argon2| argon2.verify(&password, &hash)).await?.map_err(HashError)
+        self.run(move |argon2, memory| argon2.verify_in(&password, &hash, memory)).await?.map_err(HashError)
     }
 
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
         let password = password.clone();
-        self.run(move |argon2| argon2.verify_dummy(&password)).await
+        self.run(move |argon2, memory| argon2.verify_dummy_in(&password, memory)).await
     }
 }
 
@@ -59,7 +97,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn hashes_verify_on_the_blocking_pool_even_on_a_single_threaded_runtime() {
+    async fn hashes_verify_off_the_executor_even_on_a_single_threaded_runtime() {
         let hasher = hasher(2);
         let password = Password::new("correct horse".into());
 
@@ -68,6 +106,18 @@ mod tests {
         assert!(hasher.verify(&password, &hash).await.unwrap());
         assert!(!hasher.verify(&Password::new("wrong".into()), &hash).await.unwrap());
         hasher.verify_dummy(&password).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_work_runs_on_the_pools_threads_not_the_callers() {
+        let hasher = hasher(1);
+        let caller = std::thread::current().id();
+
+        let (worker, name) =
+            hasher.run(|_, _| (std::thread::current().id(), std::thread::current().name().map(str::to_owned))).await.unwrap();
+
+        assert_ne!(worker, caller);
+        assert_eq!(name.as_deref(), Some("argon2-0"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +131,7 @@ mod tests {
                 let (hasher, running, peak) = (hasher.clone(), running.clone(), peak.clone());
                 tokio::spawn(async move {
                     hasher
-                        .run(move |_| {
+                        .run(move |_, _| {
                             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                             peak.fetch_max(now, Ordering::SeqCst);
                             std::thread::sleep(std::time::Duration::from_millis(20));

@@ -192,9 +192,12 @@ async fn sqlite(options: &DatabaseOptions) -> Result<sqlx::SqlitePool, StoreErro
         .busy_timeout(options.statement_timeout);
     // An in-memory database exists once per connection, so it must have exactly one.
     let max_connections = if options.url.contains(":memory:") { 1 } else { options.max_connections };
+    // A SQLite connection is a file handle in this process: it cannot go away like a network connection, so
+    // the ping before each use (a round trip to the connection's worker thread) buys nothing on the hot path.
     SqlitePoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(options.connect_timeout)
+        .test_before_acquire(false)
         .connect_with(connect)
         .await
         .map_err(crate::store::store_error)

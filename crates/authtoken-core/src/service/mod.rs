@@ -26,7 +26,8 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     config: Config,
-    confirmation: Option<EmailConfirmation>,
+    /// Shared, so that cloning the service (once per request in the HTTP layer) copies no settings.
+    confirmation: Option<Arc<EmailConfirmation>>,
 }
 
 /// Email confirmation, when it is on: its store and its settings.
@@ -60,7 +61,7 @@ impl AuthService {
 
     /// Turns email confirmation on: registration then asks for an email and mails a confirmation link.
     pub fn with_confirmation(mut self, repo: Arc<dyn ConfirmationRepo>, settings: ConfirmationSettings) -> Self {
-        self.confirmation = Some(EmailConfirmation { repo, settings });
+        self.confirmation = Some(Arc::new(EmailConfirmation { repo, settings }));
         self
     }
 

@@ -1,0 +1,156 @@
+//! `cargo xtask bench`: the release binary under wrk load on loopback, compared with the framework's ceiling
+//! and with the raw Argon2id rate of the same machine, reported as a table and as JSON under `target/bench/`.
+
+mod http;
+mod lua;
+mod machine;
+mod micro;
+mod options;
+mod raw_hash;
+mod report;
+mod scenarios;
+mod server;
+mod wrk;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+
+use options::Plan;
+pub use options::{Options, USAGE};
+
+use crate::cmd::{cargo, run, target_dir};
+use machine::CpuSample;
+use raw_hash::HashParams;
+use raw_hash::RawHashRate;
+use report::{Noise, Report};
+use server::Server;
+use wrk::Wrk;
+
+/// The server's Argon2id parameters unless `--set` changes them: the service's defaults, written out so that the
+/// raw rate is measured with exactly what the server runs.
+const HASH_PARAMS: HashParams = HashParams { memory_kib: 19_456, iterations: 2, parallelism: 1 };
+
+/// Runs the whole benchmark and writes its report.
+pub fn bench(options: &Options) -> anyhow::Result<()> {
+    let plan = options.plan();
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).context("the clock is before 1970")?.as_secs();
+    let wrk = Wrk::find_or_install()?;
+    eprintln!("bench: load generator {} at {} ({})", wrk.version, wrk.path.display(), wrk.origin);
+    let target = target_dir()?;
+    let binary = match &options.binary {
+        Some(binary) => binary.clone(),
+        None => {
+            run(cargo().args(["build", "--release", "--bin", "authtoken"]))?;
+            target.join("release/authtoken")
+        }
+    };
+    let dir =
+        tempfile::Builder::new().prefix("authtoken-bench-").tempdir().context("cannot make a temporary directory")?;
+    let env = server_env(options, &dir.path().join("bench.sqlite3"));
+    let params = hash_params(&env)?;
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+
+    let before = machine::foreign_load(Duration::from_secs(1));
+    warn_if_busy("just before the run", before);
+    let (raw_before, raw_noise_before) = raw_hash_rate(params, cpus, plan.raw_hash)?;
+    let server = Server::start(&binary, dir.path(), &env)?;
+    eprintln!("bench: server listening on {} ({})", server.addr, options.database_name());
+    let (rows, peak_rss, load_noise) = load(&server, &wrk, dir.path(), &plan, &env, started)
+        .with_context(|| format!("the server's last log lines:\n{}", server.last_log()))?;
+    server.stop()?;
+    let (raw_after, raw_noise_after) = raw_hash_rate(params, cpus, plan.raw_hash)?;
+    let noise = Noise {
+        before,
+        during_raw: larger(raw_noise_before, raw_noise_after),
+        during_load: load_noise,
+        load_average: machine::load_average(),
+    };
+    warn_if_busy("during the measurements", larger(noise.during_raw, noise.during_load));
+
+    let micro = if options.micro { Some(micro::run(options.long, &target)?) } else { None };
+    let raw = [raw_before, raw_after];
+    let report = Report { started, options, plan: &plan, wrk: &wrk, cpus, noise, raw, rows, peak_rss, micro };
+    println!("{}", report.table());
+    let written = report.write(&target.join("bench"))?;
+    println!("wrote {}", written.display());
+    Ok(())
+}
+
+/// Seeds the server and runs every scenario; returns the rows, the peak RSS at the end, and the share of the
+/// CPUs that other processes used meanwhile.
+fn load(
+    server: &Server,
+    wrk: &Wrk,
+    dir: &Path,
+    plan: &Plan,
+    env: &BTreeMap<String, String>,
+    started: u64,
+) -> anyhow::Result<(Vec<scenarios::Row>, u64, Option<f64>)> {
+    let prefix = env.get("AUTHTOKEN_PREFIX").map_or("/auth", String::as_str).trim_end_matches('/');
+    let runner = scenarios::Runner { wrk, server, dir, plan, prefix };
+    let before = CpuSample::now(Some(server.pid()));
+    let rows = runner.run_all(&format!("b{started}"))?;
+    let foreign =
+        before.zip(CpuSample::now(Some(server.pid()))).and_then(|(before, after)| after.foreign_since(&before));
+    Ok((rows, server.peak_rss()?, foreign))
+}
+
+/// The raw Argon2id rate, and the share of the CPUs that other processes used meanwhile.
+fn raw_hash_rate(params: HashParams, cpus: usize, duration: Duration) -> anyhow::Result<(RawHashRate, Option<f64>)> {
+    eprintln!("bench: raw argon2id on {cpus} threads for {} s", duration.as_secs());
+    let before = CpuSample::now(None);
+    let raw = raw_hash::measure(params, cpus, duration)?;
+    let foreign = before.zip(CpuSample::now(None)).and_then(|(before, after)| after.foreign_since(&before));
+    Ok((raw, foreign))
+}
+
+fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    [a, b].into_iter().flatten().reduce(f64::max)
+}
+
+fn warn_if_busy(when: &str, foreign: Option<f64>) {
+    if let Some(foreign) = foreign.filter(|foreign| *foreign > 0.1) {
+        eprintln!("bench: warning: other processes kept {:.0}% of the CPUs busy {when}", 100.0 * foreign);
+    }
+}
+
+/// The server's environment besides what it inherits: the bench's `AUTHTOKEN_*` variables, then `--set`, then `--env`.
+fn server_env(options: &Options, sqlite_path: &Path) -> BTreeMap<String, String> {
+    let database_url = match &options.postgres {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", sqlite_path.display()),
+    };
+    let mut env = BTreeMap::from([
+        ("AUTHTOKEN_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        ("AUTHTOKEN_DATABASE_URL".to_owned(), database_url),
+        ("AUTHTOKEN_REGISTRATION_ENABLED".to_owned(), "true".to_owned()),
+        // Warnings only, but the start-up line that names the port.
+        ("AUTHTOKEN_LOG".to_owned(), "warn,authtoken_server::startup=info".to_owned()),
+        ("AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB".to_owned(), HASH_PARAMS.memory_kib.to_string()),
+        ("AUTHTOKEN_PASSWORD_HASH_ITERATIONS".to_owned(), HASH_PARAMS.iterations.to_string()),
+        ("AUTHTOKEN_PASSWORD_HASH_PARALLELISM".to_owned(), HASH_PARAMS.parallelism.to_string()),
+    ]);
+    for (name, value) in &options.settings {
+        env.insert(format!("AUTHTOKEN_{}", name.to_uppercase()), value.clone());
+    }
+    for (name, value) in &options.env {
+        env.insert(name.clone(), value.clone());
+    }
+    env
+}
+
+/// The Argon2id parameters the server will run with.
+fn hash_params(env: &BTreeMap<String, String>) -> anyhow::Result<HashParams> {
+    let read = |name: &str| -> anyhow::Result<u32> {
+        let value = &env[&format!("AUTHTOKEN_PASSWORD_HASH_{name}")];
+        value.parse().with_context(|| format!("invalid setting `password_hash_{}`: `{value}`", name.to_lowercase()))
+    };
+    Ok(HashParams {
+        memory_kib: read("MEMORY_KIB")?,
+        iterations: read("ITERATIONS")?,
+        parallelism: read("PARALLELISM")?,
+    })
+}

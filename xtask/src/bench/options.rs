@@ -1,0 +1,176 @@
+//! The command line of `cargo xtask bench`, and the plan of durations it implies.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+pub const USAGE: &str = "usage: cargo xtask bench [options]
+
+Builds the release binary, starts it on port 0 with a fresh SQLite database in a temporary directory, seeds users
+and tokens, drives each scenario with wrk, measures the raw argon2id rate on this machine, prints a table and writes
+target/bench/<unix-time>.json and target/bench/latest.json.
+
+options:
+  --long               careful run: 30 s a scenario instead of 5 s (about 4 minutes in all)
+  --seconds N          seconds a scenario (overrides the default of --long or the short run)
+  --connections N      wrk connections (default 64)
+  --threads N          wrk threads (default 2)
+  --postgres URL       run the server on this PostgreSQL database instead of SQLite
+  --set NAME=VALUE     a server setting, given to it as AUTHTOKEN_<NAME>=VALUE (repeatable), for what-if runs
+  --env NAME=VALUE     any other variable for the server process, e.g. MALLOC_ARENA_MAX=2 (repeatable)
+  --binary PATH        bench this authtoken binary instead of building target/release/authtoken (A/B runs)
+  --micro              also run the criterion micro-benchmarks of authtoken-core";
+
+/// What the command line asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub long: bool,
+    pub seconds: Option<u64>,
+    pub connections: usize,
+    pub threads: usize,
+    pub postgres: Option<String>,
+    /// `(name, value)` pairs from `--set`, the name in lower case.
+    pub settings: Vec<(String, String)>,
+    /// `(name, value)` pairs from `--env`, as given.
+    pub env: Vec<(String, String)>,
+    /// A prebuilt binary to bench instead of building the release one.
+    pub binary: Option<PathBuf>,
+    pub micro: bool,
+}
+
+/// How long each part of the run takes, and how hard it pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub scenario: Duration,
+    pub warm_up: Duration,
+    pub raw_hash: Duration,
+    pub connections: usize,
+    pub threads: usize,
+    /// Connections of the login flood that runs beside the authenticated load.
+    pub flood_connections: usize,
+    /// Users (each with one token) seeded before the load.
+    pub users: usize,
+}
+
+impl Options {
+    pub fn parse(args: &[&str]) -> anyhow::Result<Self> {
+        let mut options = Self {
+            long: false,
+            seconds: None,
+            connections: 64,
+            threads: 2,
+            postgres: None,
+            settings: Vec::new(),
+            env: Vec::new(),
+            binary: None,
+            micro: false,
+        };
+        let mut args = args.iter().copied();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().with_context(|| format!("`{arg}` needs a value\n\n{USAGE}"));
+            match arg {
+                "--long" => options.long = true,
+                "--micro" => options.micro = true,
+                "--seconds" => options.seconds = Some(positive(arg, value()?)?),
+                "--connections" => options.connections = positive(arg, value()?)?,
+                "--threads" => options.threads = positive(arg, value()?)?,
+                "--postgres" => options.postgres = Some(value()?.to_owned()),
+                "--set" => {
+                    let (name, value) = name_value(arg, value()?)?;
+                    options.settings.push((name.to_lowercase(), value));
+                }
+                "--env" => options.env.push(name_value(arg, value()?)?),
+                "--binary" => options.binary = Some(PathBuf::from(value()?)),
+                _ => bail!("unknown option `{arg}`\n\n{USAGE}"),
+            }
+        }
+        if options.threads > options.connections {
+            bail!("--threads ({}) must not exceed --connections ({})", options.threads, options.connections);
+        }
+        Ok(options)
+    }
+
+    pub fn plan(&self) -> Plan {
+        let default_seconds = if self.long { 30 } else { 5 };
+        Plan {
+            scenario: Duration::from_secs(self.seconds.unwrap_or(default_seconds)),
+            warm_up: Duration::from_secs(if self.long { 5 } else { 1 }),
+            raw_hash: Duration::from_secs(if self.long { 15 } else { 4 }),
+            connections: self.connections,
+            threads: self.threads,
+            flood_connections: (self.connections / 4).max(1),
+            users: 8,
+        }
+    }
+
+    /// The database kind, without the URL (which may hold a password).
+    pub fn database_name(&self) -> &'static str {
+        if self.postgres.is_some() { "postgres" } else { "sqlite" }
+    }
+}
+
+fn name_value(option: &str, text: &str) -> anyhow::Result<(String, String)> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
+        _ => bail!("`{option} {text}` is not NAME=VALUE"),
+    }
+}
+
+fn positive<T: std::str::FromStr + PartialOrd + From<u8>>(option: &str, value: &str) -> anyhow::Result<T> {
+    match value.parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        _ => bail!("`{option}` needs a positive whole number, not `{value}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(args: &[&str], expected: Result<&str, &str>) {
+        let got = match Options::parse(args) {
+            Ok(o) => Ok(format!(
+                "long={} seconds={:?} c={} t={} pg={:?} set={:?} micro={}",
+                o.long, o.seconds, o.connections, o.threads, o.postgres, o.settings, o.micro
+            )),
+            Err(e) => Err(e.to_string().lines().next().unwrap_or_default().to_owned()),
+        };
+        assert_eq!(got.as_deref(), expected.map_err(str::to_owned).as_deref(), "{args:?}");
+    }
+
+    #[test]
+    fn options_parse_like_the_usage_says() {
+        check(&[], Ok("long=false seconds=None c=64 t=2 pg=None set=[] micro=false"));
+        check(&["--long", "--micro"], Ok("long=true seconds=None c=64 t=2 pg=None set=[] micro=true"));
+        check(
+            &["--seconds", "3", "--connections", "8", "--threads", "1"],
+            Ok("long=false seconds=Some(3) c=8 t=1 pg=None set=[] micro=false"),
+        );
+        check(
+            &["--postgres", "postgres://p@h/db"],
+            Ok("long=false seconds=None c=64 t=2 pg=Some(\"postgres://p@h/db\") set=[] micro=false"),
+        );
+        check(
+            &["--set", "PASSWORD_HASH_CONCURRENCY=1"],
+            Ok("long=false seconds=None c=64 t=2 pg=None set=[(\"password_hash_concurrency\", \"1\")] micro=false"),
+        );
+        check(&["--set", "x"], Err("`--set x` is not NAME=VALUE"));
+        check(&["--env", "=1"], Err("`--env =1` is not NAME=VALUE"));
+        check(&["--seconds"], Err("`--seconds` needs a value"));
+        check(&["--seconds", "0"], Err("`--seconds` needs a positive whole number, not `0`"));
+        check(&["--threads", "9", "--connections", "8"], Err("--threads (9) must not exceed --connections (8)"));
+        check(&["--fast"], Err("unknown option `--fast`"));
+    }
+
+    #[test]
+    fn the_short_run_is_short_and_the_long_one_careful() {
+        let short = Options::parse(&[]).unwrap().plan();
+        let long = Options::parse(&["--long"]).unwrap().plan();
+
+        assert_eq!(short.scenario, Duration::from_secs(5));
+        assert_eq!(long.scenario, Duration::from_secs(30));
+        assert_eq!(short.flood_connections, 16);
+    }
+}

@@ -1,0 +1,79 @@
+//! `cargo xtask ci` and `cargo xtask openapi`: the checks CI runs, and the committed OpenAPI document.
+
+use anyhow::{Context as _, bail};
+
+use crate::cmd::{cargo, root, run};
+
+/// Crates `authtoken-core` must never depend on, directly or not.
+const FORBIDDEN_IN_CORE: [&str; 7] = ["tokio", "sqlx", "poem", "poem-openapi", "lettre", "hyper", "mio"];
+
+/// Runs every check CI runs; `with_tests` adds `cargo test --workspace`.
+pub fn ci(with_tests: bool) -> anyhow::Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    if with_tests {
+        run(cargo().args(["test", "--workspace"]))?;
+    }
+    check_openapi()?;
+    check_core_purity()?;
+    println!("xtask ci: all checks passed");
+    Ok(())
+}
+
+/// Regenerates `docs/openapi.json`.
+pub fn openapi() -> anyhow::Result<()> {
+    let path = root().join("docs/openapi.json");
+    std::fs::write(&path, openapi_document()?).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// The committed document must be what the service generates now.
+fn check_openapi() -> anyhow::Result<()> {
+    let path = root().join("docs/openapi.json");
+    let committed = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    if committed != openapi_document()? {
+        bail!("docs/openapi.json is out of date: run `cargo xtask openapi` and commit the result");
+    }
+    println!("docs/openapi.json is up to date");
+    Ok(())
+}
+
+/// The full document: registration and email confirmation on, default prefix, in-memory database.
+fn openapi_document() -> anyhow::Result<String> {
+    let output = cargo()
+        .args(["run", "--quiet", "--bin", "authtoken", "--", "openapi"])
+        .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
+        .env("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true")
+        .env("AUTHTOKEN_DATABASE_URL", "sqlite::memory:")
+        .env("AUTHTOKEN_PREFIX", "/auth")
+        .env("AUTHTOKEN_LOG", "warn")
+        .output()
+        .context("cannot run the authtoken binary")?;
+    if !output.status.success() {
+        bail!("`authtoken openapi` failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    String::from_utf8(output.stdout).context("the document is not UTF-8")
+}
+
+/// `authtoken-core` stays free of runtimes, databases, HTTP and mail.
+fn check_core_purity() -> anyhow::Result<()> {
+    let output = cargo()
+        .args(["tree", "--package", "authtoken-core", "--edges", "normal", "--prefix", "none", "--format", "{p}"])
+        .output()
+        .context("cannot run cargo tree")?;
+    if !output.status.success() {
+        bail!("cargo tree failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let found: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| FORBIDDEN_IN_CORE.contains(name))
+        .collect();
+    if !found.is_empty() {
+        bail!("authtoken-core must not depend on {found:?}; see docs/ARCHITECTURE.md");
+    }
+    println!("authtoken-core depends on none of {FORBIDDEN_IN_CORE:?}");
+    Ok(())
+}
