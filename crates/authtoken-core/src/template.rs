@@ -14,7 +14,9 @@ enum Part {
 /// Why a template cannot be used; found at start-up, never when a mail is due.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error("unknown placeholder `{{{0}}}`: only {{username}} and {{url}} exist (write {{{{ and }}}} for literal braces)")]
+    #[error(
+        "unknown placeholder `{{{0}}}`: only {{username}} and {{url}} exist (write {{{{ and }}}} for literal braces)"
+    )]
     UnknownPlaceholder(String),
     #[error("a `{{` is never closed (write {{{{ for a literal brace)")]
     Unclosed,

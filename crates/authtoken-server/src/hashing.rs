@@ -113,8 +113,10 @@ mod tests {
         let hasher = hasher(1);
         let caller = std::thread::current().id();
 
-        let (worker, name) =
-            hasher.run(|_, _| (std::thread::current().id(), std::thread::current().name().map(str::to_owned))).await.unwrap();
+        let (worker, name) = hasher
+            .run(|_, _| (std::thread::current().id(), std::thread::current().name().map(str::to_owned)))
+            .await
+            .unwrap();
 
         assert_ne!(worker, caller);
         assert_eq!(name.as_deref(), Some("argon2-0"));

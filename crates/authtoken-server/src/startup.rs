@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use authtoken_core::AuthService;
-use authtoken_core::password::Argon2id;
 use authtoken_core::delivery::Delivery;
+use authtoken_core::password::Argon2id;
 use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo as _};
 use authtoken_core::service::Ports;
 use authtoken_sql::SqlStore;
@@ -38,7 +38,8 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     if let Some(confirmation) = &settings.confirmation {
         service = service.with_confirmation(store.clone(), confirmation.clone());
     }
-    let mailer = authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings).context("invalid mail settings")?;
+    let mailer =
+        authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings).context("invalid mail settings")?;
     let delivery = Delivery::new(store.clone(), mailer, Arc::new(SystemClock), settings.mail.retry);
     Ok(Wired { service, store, delivery })
 }
@@ -94,8 +95,14 @@ async fn deliver_outbox(delivery: Delivery, interval: Duration) {
                 }
                 for (id, attempts, gave_up) in &report.failures {
                     match gave_up {
-                        true => tracing::error!(outbox_id = id.0, attempts, "outbox mail failed for good; see `authtoken outbox`"),
-                        false => tracing::warn!(outbox_id = id.0, attempts, "outbox mail not delivered; it will be retried"),
+                        true => tracing::error!(
+                            outbox_id = id.0,
+                            attempts,
+                            "outbox mail failed for good; see `authtoken outbox`"
+                        ),
+                        false => {
+                            tracing::warn!(outbox_id = id.0, attempts, "outbox mail not delivered; it will be retried")
+                        }
                     }
                 }
                 if report.sent > 0 && report.failures.is_empty() {

@@ -94,7 +94,10 @@ async fn the_minimum_password_length_comes_from_the_configuration() {
 async fn errors_of_both_fields_are_reported_together_username_first() {
     let app = App::new();
 
-    let missing_and_blank = app.service.register(RegistrationForm { username: Missing, password: text(""), email: Missing, languages: vec![] }).await;
+    let missing_and_blank = app
+        .service
+        .register(RegistrationForm { username: Missing, password: text(""), email: Missing, languages: vec![] })
+        .await;
     let invalid_and_short = app.service.register(form("john doe", "short")).await;
 
     assert_field_errors(missing_and_blank, &[("username", REQUIRED), ("password", BLANK)]);
@@ -284,13 +287,19 @@ struct Attempt {
 
 async fn with_username(username: FieldValue) -> Attempt {
     let password = text(PASSWORD);
-    let result = App::new().service.register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![] }).await;
+    let result = App::new()
+        .service
+        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![] })
+        .await;
     Attempt { field: "username", result }
 }
 
 async fn with_password(password: FieldValue) -> Attempt {
     let username = text("alice");
-    let result = App::new().service.register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![] }).await;
+    let result = App::new()
+        .service
+        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![] })
+        .await;
     Attempt { field: "password", result }
 }
 

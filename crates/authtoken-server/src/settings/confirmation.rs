@@ -23,7 +23,8 @@ pub struct MailSetup {
 impl Settings {
     /// Checked at start-up even when confirmation is off, so a later switch does not reveal a broken template.
     pub(super) fn confirmation(&self, prefix: &str) -> anyhow::Result<Option<ConfirmationSettings>> {
-        let default = self.template("registration_email", &self.registration_email_subject, &self.registration_email_message)?;
+        let default =
+            self.template("registration_email", &self.registration_email_subject, &self.registration_email_message)?;
         let languages = self
             .registration_email_languages
             .iter()
@@ -36,7 +37,9 @@ impl Settings {
         let parsed = url::Url::parse(base_url)
             .with_context(|| format!("invalid setting `registration_email_base_url`: `{base_url}` is not a URL"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-            bail!("invalid setting `registration_email_base_url`: use an http(s) URL without a query, such as https://example.org");
+            bail!(
+                "invalid setting `registration_email_base_url`: use an http(s) URL without a query, such as https://example.org"
+            );
         }
         if !self.registration_email_confirm {
             return Ok(None);
@@ -75,8 +78,13 @@ impl Settings {
     }
 
     pub(super) fn redirect(&self, name: &str, target: &str) -> anyhow::Result<String> {
-        let hosts: Vec<String> =
-            self.allowed_redirect_hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect();
+        let hosts: Vec<String> = self
+            .allowed_redirect_hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
         parse_redirect(target, &hosts).map_err(|e| anyhow::anyhow!("invalid setting `{name}`: {e}"))
     }
 

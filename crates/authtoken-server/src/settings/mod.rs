@@ -98,8 +98,8 @@ impl Settings {
             registration_email_base_url: "http://127.0.0.1:8000".to_owned(),
             registration_email_from: "authtoken <noreply@localhost>".to_owned(),
             registration_email_subject: "Confirm your email address".to_owned(),
-            registration_email_message: "Hello {username},\n\nplease confirm your email address by opening this link:\n\n{url}\n"
-                .to_owned(),
+            registration_email_message:
+                "Hello {username},\n\nplease confirm your email address by opening this link:\n\n{url}\n".to_owned(),
             registration_email_languages: BTreeMap::new(),
             registration_confirm_redirect_path: "/".to_owned(),
             registration_confirm_invalid_redirect_path: None,
@@ -122,7 +122,9 @@ impl Settings {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment = figment.merge(Env::prefixed("AUTHTOKEN_").ignore(&["config", "log"]));
+        // `AUTHTOKEN_CONFIG` and `AUTHTOKEN_LOG` are read elsewhere; `AUTHTOKEN_TEST_*` belong to the test suite.
+        let env = Env::prefixed("AUTHTOKEN_").ignore(&["config", "log"]).filter(|key| !key.starts_with("test_"));
+        figment = figment.merge(env);
         figment.extract().map_err(describe)
     }
 
@@ -157,7 +159,8 @@ impl Settings {
             confirmation: self.confirmation(&prefix)?,
             mail: self.mail()?,
             http: HttpConfig {
-                confirm_redirect: self.redirect("registration_confirm_redirect_path", &self.registration_confirm_redirect_path)?,
+                confirm_redirect: self
+                    .redirect("registration_confirm_redirect_path", &self.registration_confirm_redirect_path)?,
                 confirm_invalid_redirect: self
                     .registration_confirm_invalid_redirect_path
                     .as_deref()
@@ -280,7 +283,10 @@ mod tests {
         check_error(|s| s.registration_email_message = "{name}".into(), "`registration_email_message`");
         check_error(|s| s.registration_email_subject = "oops }".into(), "`registration_email_subject`");
         check_error(|s| s.registration_email_base_url = "example.org".into(), "`registration_email_base_url`");
-        check_error(|s| s.registration_confirm_redirect_path = "https://evil.example/".into(), "`registration_confirm_redirect_path`");
+        check_error(
+            |s| s.registration_confirm_redirect_path = "https://evil.example/".into(),
+            "`registration_confirm_redirect_path`",
+        );
         check_error(
             |s| s.registration_confirm_invalid_redirect_path = Some("//evil.example".into()),
             "`registration_confirm_invalid_redirect_path`",
@@ -288,10 +294,8 @@ mod tests {
         check_error(|s| s.registration_email_confirm = true, "`registration_email_confirm`");
         check_error(
             |s| {
-                s.registration_email_languages.insert(
-                    "de".into(),
-                    MailVariant { subject: "Hallo".into(), message: "{nutzer}".into() },
-                );
+                s.registration_email_languages
+                    .insert("de".into(), MailVariant { subject: "Hallo".into(), message: "{nutzer}".into() });
             },
             "`registration_email_languages.de_message`",
         );

@@ -4,7 +4,8 @@ use authtoken_core::Timestamp;
 use authtoken_core::confirmation::{OutboxId, OutboxState, PendingConfirmation};
 use authtoken_core::user::UserId;
 use sea_query::{
-    Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query, SelectStatement, UpdateStatement,
+    Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query,
+    SelectStatement, UpdateStatement,
 };
 
 use super::{OUTBOX_COLUMNS, Outbox};
