@@ -260,3 +260,25 @@ async fn outbox_until(database_url: &str, done: impl Fn(&str) -> bool) -> String
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_link_confirms_nothing() {
+    let database = database(Backend::Sqlite).await.unwrap();
+    let sink = SmtpSink::start().await;
+    let settings = confirming(&sink, &[("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM_TOKEN_VALIDITY", "1s")]);
+    let server = start(&database.options.url, &settings);
+    assert_eq!(register(&server, "vera", "vera@example.org").await, StatusCode::CREATED);
+    let link = link_path(&sink.wait_for(1, WAIT).await[0]);
+
+    // The binary runs on the real clock: wait, without consuming the link (HEAD), until it has expired.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while client().head(server.url(&link)).send().await.unwrap().status() == StatusCode::FOUND {
+        assert!(tokio::time::Instant::now() < deadline, "the link never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let expired = client().get(server.url(&link)).send().await.unwrap();
+
+    assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(expired.text().await.unwrap(), "invalid token!");
+    assert_eq!(login(&server, "vera").await, StatusCode::UNAUTHORIZED);
+}
