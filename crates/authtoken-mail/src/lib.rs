@@ -32,13 +32,15 @@ pub struct MailSettings {
     pub from: String,
     /// How long one SMTP command may take before the send fails.
     pub timeout: Duration,
+    /// PEM certificates to trust for SMTP over TLS besides the public roots (an internal relay's own CA).
+    pub extra_root_certificates: Option<Vec<u8>>,
 }
 
 /// Builds the mailer `url` names.
 pub fn mailer(url: &MailUrl, settings: &MailSettings) -> Result<Arc<dyn Mailer>, InvalidMailUrl> {
     let from = message::mailbox(&settings.from).map_err(|e| InvalidMailUrl(format!("invalid sender address: {e}")))?;
     Ok(match url {
-        MailUrl::Smtp(smtp) => Arc::new(SmtpMailer::new(smtp, from, settings.timeout)?),
+        MailUrl::Smtp(smtp) => Arc::new(SmtpMailer::new(smtp, from, settings)?),
         MailUrl::File(dir) => Arc::new(FileMailer::new(dir.clone(), from)),
         MailUrl::Log => Arc::new(LogMailer::new(from)),
     })

@@ -1,14 +1,13 @@
 //! Sending over SMTP with a pool of connections.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use authtoken_core::ports::{Mail, MailError, Mailer};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 
+use crate::MailSettings;
 use crate::url::{InvalidMailUrl, SmtpSecurity, SmtpUrl};
 
 /// Hands mail to an SMTP server; connections are pooled and reused.
@@ -24,9 +23,16 @@ impl std::fmt::Debug for SmtpMailer {
 }
 
 impl SmtpMailer {
-    pub fn new(url: &SmtpUrl, from: Mailbox, timeout: Duration) -> Result<Self, InvalidMailUrl> {
-        let tls_parameters =
-            || TlsParameters::new(url.host.clone()).map_err(|e| InvalidMailUrl(format!("TLS setup failed: {e}")));
+    pub fn new(url: &SmtpUrl, from: Mailbox, settings: &MailSettings) -> Result<Self, InvalidMailUrl> {
+        let tls_parameters = || {
+            let mut builder = TlsParameters::builder(url.host.clone());
+            for der in extra_roots(settings.extra_root_certificates.as_deref())? {
+                let certificate = Certificate::from_der(der)
+                    .map_err(|e| InvalidMailUrl(format!("an extra root certificate is invalid: {e}")))?;
+                builder = builder.add_root_certificate(certificate);
+            }
+            builder.build_rustls().map_err(|e| InvalidMailUrl(format!("TLS setup failed: {e}")))
+        };
         let tls = match url.security {
             SmtpSecurity::None => Tls::None,
             SmtpSecurity::Starttls => Tls::Opportunistic(tls_parameters()?),
@@ -36,7 +42,7 @@ impl SmtpMailer {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.as_str())
             .port(url.port)
             .tls(tls)
-            .timeout(Some(timeout));
+            .timeout(Some(settings.timeout));
         if let Some((user, password)) = &url.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
@@ -53,4 +59,22 @@ impl Mailer for SmtpMailer {
         tracing::debug!(to = %crate::message::masked(&mail.to), "mail handed to the SMTP server");
         Ok(())
     }
+}
+
+/// The certificates of a PEM file, in DER; a file without any certificate is an error, not an empty list.
+fn extra_roots(pem: Option<&[u8]>) -> Result<Vec<Vec<u8>>, InvalidMailUrl> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject as _;
+
+    let Some(pem) = pem else {
+        return Ok(Vec::new());
+    };
+    let certificates: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
+        .map(|der| der.map(|der| der.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| InvalidMailUrl(format!("the extra root certificates are not PEM: {e}")))?;
+    if certificates.is_empty() {
+        return Err(InvalidMailUrl("the extra root certificates file holds no PEM certificate".to_owned()));
+    }
+    Ok(certificates)
 }

@@ -6,4 +6,4 @@ pub mod fixtures;
 mod smtp;
 
 pub use fakes::{FakeClock, FakePasswordHasher, InMemoryStore};
-pub use smtp::{Received, SmtpSink};
+pub use smtp::{Received, SinkTls, SmtpSink};

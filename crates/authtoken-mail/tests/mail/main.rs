@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use authtoken_core::ports::Mail;
 use authtoken_mail::{MailSettings, MailUrl, mailer};
-use authtoken_testkit::SmtpSink;
+use authtoken_testkit::{SinkTls, SmtpSink};
 
 fn settings() -> MailSettings {
-    MailSettings { from: "authtoken <noreply@example.org>".to_owned(), timeout: Duration::from_secs(5) }
+    MailSettings {
+        from: "authtoken <noreply@example.org>".to_owned(),
+        timeout: Duration::from_secs(5),
+        extra_root_certificates: None,
+    }
 }
 
 fn mail(to: &str) -> Mail {
@@ -150,9 +154,82 @@ async fn the_log_transport_accepts_mail() {
 
 #[test]
 fn an_invalid_sender_is_refused_when_the_mailer_is_built() {
-    let settings = MailSettings { from: "no sender".to_owned(), timeout: Duration::from_secs(1) };
+    let settings = MailSettings { from: "no sender".to_owned(), ..settings() };
 
     let built = mailer(&MailUrl::Log, &settings);
+
+    assert!(built.is_err());
+}
+
+/// Settings that trust the sink's self-signed certificate.
+fn trusting(sink: &SmtpSink) -> MailSettings {
+    MailSettings { extra_root_certificates: sink.certificate_pem().map(|pem| pem.as_bytes().to_vec()), ..settings() }
+}
+
+#[tokio::test]
+async fn required_starttls_delivers_over_tls() {
+    let sink = SmtpSink::start_tls(SinkTls::Starttls).await;
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &trusting(&sink)).unwrap();
+
+    mailer.send(&mail("john@example.org")).await.unwrap();
+
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1);
+    assert!(received[0].tls, "the message came after STARTTLS");
+    assert_eq!(received[0].header("Subject").as_deref(), Some("Confirm your email"));
+}
+
+#[tokio::test]
+async fn opportunistic_starttls_upgrades_when_the_server_offers_it() {
+    let sink = SmtpSink::start_tls(SinkTls::Starttls).await;
+    let url = format!("smtp://localhost:{}?tls=starttls", sink.addr().port());
+    let mailer = mailer(&MailUrl::parse(&url).unwrap(), &trusting(&sink)).unwrap();
+
+    mailer.send(&mail("john@example.org")).await.unwrap();
+
+    assert!(sink.wait_for(1, Duration::from_secs(10)).await[0].tls);
+}
+
+#[tokio::test]
+async fn smtps_delivers_over_implicit_tls() {
+    let sink = SmtpSink::start_tls(SinkTls::Implicit).await;
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &trusting(&sink)).unwrap();
+
+    mailer.send(&mail("john@example.org")).await.unwrap();
+
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert!(received[0].tls);
+    assert_eq!(received[0].rcpt_to, vec!["john@example.org".to_owned()]);
+}
+
+#[tokio::test]
+async fn required_tls_fails_against_a_server_without_starttls() {
+    let sink = SmtpSink::start().await;
+    let url = format!("smtp://localhost:{}?tls=required", sink.addr().port());
+    let mailer = mailer(&MailUrl::parse(&url).unwrap(), &settings()).unwrap();
+
+    let sent = mailer.send(&mail("john@example.org")).await;
+
+    assert!(sent.is_err());
+    assert!(sink.received().is_empty(), "nothing went over plain text");
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused() {
+    let sink = SmtpSink::start_tls(SinkTls::Implicit).await;
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+
+    let sent = mailer.send(&mail("john@example.org")).await;
+
+    assert!(sent.is_err());
+    assert!(sink.received().is_empty());
+}
+
+#[test]
+fn extra_root_certificates_that_are_not_pem_are_refused_when_the_mailer_is_built() {
+    let settings = MailSettings { extra_root_certificates: Some(b"not a certificate".to_vec()), ..settings() };
+
+    let built = mailer(&MailUrl::parse("smtps://localhost").unwrap(), &settings);
 
     assert!(built.is_err());
 }

@@ -65,7 +65,18 @@ impl Settings {
         let timeout = duration("mail_timeout", &self.mail_timeout)?;
         Ok(MailSetup {
             url,
-            settings: MailSettings { from: self.registration_email_from.clone(), timeout },
+            settings: MailSettings {
+                from: self.registration_email_from.clone(),
+                timeout,
+                extra_root_certificates: self
+                    .mail_tls_ca_file
+                    .as_deref()
+                    .map(|path| {
+                        std::fs::read(path)
+                            .with_context(|| format!("invalid setting `mail_tls_ca_file`: cannot read `{path}`"))
+                    })
+                    .transpose()?,
+            },
             poll_interval: duration("outbox_poll_interval", &self.outbox_poll_interval)?,
             retry: RetryPolicy {
                 first_delay: duration("outbox_retry_delay", &self.outbox_retry_delay)?,

@@ -58,6 +58,8 @@ pub struct Settings {
     pub confirm_via_post: bool,
     pub mail_url: String,
     pub mail_timeout: String,
+    /// A PEM file of certificates to trust for SMTP over TLS, besides the public roots.
+    pub mail_tls_ca_file: Option<String>,
     pub outbox_poll_interval: String,
     /// The wait after a failed delivery; it doubles with each further failure, up to an hour.
     pub outbox_retry_delay: String,
@@ -107,6 +109,7 @@ impl Settings {
             confirm_via_post: false,
             mail_url: "file://./mail".to_owned(),
             mail_timeout: "10s".to_owned(),
+            mail_tls_ca_file: None,
             outbox_poll_interval: "2s".to_owned(),
             outbox_retry_delay: "10s".to_owned(),
             outbox_max_attempts: 10,
