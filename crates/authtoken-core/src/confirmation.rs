@@ -41,6 +41,9 @@ pub struct PendingConfirmation {
     pub mail: Mail,
 }
 
+/// The most characters of a delivery error an outbox keeps (see [`crate::ports::Outbox::mark_failed`]).
+pub const OUTBOX_ERROR_MAX_CHARS: usize = 1000;
+
 /// The store's identifier of an outbox entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OutboxId(pub i64);

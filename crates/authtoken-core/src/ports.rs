@@ -134,7 +134,7 @@ pub trait Outbox: Send + Sync {
     /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
 
-    /// MUST count the attempt and keep `error` (MAY cut it to its first 1000 characters); the entry stays pending
+    /// MUST count the attempt and keep `error` (MAY cut it to its first [`crate::confirmation::OUTBOX_ERROR_MAX_CHARS`] characters); the entry stays pending
     /// until `retry_at`, or becomes failed for good when `retry_at` is `None`.
     async fn mark_failed(&self, id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
 

@@ -67,7 +67,8 @@ impl<E: Endpoint> Endpoint for TokenEndpoint<E> {
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         let method = req.method().clone();
-        let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec());
+        // Kept for the error paths below; cloning a header value shares its bytes instead of copying them.
+        let authorization = req.headers().get(header::AUTHORIZATION).cloned();
         let is_logout = self.layer.logout_path.as_deref().is_some_and(|p| p == req.uri().path().trim_end_matches('/'));
         req.extensions_mut().insert(self.layer.service.clone());
         let error = match self.inner.call(req).await {
@@ -76,11 +77,11 @@ impl<E: Endpoint> Endpoint for TokenEndpoint<E> {
         };
         if error.is::<poem::error::MethodNotAllowedError>()
             && is_logout
-            && let Err(e) = self.layer.service.authenticate(authorization.as_deref()).await
+            && let Err(e) = self.layer.service.authenticate(authorization.as_ref().map(|v| v.as_bytes())).await
         {
             return Ok(ApiError::from(e).into_response());
         }
-        Ok(envelope(error, method, authorization.as_deref()))
+        Ok(envelope(error, method, authorization.as_ref().map(|v| v.as_bytes())))
     }
 }
 

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use authtoken_core::ports::{CreateUserError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::FieldValue::{Missing, NotString, Null};
-use authtoken_core::service::{Failure, FieldErrors, FieldValue, LoginError, RegisterError, RegistrationForm};
+use authtoken_core::service::{Failure, FieldValue, LoginError, RegisterError, RegistrationForm};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, Config, Timestamp, User};
 use authtoken_testkit::fixtures;
 
-use crate::support::{App, PASSWORD, case_insensitive, form, text};
+use crate::support::{App, PASSWORD, assert_field_errors, case_insensitive, field_errors, form, text};
 
 const REQUIRED: &str = "This field is required.";
 const NULL: &str = "This field may not be null.";
@@ -314,17 +314,4 @@ fn check_accepted(attempt: Attempt) {
     if let Err(error) = attempt.result {
         panic!("expected the {} to be accepted, got {error:?}", attempt.field);
     }
-}
-
-/// Checks that registration failed with exactly these field errors, in this order, one message per field.
-#[track_caller]
-fn assert_field_errors(result: Result<User, RegisterError>, expected: &[(&'static str, &str)]) {
-    match result {
-        Err(RegisterError::Invalid(errors)) => assert_eq!(errors, field_errors(expected)),
-        other => panic!("expected the field errors {expected:?}, got {other:?}"),
-    }
-}
-
-fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
-    FieldErrors(expected.iter().map(|(field, message)| (*field, vec![(*message).to_owned()])).collect())
 }

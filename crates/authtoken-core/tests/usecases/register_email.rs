@@ -6,11 +6,14 @@ use std::time::Duration;
 use authtoken_core::confirmation::OutboxState;
 use authtoken_core::ports::{ConfirmationRepo, Mail};
 use authtoken_core::service::FieldValue::{Missing, NotString, Null};
-use authtoken_core::service::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
+use authtoken_core::service::{FieldValue, RegisterError, RegistrationForm};
 use authtoken_core::{PlainToken, User};
 use authtoken_testkit::fixtures;
 
-use crate::support::{App, EVERY_STATE, LINK_VALIDITY, PASSWORD, digest, email_form, form, link, text, token_in};
+use crate::support::{
+    App, EVERY_STATE, LINK_VALIDITY, PASSWORD, assert_field_errors, digest, email_form, field_errors, form, link, text,
+    token_in,
+};
 
 const REQUIRED: &str = "This field is required.";
 const NULL: &str = "This field may not be null.";
@@ -206,18 +209,6 @@ fn check_accepted(attempt: Attempt, address: &str) {
         Err(error) => panic!("expected {email} to be accepted as {address:?}, got {error:?}"),
     }
     assert_eq!(outbox.iter().map(|mail| mail.to.as_str()).collect::<Vec<_>>(), [address]);
-}
-
-#[track_caller]
-fn assert_field_errors(result: Result<User, RegisterError>, expected: &[(&'static str, &str)]) {
-    match result {
-        Err(RegisterError::Invalid(errors)) => assert_eq!(errors, field_errors(expected)),
-        other => panic!("expected the field errors {expected:?}, got {other:?}"),
-    }
-}
-
-fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
-    FieldErrors(expected.iter().map(|(field, message)| (*field, vec![(*message).to_owned()])).collect())
 }
 
 #[track_caller]

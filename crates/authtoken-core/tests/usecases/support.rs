@@ -7,7 +7,8 @@ use authtoken_core::config::ConfirmationSettings;
 use authtoken_core::confirmation::{OutboxEntry, OutboxState};
 use authtoken_core::ports::{Mail, Outbox, UserRepo};
 use authtoken_core::service::{
-    AuthenticateError, Authenticated, FieldValue, LoginError, LoginOutcome, Ports, RegistrationForm,
+    AuthenticateError, Authenticated, FieldErrors, FieldValue, LoginError, LoginOutcome, Ports, RegisterError,
+    RegistrationForm,
 };
 use authtoken_core::session::ClientInfo;
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};
@@ -208,4 +209,17 @@ fn template(subject: &str, message: &str) -> MailTemplate {
         subject: Template::parse(subject).expect("the subject is a valid template"),
         message: Template::parse(message).expect("the message is a valid template"),
     }
+}
+
+/// Checks that registration failed with exactly these field errors, in this order, one message per field.
+#[track_caller]
+pub fn assert_field_errors(result: Result<User, RegisterError>, expected: &[(&'static str, &str)]) {
+    match result {
+        Err(RegisterError::Invalid(errors)) => assert_eq!(errors, field_errors(expected)),
+        other => panic!("expected the field errors {expected:?}, got {other:?}"),
+    }
+}
+
+pub fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
+    FieldErrors(expected.iter().map(|(field, message)| (*field, vec![(*message).to_owned()])).collect())
 }

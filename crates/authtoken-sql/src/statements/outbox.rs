@@ -1,7 +1,7 @@
 //! Statements on `outbox`.
 
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{OutboxId, OutboxState, PendingConfirmation};
+use authtoken_core::confirmation::{OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxState, PendingConfirmation};
 use authtoken_core::user::UserId;
 use sea_query::{
     Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query,
@@ -9,9 +9,6 @@ use sea_query::{
 };
 
 use super::{OUTBOX_COLUMNS, Outbox};
-
-/// The longest `last_error` kept, in characters.
-pub(crate) const MAX_ERROR_CHARS: usize = 1000;
 
 /// A state as the `state` column spells it (its `CHECK` lists the same words).
 pub(crate) fn state_text(state: OutboxState) -> &'static str {
@@ -114,7 +111,7 @@ pub(crate) fn mark_sent(id: OutboxId, at: Timestamp) -> UpdateStatement {
 
 /// One more failed attempt: due again at `retry_at`, or failed for good without it.
 pub(crate) fn mark_failed(id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> UpdateStatement {
-    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    let error: String = error.chars().take(OUTBOX_ERROR_MAX_CHARS).collect();
     let mut update = Query::update();
     update
         .table(Outbox::Table)

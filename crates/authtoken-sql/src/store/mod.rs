@@ -12,7 +12,7 @@ use authtoken_core::ports::StoreError;
 use authtoken_core::user::{PasswordHash, User, UserCredentials, UserId};
 
 use crate::backend::Pool;
-use crate::options::{Backend, DatabaseOptions};
+use crate::options::DatabaseOptions;
 use crate::row::Row;
 
 /// Users, sessions, confirmation links and the outbox in SQLite or PostgreSQL, chosen by the URL.
@@ -25,13 +25,6 @@ impl SqlStore {
     /// Connects (creating a missing SQLite file) and applies the migrations that are not applied yet.
     pub async fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
         Ok(Self { pool: Pool::open(options).await? })
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
-        }
     }
 
     /// Closes every connection; every call fails afterwards.

@@ -2,14 +2,11 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::confirmation::{OUTBOX_ERROR_MAX_CHARS, OutboxEntry, OutboxId, OutboxState};
 use authtoken_core::ports::{Outbox, StoreError};
 
 use super::lock;
 use super::store::{InMemoryStore, StoredEntry};
-
-/// The longest error kept, in characters, as in the SQL stores.
-const MAX_ERROR_CHARS: usize = 1000;
 
 #[async_trait]
 impl Outbox for InMemoryStore {
@@ -53,7 +50,7 @@ impl Outbox for InMemoryStore {
         let mut state = lock(&self.0);
         if let Some(stored) = state.outbox.iter_mut().find(|e| e.entry.id == id) {
             stored.entry.attempts += 1;
-            stored.entry.last_error = Some(error.chars().take(MAX_ERROR_CHARS).collect());
+            stored.entry.last_error = Some(error.chars().take(OUTBOX_ERROR_MAX_CHARS).collect());
             stored.leased_until = None;
             match retry_at {
                 Some(at) => stored.entry.next_attempt_at = at,
