@@ -2,6 +2,7 @@
 //! statement.
 
 use std::str::FromStr as _;
+use std::sync::Arc;
 
 use authtoken_core::ports::StoreError;
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
@@ -11,6 +12,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::options::{Backend, DatabaseOptions};
 use crate::row::Row;
+use crate::sqlite_reads::SqliteReads;
+use crate::statements::KeyQuery;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -27,7 +30,12 @@ macro_rules! run {
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    /// `reads` serves [`Pool::fetch_by_key`] on a database file; an in-memory database has none, since it lives
+    /// in its one connection.
+    Sqlite {
+        pool: sqlx::SqlitePool,
+        reads: Option<Arc<SqliteReads>>,
+    },
     Postgres(sqlx::PgPool),
 }
 
@@ -70,11 +78,14 @@ impl Pool {
     pub(crate) async fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
         let backend = options.backend().map_err(|e| StoreError(e.to_string()))?;
         let pool = match backend {
-            Backend::Sqlite => Self::Sqlite(sqlite(options).await?),
+            Backend::Sqlite => {
+                let (pool, reads) = sqlite(options).await?;
+                Self::Sqlite { pool, reads }
+            }
             Backend::Postgres => Self::Postgres(postgres(options).await?),
         };
         let migrated = match &pool {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         migrated.map_err(|e| StoreError(format!("migration failed: {e}")))?;
@@ -83,7 +94,12 @@ impl Pool {
 
     pub(crate) async fn close(&self) {
         match self {
-            Self::Sqlite(pool) => pool.close().await,
+            Self::Sqlite { pool, reads } => {
+                if let Some(reads) = reads {
+                    reads.close();
+                }
+                pool.close().await;
+            }
             Self::Postgres(pool) => pool.close().await,
         }
     }
@@ -95,7 +111,7 @@ impl Pool {
     /// Waiting for the lock is bounded by the busy timeout.
     pub(crate) async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
-            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite { pool, .. } => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -103,7 +119,7 @@ impl Pool {
     /// Runs a statement; returns the number of rows it changed.
     pub(crate) async fn execute(&self, statement: &impl SqlxBinder) -> Result<u64, DbError> {
         Ok(match self {
-            Self::Sqlite(pool) => run!(execute, statement, SqliteQueryBuilder, pool).rows_affected(),
+            Self::Sqlite { pool, .. } => run!(execute, statement, SqliteQueryBuilder, pool).rows_affected(),
             Self::Postgres(pool) => run!(execute, statement, PostgresQueryBuilder, pool).rows_affected(),
         })
     }
@@ -115,8 +131,28 @@ impl Pool {
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, DbError> {
         Ok(match self {
-            Self::Sqlite(pool) => decode_all(&run!(fetch_all, statement, SqliteQueryBuilder, pool), decode)?,
+            Self::Sqlite { pool, .. } => decode_all(&run!(fetch_all, statement, SqliteQueryBuilder, pool), decode)?,
             Self::Postgres(pool) => decode_all(&run!(fetch_all, statement, PostgresQueryBuilder, pool), decode)?,
+        })
+    }
+
+    /// Runs a query by one key, rendered once, and decodes the row it returns, if any.
+    ///
+    /// On a SQLite file it runs on the calling thread (see [`SqliteReads`]).
+    pub(crate) async fn fetch_by_key<T>(
+        &self,
+        query: &'static KeyQuery,
+        key: &[u8],
+        decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, DbError> {
+        Ok(match self {
+            Self::Sqlite { reads: Some(reads), .. } => reads.fetch_by_key(&query.sqlite, key, decode)?,
+            Self::Sqlite { pool, reads: None } => {
+                decode_one(sqlx::query(query.sqlite.as_str()).bind(key).fetch_optional(pool).await?, decode)?
+            }
+            Self::Postgres(pool) => {
+                decode_one(sqlx::query(query.postgres.as_str()).bind(key).fetch_optional(pool).await?, decode)?
+            }
         })
     }
 
@@ -127,7 +163,7 @@ impl Pool {
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Option<T>, DbError> {
         Ok(match self {
-            Self::Sqlite(pool) => decode_one(run!(fetch_optional, statement, SqliteQueryBuilder, pool), decode)?,
+            Self::Sqlite { pool, .. } => decode_one(run!(fetch_optional, statement, SqliteQueryBuilder, pool), decode)?,
             Self::Postgres(pool) => decode_one(run!(fetch_optional, statement, PostgresQueryBuilder, pool), decode)?,
         })
     }
@@ -182,7 +218,7 @@ fn decode_one<R: Row, T>(
     row.as_ref().map(|row| decode(row)).transpose()
 }
 
-async fn sqlite(options: &DatabaseOptions) -> Result<sqlx::SqlitePool, StoreError> {
+async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<Arc<SqliteReads>>), StoreError> {
     let connect = SqliteConnectOptions::from_str(&options.url)
         .map_err(|e| StoreError(format!("invalid SQLite URL: {e}")))?
         .create_if_missing(true)
@@ -191,16 +227,24 @@ async fn sqlite(options: &DatabaseOptions) -> Result<sqlx::SqlitePool, StoreErro
         .foreign_keys(true)
         .busy_timeout(options.statement_timeout);
     // An in-memory database exists once per connection, so it must have exactly one.
-    let max_connections = if options.url.contains(":memory:") { 1 } else { options.max_connections };
+    let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");
+    let max_connections = if in_memory { 1 } else { options.max_connections };
     // A SQLite connection is a file handle in this process: it cannot go away like a network connection, so
     // the ping before each use (a round trip to the connection's worker thread) buys nothing on the hot path.
-    SqlitePoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(options.connect_timeout)
         .test_before_acquire(false)
-        .connect_with(connect)
+        .connect_with(connect.clone())
         .await
-        .map_err(crate::store::store_error)
+        .map_err(crate::store::store_error)?;
+    if in_memory {
+        return Ok((pool, None));
+    }
+    // One read connection per CPU: as many as there are threads that run requests at once, by default.
+    let count = std::thread::available_parallelism().map_or(2, usize::from);
+    let reads = SqliteReads::open(connect.get_filename(), count, options.statement_timeout)?;
+    Ok((pool, Some(Arc::new(reads))))
 }
 
 async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError> {

@@ -7,6 +7,7 @@
 mod backend;
 mod options;
 mod row;
+mod sqlite_reads;
 mod statements;
 mod store;
 #[cfg(feature = "testing")]

@@ -8,7 +8,24 @@ pub(crate) mod outbox;
 pub(crate) mod sessions;
 pub(crate) mod users;
 
-use sea_query::Iden;
+use sea_query::{Iden, PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
+
+/// A query whose only parameter is one key, rendered once for each backend, so running it builds no SQL.
+#[derive(Debug)]
+pub(crate) struct KeyQuery {
+    pub(crate) sqlite: String,
+    pub(crate) postgres: String,
+}
+
+impl KeyQuery {
+    /// Renders `statement`, written with any value in place of the key.
+    pub(crate) fn new(statement: &SelectStatement) -> Self {
+        let (sqlite, sqlite_values) = statement.build(SqliteQueryBuilder);
+        let (postgres, postgres_values) = statement.build(PostgresQueryBuilder);
+        assert!(sqlite_values.0.len() == 1 && postgres_values.0.len() == 1, "a KeyQuery takes exactly one value");
+        Self { sqlite, postgres }
+    }
+}
 
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Users {

@@ -1,12 +1,14 @@
 //! Statements on `sessions`.
 
+use std::sync::LazyLock;
+
 use authtoken_core::Timestamp;
 use authtoken_core::session::Session;
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::UserId;
 use sea_query::{DeleteStatement, Expr, ExprTrait as _, InsertStatement, Order, Query, SelectStatement};
 
-use super::{SESSION_COLUMNS, Sessions, USER_COLUMNS, Users};
+use super::{KeyQuery, SESSION_COLUMNS, Sessions, USER_COLUMNS, Users};
 
 pub(crate) fn insert(session: &Session) -> InsertStatement {
     Query::insert()
@@ -26,15 +28,17 @@ pub(crate) fn insert(session: &Session) -> InsertStatement {
 }
 
 /// The session under a digest joined with its user: one round trip per authenticated request.
-pub(crate) fn find(digest: &TokenDigest) -> SelectStatement {
-    Query::select()
-        .columns(SESSION_COLUMNS.map(|c| (Sessions::Table, c)))
-        .columns(USER_COLUMNS.map(|c| (Users::Table, c)))
-        .from(Sessions::Table)
-        .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
-        .and_where(Expr::col((Sessions::Table, Sessions::Digest)).eq(digest.as_bytes().to_vec()))
-        .to_owned()
-}
+/// Its parameter is the digest.
+pub(crate) static FIND: LazyLock<KeyQuery> = LazyLock::new(|| {
+    KeyQuery::new(
+        Query::select()
+            .columns(SESSION_COLUMNS.map(|c| (Sessions::Table, c)))
+            .columns(USER_COLUMNS.map(|c| (Users::Table, c)))
+            .from(Sessions::Table)
+            .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
+            .and_where(Expr::col((Sessions::Table, Sessions::Digest)).eq(Vec::<u8>::new())),
+    )
+});
 
 pub(crate) fn delete(digest: &TokenDigest) -> DeleteStatement {
     Query::delete()

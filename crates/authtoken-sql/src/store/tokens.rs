@@ -27,7 +27,7 @@ impl TokenRepo for SqlStore {
                 user: user_from_row(row, SESSION_COLUMNS.len())?.user,
             })
         };
-        Ok(self.pool.fetch_optional(&sessions::find(digest), decode).await?)
+        Ok(self.pool.fetch_by_key(&sessions::FIND, digest.as_bytes(), decode).await?)
     }
 
     #[tracing::instrument(skip_all)]

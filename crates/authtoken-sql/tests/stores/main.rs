@@ -18,6 +18,27 @@ mod sqlite {
     authtoken_testkit::store_contract_suite!(fresh);
 }
 
+/// An in-memory database lives in its one connection, so its lookups go through sqlx rather than the
+/// read connections a database file gets.
+mod sqlite_in_memory {
+    use std::time::Duration;
+
+    use authtoken_sql::{DatabaseOptions, SqlStore};
+    use authtoken_testkit::contract::Stores;
+
+    async fn fresh() -> Option<Stores> {
+        let options = DatabaseOptions {
+            url: "sqlite::memory:".to_owned(),
+            max_connections: 8,
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(10),
+        };
+        Some(Stores::of(SqlStore::open(&options).await.expect("the store opens")))
+    }
+
+    authtoken_testkit::store_contract_suite!(fresh);
+}
+
 mod postgres {
     use authtoken_sql::SqlStore;
     use authtoken_sql::testing;
@@ -34,6 +55,7 @@ mod postgres {
 
 mod closed {
     use authtoken_core::ports::TokenRepo as _;
+    use authtoken_core::token::PlainToken;
     use authtoken_sql::SqlStore;
     use authtoken_sql::testing;
 
@@ -46,5 +68,47 @@ mod closed {
         store.close().await;
 
         assert!(store.ping().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_fails_its_session_lookups() {
+        let database = testing::sqlite();
+        let store = SqlStore::open(&database.options).await.expect("the store opens");
+        let digest = PlainToken::generate().unwrap().digest();
+        assert!(store.find(&digest).await.expect("an open store answers").is_none());
+
+        store.close().await;
+
+        assert!(store.find(&digest).await.is_err());
+    }
+}
+
+/// Two stores on one SQLite file, as two servers sharing it would have: a session one of them writes or deletes is
+/// found or gone at once in the other, whose lookups run on read connections of their own.
+mod shared_sqlite_file {
+    use std::time::Duration;
+
+    use authtoken_core::Timestamp;
+    use authtoken_core::ports::{TokenRepo, UserRepo as _};
+    use authtoken_sql::SqlStore;
+    use authtoken_sql::testing;
+    use authtoken_testkit::fixtures;
+
+    #[tokio::test]
+    async fn a_session_written_or_deleted_through_one_store_is_seen_at_once_by_the_other() {
+        let database = testing::sqlite();
+        let writer = SqlStore::open(&database.options).await.expect("the first store opens");
+        let reader = SqlStore::open(&database.options).await.expect("the second store opens");
+        let user = writer.create(&fixtures::new_user("alice", "secret")).await.expect("the user is created");
+        let (token, session) = fixtures::session(user.id, Timestamp::from_millis(1_000), Duration::from_secs(60));
+        let digest = token.digest();
+        assert!(reader.find(&digest).await.unwrap().is_none());
+
+        writer.insert(&session).await.unwrap();
+        let found = reader.find(&digest).await.unwrap().expect("the other store sees the new session");
+        assert_eq!((found.session.id, found.user.username), (session.id, "alice".to_owned()));
+
+        assert!(TokenRepo::delete(&writer, &digest).await.unwrap());
+        assert!(reader.find(&digest).await.unwrap().is_none(), "a deleted session must be gone at once");
     }
 }

@@ -1,0 +1,110 @@
+//! Reads by key on SQLite that run on the calling thread.
+//!
+//! sqlx runs every SQLite connection on a thread of its own, so each query goes to that thread and back through
+//! channels. For the query on the hot path of every authenticated request, the session under a digest, those two
+//! thread switches cost many times the query itself, which reads a few pages of one index and one table from memory.
+//! So these reads run on a few read-only connections of their own, on the caller's thread, with the statement
+//! prepared once per connection. Every write, and every other read, still goes through sqlx.
+//!
+//! In WAL mode a reader never waits for a writer, and each read sees every transaction committed before it began:
+//! a logout committed through sqlx ends the session for the very next read here.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
+
+use authtoken_core::ports::StoreError;
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+
+use crate::row::Row;
+
+/// Read-only connections to one SQLite file, each used by one thread at a time.
+#[derive(Debug)]
+pub(crate) struct SqliteReads {
+    /// `None` once the store is closed.
+    slots: Box<[Mutex<Option<Connection>>]>,
+    /// Where the next caller starts looking for a free connection, so callers spread over the slots.
+    next: AtomicUsize,
+}
+
+impl SqliteReads {
+    /// Opens `count` read-only connections to the database file; the file must exist and be in WAL mode.
+    pub(crate) fn open(path: &Path, count: usize, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let slots = (0..count.max(1))
+            .map(|_| {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let connection = Connection::open_with_flags(path, flags).map_err(store_error)?;
+                connection.busy_timeout(busy_timeout).map_err(store_error)?;
+                Ok(Mutex::new(Some(connection)))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Self { slots, next: AtomicUsize::new(0) })
+    }
+
+    /// Runs `sql`, which must take the key as its only parameter, and decodes the row it returns, if any.
+    pub(crate) fn fetch_by_key<T>(
+        &self,
+        sql: &str,
+        key: &[u8],
+        decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let slot = self.acquire();
+        let connection = slot.as_ref().ok_or_else(|| StoreError("the store is closed".to_owned()))?;
+        let mut statement = connection.prepare_cached(sql).map_err(store_error)?;
+        statement.query_row([key], |row| Ok(decode(row))).optional().map_err(store_error)?.transpose()
+    }
+
+    /// Closes every connection; every read fails afterwards.
+    pub(crate) fn close(&self) {
+        for slot in &self.slots {
+            lock(slot).take();
+        }
+    }
+
+    /// A free connection if there is one; otherwise waits for one, which is busy only for the length of a read.
+    fn acquire(&self) -> MutexGuard<'_, Option<Connection>> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let count = self.slots.len();
+        (0..count)
+            .find_map(|i| match self.slots[(start + i) % count].try_lock() {
+                Ok(guard) => Some(guard),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            })
+            .unwrap_or_else(|| lock(&self.slots[start % count]))
+    }
+}
+
+/// A panic while a connection was in use leaves it usable: SQLite ends the read when the statement is reset.
+fn lock(slot: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn store_error(e: rusqlite::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn int(&self, at: usize) -> Result<i64, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+    fn int32(&self, at: usize) -> Result<i32, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+    fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+    fn flag(&self, at: usize) -> Result<bool, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+    fn text(&self, at: usize) -> Result<String, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+    fn opt_text(&self, at: usize) -> Result<Option<String>, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+    fn bytes(&self, at: usize) -> Result<Vec<u8>, StoreError> {
+        self.get(at).map_err(store_error)
+    }
+}
