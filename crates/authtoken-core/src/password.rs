@@ -22,6 +22,15 @@ pub struct Argon2Params {
     pub parallelism: u32,
 }
 
+/// How many hashes may run at once unless configured: half the CPUs, at least one.
+///
+/// A login flood then takes at most half the machine, and the other half keeps serving the requests that only
+/// authenticate a token, which are most requests. It also bounds memory: each running hash holds
+/// `memory_kib` (19 MiB by default).
+pub fn default_hash_concurrency(cpus: usize) -> usize {
+    (cpus / 2).max(1)
+}
+
 /// The parameters are outside what Argon2 accepts.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid argon2 parameters: {0}")]
@@ -137,6 +146,13 @@ mod tests {
 
     fn cheap() -> Argon2id {
         Argon2id::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap()
+    }
+
+    #[test]
+    fn hashing_takes_half_the_cpus_by_default_and_at_least_one() {
+        let defaults: Vec<usize> = [1, 2, 3, 4, 16].into_iter().map(default_hash_concurrency).collect();
+
+        assert_eq!(defaults, [1, 1, 1, 2, 8]);
     }
 
     #[test]

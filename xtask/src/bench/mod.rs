@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
+use authtoken_core::password::default_hash_concurrency;
 
 use options::Plan;
 pub use options::{Options, USAGE};
@@ -51,17 +52,18 @@ pub fn bench(options: &Options) -> anyhow::Result<()> {
         tempfile::Builder::new().prefix("authtoken-bench-").tempdir().context("cannot make a temporary directory")?;
     let env = server_env(options, &dir.path().join("bench.sqlite3"));
     let params = hash_params(&env)?;
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let hash_threads = hash_threads(&env)?;
+    let cpus = cpus();
 
     let before = machine::foreign_load(Duration::from_secs(1));
     warn_if_busy("just before the run", before);
-    let (raw_before, raw_noise_before) = raw_hash_rate(params, cpus, plan.raw_hash)?;
+    let (raw_before, raw_noise_before) = raw_hash_rate(params, hash_threads, plan.raw_hash)?;
     let server = Server::start(&binary, dir.path(), &env)?;
     eprintln!("bench: server listening on {} ({})", server.addr, options.database_name());
     let (rows, peak_rss, load_noise) = load(&server, &wrk, dir.path(), &plan, &env, started)
         .with_context(|| format!("the server's last log lines:\n{}", server.last_log()))?;
     server.stop()?;
-    let (raw_after, raw_noise_after) = raw_hash_rate(params, cpus, plan.raw_hash)?;
+    let (raw_after, raw_noise_after) = raw_hash_rate(params, hash_threads, plan.raw_hash)?;
     let noise = Noise {
         before,
         during_raw: larger(raw_noise_before, raw_noise_after),
@@ -98,11 +100,12 @@ fn load(
     Ok((rows, server.peak_rss()?, foreign))
 }
 
-/// The raw Argon2id rate, and the share of the CPUs that other processes used meanwhile.
-fn raw_hash_rate(params: HashParams, cpus: usize, duration: Duration) -> anyhow::Result<(RawHashRate, Option<f64>)> {
-    eprintln!("bench: raw argon2id on {cpus} threads for {} s", duration.as_secs());
+/// The raw Argon2id rate on as many threads as the server hashes on, and the share of the CPUs that other
+/// processes used meanwhile.
+fn raw_hash_rate(params: HashParams, threads: usize, duration: Duration) -> anyhow::Result<(RawHashRate, Option<f64>)> {
+    eprintln!("bench: raw argon2id on {threads} threads for {} s", duration.as_secs());
     let before = CpuSample::now(None);
-    let raw = raw_hash::measure(params, cpus, duration)?;
+    let raw = raw_hash::measure(params, threads, duration)?;
     let foreign = before.zip(CpuSample::now(None)).and_then(|(before, after)| after.foreign_since(&before));
     Ok((raw, foreign))
 }
@@ -132,6 +135,7 @@ fn server_env(options: &Options, sqlite_path: &Path) -> BTreeMap<String, String>
         ("AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB".to_owned(), HASH_PARAMS.memory_kib.to_string()),
         ("AUTHTOKEN_PASSWORD_HASH_ITERATIONS".to_owned(), HASH_PARAMS.iterations.to_string()),
         ("AUTHTOKEN_PASSWORD_HASH_PARALLELISM".to_owned(), HASH_PARAMS.parallelism.to_string()),
+        ("AUTHTOKEN_PASSWORD_HASH_CONCURRENCY".to_owned(), default_hash_concurrency(cpus()).to_string()),
     ]);
     for (name, value) in &options.settings {
         env.insert(format!("AUTHTOKEN_{}", name.to_uppercase()), value.clone());
@@ -140,6 +144,20 @@ fn server_env(options: &Options, sqlite_path: &Path) -> BTreeMap<String, String>
         env.insert(name.clone(), value.clone());
     }
     env
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// How many hashes the server will run at once.
+fn hash_threads(env: &BTreeMap<String, String>) -> anyhow::Result<usize> {
+    let value = &env["AUTHTOKEN_PASSWORD_HASH_CONCURRENCY"];
+    match value.parse() {
+        Ok(0) => Ok(default_hash_concurrency(cpus())),
+        Ok(n) => Ok(n),
+        Err(_) => bail!("invalid setting `password_hash_concurrency`: `{value}`"),
+    }
 }
 
 /// The Argon2id parameters the server will run with.

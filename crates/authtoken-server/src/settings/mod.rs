@@ -40,7 +40,7 @@ pub struct Settings {
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
     pub password_hash_parallelism: u32,
-    /// How many password hashes may run at once; 0 means one per CPU.
+    /// How many password hashes may run at once; 0 means half the CPUs, at least one.
     pub password_hash_concurrency: usize,
     pub registration_email_confirm: bool,
     pub registration_email_confirm_token_validity: String,
@@ -147,7 +147,9 @@ impl Settings {
         }
         let database = self.database()?;
         let concurrency = match self.password_hash_concurrency {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            0 => authtoken_core::password::default_hash_concurrency(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            ),
             n => n,
         };
         Ok(Resolved {

@@ -94,8 +94,19 @@ pub(crate) const SESSION_COLUMNS: [Sessions; 8] = [
     Sessions::ClientIp,
 ];
 
-/// The user columns every user query returns, in this order.
-pub(crate) const USER_COLUMNS: [Users; 8] = [
+/// The user columns a user query returns, in this order; the password hash only where it is needed.
+pub(crate) const USER_COLUMNS: [Users; 7] = [
+    Users::Id,
+    Users::Username,
+    Users::Email,
+    Users::EmailConfirmed,
+    Users::IsActive,
+    Users::JoinedAt,
+    Users::LastLoginAt,
+];
+
+/// [`USER_COLUMNS`] and then the password hash.
+pub(crate) const CREDENTIAL_COLUMNS: [Users; 8] = [
     Users::Id,
     Users::Username,
     Users::Email,

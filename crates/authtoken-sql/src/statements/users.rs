@@ -7,9 +7,9 @@ use sea_query::{
     UpdateStatement,
 };
 
-use super::{USER_COLUMNS, Users};
+use super::{CREDENTIAL_COLUMNS, USER_COLUMNS, Users};
 
-/// Returns the new user's [`USER_COLUMNS`].
+/// Returns the new user's [`CREDENTIAL_COLUMNS`].
 pub(crate) fn insert(user: &NewUser) -> InsertStatement {
     Query::insert()
         .into_table(Users::Table)
@@ -31,12 +31,12 @@ pub(crate) fn insert(user: &NewUser) -> InsertStatement {
             user.password_hash.as_str().into(),
             user.joined_at.as_millis().into(),
         ])
-        .returning(Query::returning().columns(USER_COLUMNS))
+        .returning(Query::returning().columns(CREDENTIAL_COLUMNS))
         .to_owned()
 }
 
 pub(crate) fn find_by(column: Users, value: &str) -> SelectStatement {
-    Query::select().columns(USER_COLUMNS).from(Users::Table).and_where(Expr::col(column).eq(value)).to_owned()
+    Query::select().columns(CREDENTIAL_COLUMNS).from(Users::Table).and_where(Expr::col(column).eq(value)).to_owned()
 }
 
 /// The user's id, with the row locked until the transaction ends (on PostgreSQL; a SQLite write transaction

@@ -8,14 +8,14 @@ use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};
 
 use super::users::created;
-use super::{SqlStore, user_from_row};
+use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::backend::{DbError, Tx};
 use crate::row::Row;
 use crate::statements::{CONFIRMATION_COLUMNS, confirmations, outbox, users};
 
 #[async_trait]
 impl ConfirmationRepo for SqlStore {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_user_with_confirmation(
         &self,
         user: &NewUser,
@@ -23,13 +23,13 @@ impl ConfirmationRepo for SqlStore {
     ) -> Result<User, CreateUserError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         // A duplicate returns here, and dropping the transaction rolls it back: nothing is written.
-        let user = created(tx.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)?;
+        let user = created(tx.fetch_optional(&users::insert(user), |row| credentials_from_row(row, 0)).await)?;
         store_link(&mut tx, user.id, confirmation).await.map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(user)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_confirmation(
         &self,
         user_id: UserId,
@@ -46,18 +46,18 @@ impl ConfirmationRepo for SqlStore {
         Ok(true)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError> {
         let decode = |row: &dyn Row| {
             Ok(ConfirmationWithUser {
                 confirmation: confirmation_from_row(row)?,
-                user: user_from_row(row, CONFIRMATION_COLUMNS.len())?.user,
+                user: user_from_row(row, CONFIRMATION_COLUMNS.len())?,
             })
         };
         Ok(self.pool.fetch_optional(&confirmations::find(digest), decode).await?)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Deleting first locks the link, so of two concurrent confirmations only one finds it.
@@ -69,19 +69,19 @@ impl ConfirmationRepo for SqlStore {
         Ok(true)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete_confirmation(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
         Ok(self.pool.execute(&confirmations::delete(digest)).await? > 0)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_expired_confirmations(&self, now: Timestamp) -> Result<u64, StoreError> {
         Ok(self.pool.execute(&confirmations::purge_expired(now)).await?)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn unconfirmed_users(&self) -> Result<Vec<User>, StoreError> {
-        Ok(self.pool.fetch_all(&users::unconfirmed(), |row| Ok(user_from_row(row, 0)?.user)).await?)
+        Ok(self.pool.fetch_all(&users::unconfirmed(), |row| user_from_row(row, 0)).await?)
     }
 }
 

@@ -14,6 +14,7 @@ use authtoken_core::user::{PasswordHash, User, UserCredentials, UserId};
 use crate::backend::Pool;
 use crate::options::DatabaseOptions;
 use crate::row::Row;
+use crate::statements::USER_COLUMNS;
 
 /// Users, sessions, confirmation links and the outbox in SQLite or PostgreSQL, chosen by the URL.
 #[derive(Clone, Debug)]
@@ -34,8 +35,8 @@ impl SqlStore {
 }
 
 /// Decodes [`crate::statements::USER_COLUMNS`] starting at column `at`.
-fn user_from_row(row: &dyn Row, at: usize) -> Result<UserCredentials, StoreError> {
-    let user = User {
+fn user_from_row(row: &dyn Row, at: usize) -> Result<User, StoreError> {
+    Ok(User {
         id: UserId(row.int(at)?),
         username: row.text(at + 1)?,
         email: row.opt_text(at + 2)?,
@@ -43,8 +44,13 @@ fn user_from_row(row: &dyn Row, at: usize) -> Result<UserCredentials, StoreError
         is_active: row.flag(at + 4)?,
         joined_at: Timestamp::from_millis(row.int(at + 5)?),
         last_login_at: row.opt_int(at + 6)?.map(Timestamp::from_millis),
-    };
-    Ok(UserCredentials { user, password_hash: PasswordHash::new(row.text(at + 7)?) })
+    })
+}
+
+/// Decodes [`crate::statements::CREDENTIAL_COLUMNS`] starting at column `at`.
+fn credentials_from_row(row: &dyn Row, at: usize) -> Result<UserCredentials, StoreError> {
+    let user = user_from_row(row, at)?;
+    Ok(UserCredentials { user, password_hash: PasswordHash::new(row.text(at + USER_COLUMNS.len())?) })
 }
 
 /// The driver's error, reduced to text for the log; no driver type crosses the port.

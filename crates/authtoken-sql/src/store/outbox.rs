@@ -12,7 +12,7 @@ use crate::statements::outbox;
 
 #[async_trait]
 impl Outbox for SqlStore {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_due(
         &self,
         now: Timestamp,
@@ -25,19 +25,19 @@ impl Outbox for SqlStore {
         Ok(claimed)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError> {
         self.pool.execute(&outbox::mark_sent(id, at)).await?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn mark_failed(&self, id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError> {
         self.pool.execute(&outbox::mark_failed(id, error, retry_at)).await?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError> {
         if states.is_empty() {
             return Ok(Vec::new());

@@ -13,40 +13,37 @@ use crate::statements::{SESSION_COLUMNS, sessions};
 
 #[async_trait]
 impl TokenRepo for SqlStore {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         self.pool.execute(&sessions::insert(session)).await?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
         let decode = |row: &dyn Row| {
-            Ok(SessionWithUser {
-                session: session_from_row(row)?,
-                user: user_from_row(row, SESSION_COLUMNS.len())?.user,
-            })
+            Ok(SessionWithUser { session: session_from_row(row)?, user: user_from_row(row, SESSION_COLUMNS.len())? })
         };
         Ok(self.pool.fetch_by_key(&sessions::FIND, digest.as_bytes(), decode).await?)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn delete(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
         Ok(self.pool.execute(&sessions::delete(digest)).await? > 0)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         Ok(self.pool.execute(&sessions::purge_expired(now)).await?)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool.fetch_optional(&sessions::ping(), |row| row.int(0)).await?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
         Ok(self.pool.fetch_all(&sessions::of_user(user_id), session_from_row).await?)
     }
