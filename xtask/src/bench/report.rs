@@ -91,11 +91,11 @@ impl Report<'_> {
         let raw = self.fastest_raw();
         let _ = writeln!(
             out,
-            "| raw argon2id m={},t={},p={}, {} threads (before / after the load) | | {} / {} hashes/s | {} a hash | | |",
+            "| raw argon2id m={},t={},p={}, on {} (the server's hashing threads; before / after the load) | | {} / {} hashes/s | {} a hash | | |",
             raw.params.memory_kib,
             raw.params.iterations,
             raw.params.parallelism,
-            raw.threads,
+            if raw.threads == 1 { "1 thread".to_owned() } else { format!("{} threads", raw.threads) },
             rate(self.raw[0].rate()),
             rate(self.raw[1].rate()),
             millis(raw.per_hash())
