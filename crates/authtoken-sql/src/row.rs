@@ -15,33 +15,35 @@ pub(crate) trait Row {
     fn bytes(&self, at: usize) -> Result<Vec<u8>, StoreError>;
 }
 
+/// Implements [`Row`] for a driver's row type, whose `$get` reads a column and whose errors `$error` converts.
 macro_rules! impl_row {
-    ($row:ty) => {
+    ($row:ty, $get:ident, $error:path) => {
         impl Row for $row {
             fn int(&self, at: usize) -> Result<i64, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
             fn int32(&self, at: usize) -> Result<i32, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
             fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
             fn flag(&self, at: usize) -> Result<bool, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
             fn text(&self, at: usize) -> Result<String, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
             fn opt_text(&self, at: usize) -> Result<Option<String>, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
             fn bytes(&self, at: usize) -> Result<Vec<u8>, StoreError> {
-                self.try_get(at).map_err(crate::store::store_error)
+                self.$get(at).map_err($error)
             }
         }
     };
 }
 
-impl_row!(sqlx::sqlite::SqliteRow);
-impl_row!(sqlx::postgres::PgRow);
+impl_row!(sqlx::sqlite::SqliteRow, try_get, crate::store::store_error);
+impl_row!(sqlx::postgres::PgRow, try_get, crate::store::store_error);
+impl_row!(rusqlite::Row<'_>, get, crate::sqlite_reads::store_error);

@@ -81,30 +81,7 @@ fn lock(slot: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> 
     slot.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn store_error(e: rusqlite::Error) -> StoreError {
+/// The driver's error, reduced to text for the log.
+pub(crate) fn store_error(e: rusqlite::Error) -> StoreError {
     StoreError(e.to_string())
-}
-
-impl Row for rusqlite::Row<'_> {
-    fn int(&self, at: usize) -> Result<i64, StoreError> {
-        self.get(at).map_err(store_error)
-    }
-    fn int32(&self, at: usize) -> Result<i32, StoreError> {
-        self.get(at).map_err(store_error)
-    }
-    fn opt_int(&self, at: usize) -> Result<Option<i64>, StoreError> {
-        self.get(at).map_err(store_error)
-    }
-    fn flag(&self, at: usize) -> Result<bool, StoreError> {
-        self.get(at).map_err(store_error)
-    }
-    fn text(&self, at: usize) -> Result<String, StoreError> {
-        self.get(at).map_err(store_error)
-    }
-    fn opt_text(&self, at: usize) -> Result<Option<String>, StoreError> {
-        self.get(at).map_err(store_error)
-    }
-    fn bytes(&self, at: usize) -> Result<Vec<u8>, StoreError> {
-        self.get(at).map_err(store_error)
-    }
 }
