@@ -25,8 +25,8 @@ pub struct Argon2Params {
 /// How many hashes may run at once unless configured: half the CPUs, at least one.
 ///
 /// A login flood then takes at most half the machine, and the other half keeps serving the requests that only
-/// authenticate a token, which are most requests. It also bounds memory: each running hash holds
-/// `memory_kib` (19 MiB by default).
+/// authenticate a token, which are most requests. It also bounds memory: each hashing thread keeps
+/// `memory_kib` (19 MiB by default) from its first hash on.
 pub fn default_hash_concurrency(cpus: usize) -> usize {
     (cpus / 2).max(1)
 }

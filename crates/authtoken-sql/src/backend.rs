@@ -1,6 +1,7 @@
 //! The one place that knows there are two backends: connecting, migrating, transactions, and running a sea-query
 //! statement.
 
+use std::path::Path;
 use std::str::FromStr as _;
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::options::{Backend, DatabaseOptions};
 use crate::row::Row;
-use crate::sqlite_reads::SqliteReads;
+use crate::sqlite_reads::{ReadError, SqliteReads};
 use crate::statements::KeyQuery;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -89,6 +90,8 @@ impl Pool {
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         migrated.map_err(|e| StoreError(format!("migration failed: {e}")))?;
+        // Render the lookups now, so that a mistake in one stops the start-up rather than a request.
+        KeyQuery::render_all();
         Ok(pool)
     }
 
@@ -138,7 +141,8 @@ impl Pool {
 
     /// Runs a query by one key, rendered once, and decodes the row it returns, if any.
     ///
-    /// On a SQLite file it runs on the calling thread (see [`SqliteReads`]).
+    /// On a SQLite file in WAL mode it runs on the calling thread (see [`SqliteReads`]), unless SQLite would have to
+    /// wait for a lock.
     pub(crate) async fn fetch_by_key<T>(
         &self,
         query: &'static KeyQuery,
@@ -146,8 +150,14 @@ impl Pool {
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Option<T>, DbError> {
         Ok(match self {
-            Self::Sqlite { reads: Some(reads), .. } => reads.fetch_by_key(&query.sqlite, key, decode)?,
-            Self::Sqlite { pool, reads: None } => {
+            Self::Sqlite { pool, reads } => {
+                if let Some(reads) = reads {
+                    match reads.fetch_by_key(&query.sqlite, key, &decode) {
+                        Ok(found) => return Ok(found),
+                        Err(ReadError::Store(e)) => return Err(e.into()),
+                        Err(ReadError::Busy) => {}
+                    }
+                }
                 decode_one(sqlx::query(query.sqlite.as_str()).bind(key).fetch_optional(pool).await?, decode)?
             }
             Self::Postgres(pool) => {
@@ -235,16 +245,26 @@ async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<A
         .max_connections(max_connections)
         .acquire_timeout(options.connect_timeout)
         .test_before_acquire(false)
-        .connect_with(connect.clone())
+        .connect_with(connect)
         .await
         .map_err(crate::store::store_error)?;
-    if in_memory {
+    // The file sqlx opened, as SQLite names it: empty for an in-memory database, which has no file to share.
+    let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .fetch_one(&pool)
+        .await
+        .map_err(crate::store::store_error)?;
+    if file.is_empty() {
         return Ok((pool, None));
     }
     // One read connection per CPU: as many as there are threads that run requests at once, by default.
     let count = std::thread::available_parallelism().map_or(2, usize::from);
-    let reads = SqliteReads::open(connect.get_filename(), count, options.statement_timeout)?;
-    Ok((pool, Some(Arc::new(reads))))
+    let reads = SqliteReads::open(Path::new(&file), count)?;
+    if reads.is_none() {
+        tracing::warn!(
+            "the SQLite database is not in WAL mode, so session lookups wait for writers; keep it on a local disk"
+        );
+    }
+    Ok((pool, reads.map(Arc::new)))
 }
 
 async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError> {

@@ -7,7 +7,9 @@
 //! prepared once per connection. Every write, and every other read, still goes through sqlx.
 //!
 //! In WAL mode a reader never waits for a writer, and each read sees every transaction committed before it began:
-//! a logout committed through sqlx ends the session for the very next read here.
+//! a logout committed through sqlx ends the session for the very next read here. These connections are only opened
+//! on a database in WAL mode, and they never wait for a lock: in the rare case that SQLite answers "busy" (while it
+//! recovers the WAL after a crash, say), the read goes through sqlx instead, which waits off the async workers.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +17,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use authtoken_core::ports::StoreError;
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension as _};
 
 use crate::row::Row;
 
@@ -28,18 +30,47 @@ pub(crate) struct SqliteReads {
     next: AtomicUsize,
 }
 
+/// Why a read here gave no answer.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// SQLite would have had to wait for a lock; the caller reads through sqlx instead.
+    Busy,
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for ReadError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Busy,
+            _ => Self::Store(store_error(e)),
+        }
+    }
+}
+
 impl SqliteReads {
-    /// Opens `count` read-only connections to the database file; the file must exist and be in WAL mode.
-    pub(crate) fn open(path: &Path, count: usize, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let slots = (0..count.max(1))
-            .map(|_| {
-                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let connection = Connection::open_with_flags(path, flags).map_err(store_error)?;
-                connection.busy_timeout(busy_timeout).map_err(store_error)?;
-                Ok(Mutex::new(Some(connection)))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Self { slots, next: AtomicUsize::new(0) })
+    /// Opens `count` read-only connections to the database file that sqlx has open.
+    ///
+    /// Returns `None` when the database is not in WAL mode (SQLite falls back to a rollback journal where it cannot
+    /// share memory between connections, on some network file systems for one): there a reader waits for every
+    /// writer, and that wait must not happen on an async worker.
+    pub(crate) fn open(path: &Path, count: usize) -> Result<Option<Self>, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = || -> Result<Connection, StoreError> {
+            let connection = Connection::open_with_flags(path, flags).map_err(store_error)?;
+            // rusqlite waits up to 5 s for a lock by default; here a lock that is taken sends the read to sqlx.
+            connection.busy_timeout(Duration::ZERO).map_err(store_error)?;
+            Ok(connection)
+        };
+        let first = open()?;
+        let mode: String = first.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(store_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Ok(None);
+        }
+        let mut slots = vec![Mutex::new(Some(first))];
+        for _ in 1..count {
+            slots.push(Mutex::new(Some(open()?)));
+        }
+        Ok(Some(Self { slots: slots.into_boxed_slice(), next: AtomicUsize::new(0) }))
     }
 
     /// Runs `sql`, which must take the key as its only parameter, and decodes the row it returns, if any.
@@ -48,11 +79,11 @@ impl SqliteReads {
         sql: &str,
         key: &[u8],
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
-    ) -> Result<Option<T>, StoreError> {
+    ) -> Result<Option<T>, ReadError> {
         let slot = self.acquire();
-        let connection = slot.as_ref().ok_or_else(|| StoreError("the store is closed".to_owned()))?;
-        let mut statement = connection.prepare_cached(sql).map_err(store_error)?;
-        statement.query_row([key], |row| Ok(decode(row))).optional().map_err(store_error)?.transpose()
+        let connection = slot.as_ref().ok_or_else(|| ReadError::Store(StoreError("the store is closed".to_owned())))?;
+        let mut statement = connection.prepare_cached(sql)?;
+        statement.query_row([key], |row| Ok(decode(row))).optional()?.transpose().map_err(ReadError::Store)
     }
 
     /// Closes every connection; every read fails afterwards.
@@ -62,12 +93,13 @@ impl SqliteReads {
         }
     }
 
-    /// A free connection if there is one; otherwise waits for one, which is busy only for the length of a read.
+    /// A free connection if there is one; otherwise waits for one, which is busy only for the length of a read
+    /// (a read never waits for a lock).
     fn acquire(&self) -> MutexGuard<'_, Option<Connection>> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let count = self.slots.len();
         (0..count)
-            .find_map(|i| match self.slots[(start + i) % count].try_lock() {
+            .find_map(|i| match self.slots[start.wrapping_add(i) % count].try_lock() {
                 Ok(guard) => Some(guard),
                 Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
                 Err(TryLockError::WouldBlock) => None,
@@ -84,4 +116,23 @@ fn lock(slot: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> 
 /// The driver's error, reduced to text for the log.
 pub(crate) fn store_error(e: rusqlite::Error) -> StoreError {
     StoreError(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    #[test]
+    fn a_locked_database_sends_the_read_elsewhere_and_other_errors_fail_it() {
+        let busy = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), None);
+        let locked = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_LOCKED), None);
+        let corrupt = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_CORRUPT), None);
+
+        assert!(matches!(ReadError::from(busy), ReadError::Busy));
+        assert!(matches!(ReadError::from(locked), ReadError::Busy));
+        assert!(matches!(ReadError::from(corrupt), ReadError::Store(_)));
+        assert!(matches!(ReadError::from(rusqlite::Error::QueryReturnedNoRows), ReadError::Store(_)));
+    }
 }

@@ -25,6 +25,11 @@ impl KeyQuery {
         assert!(sqlite_values.0.len() == 1 && postgres_values.0.len() == 1, "a KeyQuery takes exactly one value");
         Self { sqlite, postgres }
     }
+
+    /// Renders every `KeyQuery` of the stores.
+    pub(crate) fn render_all() {
+        std::sync::LazyLock::force(&sessions::FIND);
+    }
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -106,16 +111,15 @@ pub(crate) const USER_COLUMNS: [Users; 7] = [
 ];
 
 /// [`USER_COLUMNS`] and then the password hash.
-pub(crate) const CREDENTIAL_COLUMNS: [Users; 8] = [
-    Users::Id,
-    Users::Username,
-    Users::Email,
-    Users::EmailConfirmed,
-    Users::IsActive,
-    Users::JoinedAt,
-    Users::LastLoginAt,
-    Users::PasswordHash,
-];
+pub(crate) const CREDENTIAL_COLUMNS: [Users; USER_COLUMNS.len() + 1] = {
+    let mut columns = [Users::PasswordHash; USER_COLUMNS.len() + 1];
+    let mut i = 0;
+    while i < USER_COLUMNS.len() {
+        columns[i] = USER_COLUMNS[i];
+        i += 1;
+    }
+    columns
+};
 
 /// The link columns every confirmation query returns, in this order.
 pub(crate) const CONFIRMATION_COLUMNS: [Confirmations; 5] = [

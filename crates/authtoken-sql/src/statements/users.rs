@@ -9,7 +9,7 @@ use sea_query::{
 
 use super::{CREDENTIAL_COLUMNS, USER_COLUMNS, Users};
 
-/// Returns the new user's [`CREDENTIAL_COLUMNS`].
+/// Returns the new user's [`USER_COLUMNS`].
 pub(crate) fn insert(user: &NewUser) -> InsertStatement {
     Query::insert()
         .into_table(Users::Table)
@@ -31,7 +31,7 @@ pub(crate) fn insert(user: &NewUser) -> InsertStatement {
             user.password_hash.as_str().into(),
             user.joined_at.as_millis().into(),
         ])
-        .returning(Query::returning().columns(CREDENTIAL_COLUMNS))
+        .returning(Query::returning().columns(USER_COLUMNS))
         .to_owned()
 }
 

@@ -8,7 +8,7 @@ use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};
 
 use super::users::created;
-use super::{SqlStore, credentials_from_row, user_from_row};
+use super::{SqlStore, user_from_row};
 use crate::backend::{DbError, Tx};
 use crate::row::Row;
 use crate::statements::{CONFIRMATION_COLUMNS, confirmations, outbox, users};
@@ -23,7 +23,7 @@ impl ConfirmationRepo for SqlStore {
     ) -> Result<User, CreateUserError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         // A duplicate returns here, and dropping the transaction rolls it back: nothing is written.
-        let user = created(tx.fetch_optional(&users::insert(user), |row| credentials_from_row(row, 0)).await)?;
+        let user = created(tx.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)?;
         store_link(&mut tx, user.id, confirmation).await.map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(user)

@@ -34,6 +34,15 @@ impl SqlStore {
     }
 }
 
+#[cfg(feature = "testing")]
+impl SqlStore {
+    /// Whether session lookups run on the calling thread, through read connections of their own (a SQLite file in
+    /// WAL mode), rather than through sqlx.
+    pub fn looks_up_sessions_on_the_calling_thread(&self) -> bool {
+        matches!(self.pool, Pool::Sqlite { reads: Some(_), .. })
+    }
+}
+
 /// Decodes [`crate::statements::USER_COLUMNS`] starting at column `at`.
 fn user_from_row(row: &dyn Row, at: usize) -> Result<User, StoreError> {
     Ok(User {

@@ -5,7 +5,7 @@ use authtoken_core::Timestamp;
 use authtoken_core::ports::{CreateUserError, StoreError, UserRepo};
 use authtoken_core::user::{NewUser, User, UserCredentials, UserId};
 
-use super::{SqlStore, credentials_from_row};
+use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::backend::DbError;
 use crate::statements::{Users, users};
 
@@ -13,7 +13,7 @@ use crate::statements::{Users, users};
 impl UserRepo for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn create(&self, user: &NewUser) -> Result<User, CreateUserError> {
-        created(self.pool.fetch_optional(&users::insert(user), |row| credentials_from_row(row, 0)).await)
+        created(self.pool.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -50,9 +50,9 @@ impl SqlStore {
 }
 
 /// The outcome of [`users::insert`], wherever it ran: a unique index's refusal is a duplicate name.
-pub(super) fn created(inserted: Result<Option<UserCredentials>, DbError>) -> Result<User, CreateUserError> {
+pub(super) fn created(inserted: Result<Option<User>, DbError>) -> Result<User, CreateUserError> {
     match inserted {
-        Ok(Some(credentials)) => Ok(credentials.user),
+        Ok(Some(user)) => Ok(user),
         Ok(None) => Err(StoreError("the insert returned no row".to_owned()).into()),
         Err(DbError::UniqueViolation) => Err(CreateUserError::Duplicate),
         Err(DbError::Store(e)) => Err(e.into()),

@@ -26,17 +26,27 @@ mod sqlite_in_memory {
     use authtoken_sql::{DatabaseOptions, SqlStore};
     use authtoken_testkit::contract::Stores;
 
-    async fn fresh() -> Option<Stores> {
-        let options = DatabaseOptions {
+    fn options() -> DatabaseOptions {
+        DatabaseOptions {
             url: "sqlite::memory:".to_owned(),
             max_connections: 8,
             connect_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(10),
-        };
-        Some(Stores::of(SqlStore::open(&options).await.expect("the store opens")))
+        }
+    }
+
+    async fn fresh() -> Option<Stores> {
+        Some(Stores::of(SqlStore::open(&options()).await.expect("the store opens")))
     }
 
     authtoken_testkit::store_contract_suite!(fresh);
+
+    #[tokio::test]
+    async fn its_lookups_go_through_sqlx() {
+        let store = SqlStore::open(&options()).await.expect("the store opens");
+
+        assert!(!store.looks_up_sessions_on_the_calling_thread());
+    }
 }
 
 mod postgres {
@@ -84,7 +94,8 @@ mod closed {
 }
 
 /// Two stores on one SQLite file, as two servers sharing it would have: a session one of them writes or deletes is
-/// found or gone at once in the other, whose lookups run on read connections of their own.
+/// found or gone at once in the other, whose lookups run on read connections of their own. Each step reads more
+/// times than there are read connections, so every connection is asked: one that kept an old snapshot would fail.
 mod shared_sqlite_file {
     use std::time::Duration;
 
@@ -102,13 +113,21 @@ mod shared_sqlite_file {
         let user = writer.create(&fixtures::new_user("alice", "secret")).await.expect("the user is created");
         let (token, session) = fixtures::session(user.id, Timestamp::from_millis(1_000), Duration::from_secs(60));
         let digest = token.digest();
-        assert!(reader.find(&digest).await.unwrap().is_none());
+        assert!(reader.looks_up_sessions_on_the_calling_thread());
+        let reads = 2 * std::thread::available_parallelism().map_or(1, usize::from) + 1;
+        for _ in 0..reads {
+            assert!(reader.find(&digest).await.unwrap().is_none());
+        }
 
         writer.insert(&session).await.unwrap();
-        let found = reader.find(&digest).await.unwrap().expect("the other store sees the new session");
-        assert_eq!((found.session.id, found.user.username), (session.id, "alice".to_owned()));
+        for _ in 0..reads {
+            let found = reader.find(&digest).await.unwrap().expect("the other store sees the new session");
+            assert_eq!((&found.session.id, found.user.username.as_str()), (&session.id, "alice"));
+        }
 
         assert!(TokenRepo::delete(&writer, &digest).await.unwrap());
-        assert!(reader.find(&digest).await.unwrap().is_none(), "a deleted session must be gone at once");
+        for _ in 0..reads {
+            assert!(reader.find(&digest).await.unwrap().is_none(), "a deleted session must be gone at once");
+        }
     }
 }
