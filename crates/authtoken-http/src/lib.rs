@@ -40,7 +40,10 @@ mod user;
 
 use authtoken_core::AuthService;
 use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
-use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Route};
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 pub use config::{
@@ -54,19 +57,15 @@ pub const API_TITLE: &str = "authtoken";
 
 /// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs`, `/healthz` and `/readyz`.
 pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
+    let (s, c) = (service.clone(), config.clone());
     let parts = match routes(&service, &config) {
-        Routes::Sessions => parts(api_service(api::SessionApi::new(&service, &config), &config)),
+        Routes::Sessions => parts(move || api_service(api::SessionApi::new(&s, &c), &c)),
         Routes::Registration => {
-            parts(api_service((api::SessionApi::new(&service, &config), api::RegistrationApi::new(&service)), &config))
+            parts(move || api_service((api::SessionApi::new(&s, &c), api::RegistrationApi::new(&s)), &c))
         }
-        Routes::Confirmation => parts(api_service(
-            (
-                api::SessionApi::new(&service, &config),
-                api::RegistrationApi::new(&service),
-                api::ConfirmApi::new(&service, &config),
-            ),
-            &config,
-        )),
+        Routes::Confirmation => parts(move || {
+            api_service((api::SessionApi::new(&s, &c), api::RegistrationApi::new(&s), api::ConfirmApi::new(&s, &c)), &c)
+        }),
     };
     let logout_path = format!("{}/logout", config.prefix);
     Route::new()
@@ -122,10 +121,31 @@ struct Parts {
     docs: poem::endpoint::BoxEndpoint<'static>,
 }
 
-fn parts<T: OpenApi + 'static>(service: OpenApiService<T, ()>) -> Parts {
+/// The endpoints of the service that `make` builds; the Swagger UI page is built on its first request.
+fn parts<T: OpenApi + 'static>(make: impl Fn() -> OpenApiService<T, ()> + Send + Sync + 'static) -> Parts {
+    let service = make();
     Parts {
         spec: service.spec_endpoint().map_to_response().boxed(),
-        docs: service.swagger_ui().map_to_response().boxed(),
+        docs: LazyDocs { build: move || make().swagger_ui_html(), page: OnceLock::new() }.boxed(),
         api: service.map_to_response().boxed(),
+    }
+}
+
+/// Swagger UI, built when it is first asked for: the page carries the whole Swagger bundle (1.6 MB), which a
+/// service that nobody browses need not build nor hold. Each answer shares the one page instead of copying it.
+struct LazyDocs<F> {
+    build: F,
+    page: OnceLock<Bytes>,
+}
+
+impl<F: Fn() -> String + Send + Sync> Endpoint for LazyDocs<F> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        if !matches!(req.uri().path(), "" | "/") {
+            return Err(poem::error::NotFoundError.into());
+        }
+        let page = self.page.get_or_init(|| Bytes::from((self.build)()));
+        Ok(Response::builder().content_type("text/html; charset=utf-8").body(page.clone()))
     }
 }

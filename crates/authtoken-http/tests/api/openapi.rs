@@ -103,9 +103,15 @@ async fn swagger_ui_is_served_at_docs() {
     let Some(app) = TestApp::new().await else { return };
 
     let reply = send(app.client.get("/docs")).await;
+    let again = send(app.client.get("/docs/")).await;
+    let elsewhere = send(app.client.get("/docs/swagger.js")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{:?}", reply.headers);
+    assert!(reply.body.contains("SwaggerUIBundle("), "the page loads Swagger UI");
+    assert!(reply.body.contains("\"/auth/login\""), "the page carries the service's document");
+    assert_eq!((again.status, again.body.len()), (StatusCode::OK, reply.body.len()));
+    elsewhere.assert_json(StatusCode::NOT_FOUND, r#"{"detail":"Not found."}"#);
 }
 
 #[tokio::test]
