@@ -6,6 +6,14 @@ use serde_json::{Value, json};
 
 use super::support::{TestApp, send};
 
+/// An operation as (`method path`, operation id, whether it requires `TokenAuth`).
+type Operation = (&'static str, &'static str, bool);
+
+/// The operations of every configuration.
+const SESSIONS: [Operation; 3] =
+    [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)];
+const REGISTER: Operation = ("post /auth/register", "register", false);
+
 #[tokio::test]
 async fn the_document_lists_login_logout_me_and_register_when_registration_is_enabled() {
     let Some(app) = TestApp::builder().registration(true).build().await else { return };
@@ -14,16 +22,7 @@ async fn the_document_lists_login_logout_me_and_register_when_registration_is_en
 
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")), "{:?}", reply.headers);
-    assert_eq!(
-        operations(&reply.json()),
-        [
-            ("post /auth/login", "login", false),
-            ("delete /auth/logout", "logout", true),
-            ("get /auth/me", "me", true),
-            ("post /auth/register", "register", false),
-        ]
-        .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
-    );
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER]].concat());
 }
 
 #[tokio::test]
@@ -33,11 +32,7 @@ async fn the_document_has_no_register_operation_when_registration_is_disabled() 
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(
-        operations(&reply.json()),
-        [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)]
-            .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
-    );
+    assert_operations(&reply.json(), &SESSIONS);
 }
 
 #[tokio::test]
@@ -47,19 +42,12 @@ async fn the_document_lists_the_confirm_operations_when_confirmation_is_on() {
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(
-        operations(&reply.json()),
-        [
-            ("post /auth/login", "login", false),
-            ("delete /auth/logout", "logout", true),
-            ("get /auth/me", "me", true),
-            ("post /auth/register", "register", false),
-            ("get /auth/register/confirm/{token}", "confirm", false),
-            ("head /auth/register/confirm/{token}", "confirm_check", false),
-            ("post /auth/register/confirm/{token}", "confirm_post", false),
-        ]
-        .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
-    );
+    let confirm = [
+        ("get /auth/register/confirm/{token}", "confirm", false),
+        ("head /auth/register/confirm/{token}", "confirm_check", false),
+        ("post /auth/register/confirm/{token}", "confirm_post", false),
+    ];
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &confirm].concat());
 }
 
 #[tokio::test]
@@ -69,11 +57,7 @@ async fn the_document_has_no_register_or_confirm_operation_when_only_confirmatio
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(
-        operations(&reply.json()),
-        [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)]
-            .map(|(route, id, secured)| (route.to_owned(), id.to_owned(), secured)),
-    );
+    assert_operations(&reply.json(), &SESSIONS);
 }
 
 #[tokio::test]
@@ -123,6 +107,14 @@ async fn the_document_and_swagger_ui_answer_only_get() {
 
     post_document.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"POST\" not allowed."}"#);
     delete_docs.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"DELETE\" not allowed."}"#);
+}
+
+#[track_caller]
+fn assert_operations(document: &Value, expected: &[Operation]) {
+    let listed = operations(document);
+    let listed: Vec<(&str, &str, bool)> =
+        listed.iter().map(|(route, id, secured)| (&**route, &**id, *secured)).collect();
+    assert_eq!(listed, expected);
 }
 
 /// Each operation as (`method path`, operation id, whether it requires `TokenAuth`), sorted by path.
