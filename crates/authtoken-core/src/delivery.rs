@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::confirmation::{OutboxEntry, OutboxId};
+use crate::error::chain;
+use crate::outbox::{OutboxEntry, OutboxId};
 use crate::ports::{Clock, Mailer, Outbox, StoreError};
 use crate::time::Timestamp;
 
@@ -85,7 +86,7 @@ impl Delivery {
             Err(e) => {
                 let attempts = entry.attempts.saturating_add(1);
                 let retry_at = self.policy.retry_at(attempts, self.clock.now());
-                self.outbox.mark_failed(entry.id, &e.to_string(), retry_at).await?;
+                self.outbox.mark_failed(entry.id, &chain(&e), retry_at).await?;
                 report.failures.push((entry.id, attempts, retry_at.is_none()));
             }
         }

@@ -6,8 +6,9 @@
 pub mod config;
 pub mod confirmation;
 pub mod delivery;
+pub mod error;
 pub mod header;
-pub mod password;
+pub mod outbox;
 pub mod ports;
 pub mod service;
 pub mod session;

@@ -5,18 +5,13 @@
 
 use async_trait::async_trait;
 
-use crate::confirmation::{ConfirmationWithUser, OutboxEntry, OutboxId, OutboxState, PendingConfirmation};
+use crate::confirmation::{ConfirmationWithUser, PendingConfirmation};
+pub use crate::error::{HashError, MailError, StoreError};
+use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxState};
 use crate::session::{Session, SessionWithUser};
 use crate::time::Timestamp;
 use crate::token::TokenDigest;
 use crate::user::{NewUser, Password, PasswordHash, User, UserCredentials, UserId};
-
-/// A store failed: it is unreachable, timed out, or answered something unexpected.
-///
-/// The message is for the log; it never reaches a client.
-#[derive(Debug, thiserror::Error)]
-#[error("store unavailable: {0}")]
-pub struct StoreError(pub String);
 
 /// Sessions, kept under the digest of their token.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -134,26 +129,13 @@ pub trait Outbox: Send + Sync {
     /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
 
-    /// MUST count the attempt and keep `error` (MAY cut it to its first [`crate::confirmation::OUTBOX_ERROR_MAX_CHARS`] characters); the entry stays pending
+    /// MUST count the attempt and keep `error` (MAY cut it to its first [`crate::outbox::OUTBOX_ERROR_MAX_CHARS`] characters); the entry stays pending
     /// until `retry_at`, or becomes failed for good when `retry_at` is `None`.
     async fn mark_failed(&self, id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
 
     /// MUST return the entries in `states`, oldest first.
     async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError>;
 }
-
-/// A mail to send: plain text UTF-8.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mail {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// The mail could not be handed to the transport.
-#[derive(Debug, thiserror::Error)]
-#[error("mail not sent: {0}")]
-pub struct MailError(pub String);
 
 /// Sends mail.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -169,11 +151,6 @@ pub trait Clock: Send + Sync {
     /// MUST return the current time; successive calls MUST NOT go backwards by more than the system clock does.
     fn now(&self) -> Timestamp;
 }
-
-/// Hashing failed for a reason other than a wrong password (a corrupt stored hash, a closed pool).
-#[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashError(pub String);
 
 /// Password hashing. Implementations MUST NOT run the hash on an async executor's worker threads.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]

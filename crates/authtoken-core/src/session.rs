@@ -55,7 +55,7 @@ pub struct SessionId(String);
 impl SessionId {
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let mut bytes = [0u8; 16];
-        rand::rngs::SysRng.try_fill_bytes(&mut bytes).map_err(|_| RandomnessUnavailable)?;
+        rand::rngs::SysRng.try_fill_bytes(&mut bytes).map_err(|e| RandomnessUnavailable(e.into()))?;
         Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
     }
 

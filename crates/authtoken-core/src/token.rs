@@ -27,15 +27,15 @@ pub struct PlainToken(Zeroizing<[u8; TOKEN_BYTES]>);
 pub struct MalformedToken;
 
 /// The OS random number generator failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("the operating system's random number generator failed")]
-pub struct RandomnessUnavailable;
+pub struct RandomnessUnavailable(#[source] pub(crate) crate::error::BoxError);
 
 impl PlainToken {
     /// Draws a new token from the operating system's CSPRNG.
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
-        rand::rngs::SysRng.try_fill_bytes(bytes.as_mut_slice()).map_err(|_| RandomnessUnavailable)?;
+        rand::rngs::SysRng.try_fill_bytes(bytes.as_mut_slice()).map_err(|e| RandomnessUnavailable(e.into()))?;
         Ok(Self(bytes))
     }
 

@@ -83,15 +83,15 @@ impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::Store(e) => {
-                tracing::error!(error = %e, "store failure");
+                tracing::error!(error = &e as &dyn std::error::Error, "store failure");
                 Self::Unavailable
             }
             Failure::Hash(e) => {
-                tracing::error!(error = %e, "password hashing failure");
+                tracing::error!(error = &e as &dyn std::error::Error, "password hashing failure");
                 Self::Internal
             }
             Failure::Randomness(e) => {
-                tracing::error!(error = %e, "randomness failure");
+                tracing::error!(error = &e as &dyn std::error::Error, "randomness failure");
                 Self::Internal
             }
         }

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use authtoken_core::ports::{Mail, MailError, Mailer};
+use authtoken_core::outbox::Mail;
+use authtoken_core::ports::{MailError, Mailer};
 use lettre::message::Mailbox;
 use rand::RngExt as _;
 
@@ -30,7 +31,7 @@ impl Mailer for FileMailer {
         let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
         let name = format!("{millis:013}-{:016x}", rand::rng().random::<u64>());
         let (temporary, target) = (self.dir.join(format!(".{name}.tmp")), self.dir.join(format!("{name}.eml")));
-        let io = |e: std::io::Error| MailError(format!("cannot write to {}: {e}", self.dir.display()));
+        let io = |e: std::io::Error| MailError::context(format!("cannot write to {}", self.dir.display()), e);
         tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
         tokio::fs::write(&temporary, message.formatted()).await.map_err(io)?;
         tokio::fs::rename(&temporary, &target).await.map_err(io)?;

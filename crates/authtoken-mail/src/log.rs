@@ -1,7 +1,8 @@
 //! The log transport: the whole message goes to the log, for development.
 
 use async_trait::async_trait;
-use authtoken_core::ports::{Mail, MailError, Mailer};
+use authtoken_core::outbox::Mail;
+use authtoken_core::ports::{MailError, Mailer};
 use lettre::message::Mailbox;
 
 /// Logs each message at `info`. The log then holds confirmation links: never use it in production.

@@ -1,6 +1,7 @@
 //! Building an RFC 5322 message from the core's `Mail`.
 
-use authtoken_core::ports::{Mail, MailError};
+use authtoken_core::outbox::Mail;
+use authtoken_core::ports::MailError;
 use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, SinglePart};
@@ -12,7 +13,7 @@ pub(crate) fn mailbox(text: &str) -> Result<Mailbox, lettre::address::AddressErr
 
 /// A plain-text UTF-8 message with `From`, `To`, `Subject`, `Date` and a fresh `Message-ID`.
 pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
-    let to = mailbox(&mail.to).map_err(|e| MailError(format!("invalid recipient: {e}")))?;
+    let to = mailbox(&mail.to).map_err(|e| MailError::context("invalid recipient", e))?;
     Message::builder()
         .from(from.clone())
         .to(to)
@@ -20,7 +21,7 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
         .date_now()
         .message_id(None)
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.body.clone()))
-        .map_err(|e| MailError(format!("cannot build the message: {e}")))
+        .map_err(|e| MailError::context("cannot build the message", e))
 }
 
 /// The recipient for the log: the first letter and the domain only.

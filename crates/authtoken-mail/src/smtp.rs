@@ -1,7 +1,8 @@
 //! Sending over SMTP with a pool of connections.
 
 use async_trait::async_trait;
-use authtoken_core::ports::{Mail, MailError, Mailer};
+use authtoken_core::outbox::Mail;
+use authtoken_core::ports::{MailError, Mailer};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -55,7 +56,7 @@ impl Mailer for SmtpMailer {
     #[tracing::instrument(skip_all)]
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let message = crate::message::build(&self.from, mail)?;
-        self.transport.send(message).await.map_err(|e| MailError(format!("SMTP: {e}")))?;
+        self.transport.send(message).await.map_err(|e| MailError::context("SMTP", e))?;
         tracing::debug!(to = %crate::message::masked(&mail.to), "mail handed to the SMTP server");
         Ok(())
     }

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use anyhow::bail;
-use authtoken_core::confirmation::OutboxState;
+use authtoken_core::outbox::OutboxState;
 use authtoken_core::ports::{Outbox as _, UserRepo as _};
 use authtoken_core::service::SendConfirmationError;
 use authtoken_core::user::User;
@@ -12,9 +12,10 @@ use crate::startup::Wired;
 
 /// Prints the outbox, oldest first: pending and failed mail, or everything with `all`.
 pub(crate) async fn show_outbox(wired: &Wired, all: bool) -> anyhow::Result<()> {
-    let states: &[OutboxState] = match all {
-        true => &[OutboxState::Pending, OutboxState::Failed, OutboxState::Sent],
-        false => &[OutboxState::Pending, OutboxState::Failed],
+    let states: &[OutboxState] = if all {
+        &[OutboxState::Pending, OutboxState::Failed, OutboxState::Sent]
+    } else {
+        &[OutboxState::Pending, OutboxState::Failed]
     };
     let entries = wired.store.entries(states).await?;
     if entries.is_empty() {

@@ -4,6 +4,5 @@
 
 mod admin;
 pub mod cli;
-pub mod hashing;
 pub mod settings;
 pub mod startup;

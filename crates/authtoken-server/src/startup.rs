@@ -5,15 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use authtoken_argon2::{Argon2Hasher, Argon2id};
 use authtoken_core::AuthService;
 use authtoken_core::delivery::Delivery;
-use authtoken_core::password::Argon2id;
 use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo as _};
 use authtoken_core::service::Ports;
 use authtoken_sql::SqlStore;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 
-use crate::hashing::PooledArgon2Hasher;
 use crate::settings::Resolved;
 
 /// The service, the store it runs on, and the outbox delivery.
@@ -31,7 +30,7 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     let ports = Ports {
         tokens: store.clone(),
         users: store.clone(),
-        hasher: Arc::new(PooledArgon2Hasher::new(argon2, settings.hash_concurrency)),
+        hasher: Arc::new(Argon2Hasher::new(argon2, settings.hash_concurrency)),
         clock: Arc::new(SystemClock),
     };
     let mut service = AuthService::new(ports, settings.core.clone());
@@ -80,7 +79,7 @@ async fn purge_expired(wired: Wired, interval: Duration) {
         match purge_once(&wired).await {
             Ok((0, 0)) => {}
             Ok((sessions, links)) => tracing::info!(sessions, links, "purged expired sessions and confirmation links"),
-            Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "purging expired sessions failed"),
         }
     }
 }
@@ -94,22 +93,21 @@ async fn deliver_outbox(delivery: Delivery, interval: Duration) {
                     tracing::info!(sent = report.sent, "outbox mail delivered");
                 }
                 for (id, attempts, gave_up) in &report.failures {
-                    match gave_up {
-                        true => tracing::error!(
+                    if *gave_up {
+                        tracing::error!(
                             outbox_id = id.0,
                             attempts,
                             "outbox mail failed for good; see `authtoken outbox`"
-                        ),
-                        false => {
-                            tracing::warn!(outbox_id = id.0, attempts, "outbox mail not delivered; it will be retried")
-                        }
+                        );
+                    } else {
+                        tracing::warn!(outbox_id = id.0, attempts, "outbox mail not delivered; it will be retried");
                     }
                 }
                 if report.sent > 0 && report.failures.is_empty() {
                     continue;
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "the outbox cannot be read; retrying"),
+            Err(e) => tracing::warn!(error = &e as &dyn std::error::Error, "the outbox cannot be read; retrying"),
         }
         tokio::time::sleep(interval).await;
     }
@@ -123,7 +121,7 @@ pub async fn shutdown_signal() {
                 signal.recv().await;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                tracing::warn!(error = &e as &dyn std::error::Error, "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

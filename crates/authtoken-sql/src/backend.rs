@@ -11,9 +11,10 @@ use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::error::{DbError, ReadError};
 use crate::options::{Backend, DatabaseOptions};
 use crate::row::Row;
-use crate::sqlite_reads::{ReadError, SqliteReads};
+use crate::sqlite_reads::SqliteReads;
 use crate::statements::KeyQuery;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -40,44 +41,12 @@ pub(crate) enum Pool {
     Postgres(sqlx::PgPool),
 }
 
-/// A statement failed.
-#[derive(Debug)]
-pub(crate) enum DbError {
-    /// A unique index refused the write.
-    UniqueViolation,
-    Store(StoreError),
-}
-
-impl From<DbError> for StoreError {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::UniqueViolation => StoreError("unexpected unique violation".to_owned()),
-            DbError::Store(e) => e,
-        }
-    }
-}
-
-impl From<StoreError> for DbError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-impl From<sqlx::Error> for DbError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Self::UniqueViolation,
-            _ => Self::Store(crate::store::store_error(e)),
-        }
-    }
-}
-
 impl Pool {
     /// Connects lazily-checked pools and applies the migrations that are missing.
     ///
     /// On PostgreSQL the migrator holds an advisory lock, so servers starting together migrate one at a time.
     pub(crate) async fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
-        let backend = options.backend().map_err(|e| StoreError(e.to_string()))?;
+        let backend = options.backend().map_err(StoreError::new)?;
         let pool = match backend {
             Backend::Sqlite => {
                 let (pool, reads) = sqlite(options).await?;
@@ -89,7 +58,7 @@ impl Pool {
             Self::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
-        migrated.map_err(|e| StoreError(format!("migration failed: {e}")))?;
+        migrated.map_err(|e| StoreError::context("migration failed", e))?;
         // Render the lookups now, so that a mistake in one stops the start-up rather than a request.
         KeyQuery::render_all();
         Ok(pool)
@@ -230,7 +199,7 @@ fn decode_one<R: Row, T>(
 
 async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<Arc<SqliteReads>>), StoreError> {
     let connect = SqliteConnectOptions::from_str(&options.url)
-        .map_err(|e| StoreError(format!("invalid SQLite URL: {e}")))?
+        .map_err(|e| StoreError::context("invalid SQLite URL", e))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -247,12 +216,12 @@ async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<A
         .test_before_acquire(false)
         .connect_with(connect)
         .await
-        .map_err(crate::store::store_error)?;
+        .map_err(StoreError::new)?;
     // The file sqlx opened, as SQLite names it: empty for an in-memory database, which has no file to share.
     let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
         .fetch_one(&pool)
         .await
-        .map_err(crate::store::store_error)?;
+        .map_err(StoreError::new)?;
     if file.is_empty() {
         return Ok((pool, None));
     }
@@ -270,7 +239,7 @@ async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<A
 async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError> {
     let timeout = format!("{}ms", options.statement_timeout.as_millis());
     let mut connect = PgConnectOptions::from_str(&options.url)
-        .map_err(|e| StoreError(format!("invalid PostgreSQL URL: {e}")))?
+        .map_err(|e| StoreError::context("invalid PostgreSQL URL", e))?
         .options([("statement_timeout", timeout.as_str())]);
     // Name the connections for `pg_stat_activity`, unless the URL names them itself.
     if connect.get_application_name().is_none() {
@@ -281,5 +250,5 @@ async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError>
         .acquire_timeout(options.connect_timeout)
         .connect_with(connect)
         .await
-        .map_err(crate::store::store_error)
+        .map_err(StoreError::new)
 }

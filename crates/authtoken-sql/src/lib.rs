@@ -5,6 +5,7 @@
 //! rows are decoded once, through the small [`row::Row`] trait both backends implement.
 
 mod backend;
+mod error;
 mod options;
 mod row;
 mod sqlite_reads;

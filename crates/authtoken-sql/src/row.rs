@@ -44,6 +44,6 @@ macro_rules! impl_row {
     };
 }
 
-impl_row!(sqlx::sqlite::SqliteRow, try_get, crate::store::store_error);
-impl_row!(sqlx::postgres::PgRow, try_get, crate::store::store_error);
-impl_row!(rusqlite::Row<'_>, get, crate::sqlite_reads::store_error);
+impl_row!(sqlx::sqlite::SqliteRow, try_get, StoreError::new);
+impl_row!(sqlx::postgres::PgRow, try_get, StoreError::new);
+impl_row!(rusqlite::Row<'_>, get, StoreError::new);

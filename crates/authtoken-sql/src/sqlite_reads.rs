@@ -17,8 +17,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use authtoken_core::ports::StoreError;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension as _};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
+use crate::error::ReadError;
 use crate::row::Row;
 
 /// Read-only connections to one SQLite file, each used by one thread at a time.
@@ -30,23 +31,6 @@ pub(crate) struct SqliteReads {
     next: AtomicUsize,
 }
 
-/// Why a read here gave no answer.
-#[derive(Debug)]
-pub(crate) enum ReadError {
-    /// SQLite would have had to wait for a lock; the caller reads through sqlx instead.
-    Busy,
-    Store(StoreError),
-}
-
-impl From<rusqlite::Error> for ReadError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Busy,
-            _ => Self::Store(store_error(e)),
-        }
-    }
-}
-
 impl SqliteReads {
     /// Opens `count` read-only connections to the database file that sqlx has open.
     ///
@@ -56,13 +40,13 @@ impl SqliteReads {
     pub(crate) fn open(path: &Path, count: usize) -> Result<Option<Self>, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let open = || -> Result<Connection, StoreError> {
-            let connection = Connection::open_with_flags(path, flags).map_err(store_error)?;
+            let connection = Connection::open_with_flags(path, flags).map_err(StoreError::new)?;
             // rusqlite waits up to 5 s for a lock by default; here a lock that is taken sends the read to sqlx.
-            connection.busy_timeout(Duration::ZERO).map_err(store_error)?;
+            connection.busy_timeout(Duration::ZERO).map_err(StoreError::new)?;
             Ok(connection)
         };
         let first = open()?;
-        let mode: String = first.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(store_error)?;
+        let mode: String = first.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(StoreError::new)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Ok(None);
         }
@@ -81,7 +65,7 @@ impl SqliteReads {
         decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Option<T>, ReadError> {
         let slot = self.acquire();
-        let connection = slot.as_ref().ok_or_else(|| ReadError::Store(StoreError("the store is closed".to_owned())))?;
+        let connection = slot.as_ref().ok_or_else(|| ReadError::Store(StoreError::new("the store is closed")))?;
         let mut statement = connection.prepare_cached(sql)?;
         statement.query_row([key], |row| Ok(decode(row))).optional()?.transpose().map_err(ReadError::Store)
     }
@@ -111,28 +95,4 @@ impl SqliteReads {
 /// A panic while a connection was in use leaves it usable: SQLite ends the read when the statement is reset.
 fn lock(slot: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The driver's error, reduced to text for the log.
-pub(crate) fn store_error(e: rusqlite::Error) -> StoreError {
-    StoreError(e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use rusqlite::ffi;
-
-    use super::*;
-
-    #[test]
-    fn a_locked_database_sends_the_read_elsewhere_and_other_errors_fail_it() {
-        let busy = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), None);
-        let locked = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_LOCKED), None);
-        let corrupt = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_CORRUPT), None);
-
-        assert!(matches!(ReadError::from(busy), ReadError::Busy));
-        assert!(matches!(ReadError::from(locked), ReadError::Busy));
-        assert!(matches!(ReadError::from(corrupt), ReadError::Store(_)));
-        assert!(matches!(ReadError::from(rusqlite::Error::QueryReturnedNoRows), ReadError::Store(_)));
-    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use authtoken_core::Config;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::PendingConfirmation;
-use authtoken_core::ports::Mail;
+use authtoken_core::outbox::Mail;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::token::PlainToken;
 use authtoken_core::user::{NewUser, UserId, Username};

@@ -1,4 +1,5 @@
-//! `--micro`: the criterion benchmarks of `authtoken-core`, run through cargo and read back from their estimates.
+//! `--micro`: the criterion benchmarks of `authtoken-core` and `authtoken-argon2`, run through cargo and read back
+//! from their estimates.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,7 +8,8 @@ use anyhow::Context as _;
 
 use crate::cmd::cargo;
 
-/// The benchmark ids in `crates/authtoken-core/benches/core.rs`, as criterion names their directories.
+/// The benchmark ids in `crates/authtoken-core/benches/core.rs` and `crates/authtoken-argon2/benches/argon2.rs`,
+/// as criterion names their directories.
 pub const IDS: [&str; 4] = ["token/generate", "token/digest", "header/parse_authorization", "password/argon2id_hash"];
 
 /// One benchmark's time per iteration, as criterion prints it.
@@ -20,12 +22,14 @@ pub struct Micro {
 /// Runs the benchmarks (briefly unless `long`) and reads each estimate from
 /// `target/criterion/<id>/new/estimates.json`.
 pub fn run(long: bool, target: &Path) -> anyhow::Result<Vec<Micro>> {
-    let mut command = cargo();
-    command.args(["bench", "-p", "authtoken-core", "--bench", "core", "--"]);
-    if !long {
-        command.args(["--warm-up-time", "1", "--measurement-time", "3"]);
+    for (package, bench) in [("authtoken-core", "core"), ("authtoken-argon2", "argon2")] {
+        let mut command = cargo();
+        command.args(["bench", "-p", package, "--bench", bench, "--"]);
+        if !long {
+            command.args(["--warm-up-time", "1", "--measurement-time", "3"]);
+        }
+        crate::cmd::run(&mut command)?;
     }
-    crate::cmd::run(&mut command)?;
     IDS.iter().map(|id| read_estimate(target, id)).collect()
 }
 

@@ -2,7 +2,7 @@
 
 use super::{AuthService, EmailConfirmation, Failure};
 use crate::confirmation::PendingConfirmation;
-use crate::ports::Mail;
+use crate::outbox::Mail;
 use crate::time::Timestamp;
 use crate::token::PlainToken;
 use crate::user::User;

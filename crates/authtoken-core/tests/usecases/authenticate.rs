@@ -137,7 +137,7 @@ async fn an_inactive_users_token_is_invalid_until_the_user_is_reactivated() {
 async fn a_store_failure_is_a_failure_not_an_invalid_token() {
     let app = App::new();
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_find().times(1).returning(|_| Err(StoreError("timed out".into())));
+    tokens.expect_find().times(1).returning(|_| Err(StoreError::new("timed out")));
     let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
     let token = PlainToken::generate().unwrap();
 

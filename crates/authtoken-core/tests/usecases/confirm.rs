@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use authtoken_core::confirmation::OutboxState;
+use authtoken_core::outbox::OutboxState;
 use authtoken_core::ports::{ConfirmationRepo, Outbox, UserRepo};
 use authtoken_core::service::{ConfirmError, LoginError, SendConfirmationError};
 use authtoken_core::user::{NewUser, UserId};

@@ -183,7 +183,7 @@ async fn case_sensitive_usernames_log_in_only_in_the_registered_case() {
 async fn a_store_failure_is_a_failure_not_invalid_credentials() {
     let app = App::new();
     let mut users = MockUserRepo::new();
-    users.expect_find_by_key().times(1).returning(|_| Err(StoreError("connection refused".into())));
+    users.expect_find_by_key().times(1).returning(|_| Err(StoreError::new("connection refused")));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.login("alice", &password(PASSWORD), client()).await;
@@ -210,7 +210,7 @@ async fn a_hasher_failure_is_a_failure_not_invalid_credentials() {
     let app = App::new();
     app.register("alice", PASSWORD).await;
     let mut hasher = MockPasswordHasher::new();
-    hasher.expect_verify().times(1).returning(|_, _| Err(HashError("pool closed".into())));
+    hasher.expect_verify().times(1).returning(|_, _| Err(HashError::new("pool closed")));
     let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
 
     let result = service.login("alice", &password(PASSWORD), client()).await;

@@ -60,7 +60,7 @@ async fn a_store_failure_during_logout_is_a_failure() {
     let token = app.token("alice", PASSWORD).await;
     let auth = app.authenticate(&token).await.expect("the token authenticates");
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_delete().times(1).returning(|_| Err(StoreError("timed out".into())));
+    tokens.expect_delete().times(1).returning(|_| Err(StoreError::new("timed out")));
     let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
 
     let result = service.logout(&auth).await;

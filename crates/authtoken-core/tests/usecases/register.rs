@@ -253,7 +253,7 @@ async fn a_store_failure_during_registration_is_a_failure() {
     let app = App::new();
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().returning(|_| Ok(None));
-    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError("disk full".into()))));
+    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError::new("disk full"))));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.register(form("alice", PASSWORD)).await;

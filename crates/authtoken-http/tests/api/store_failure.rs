@@ -15,7 +15,7 @@ const SECRET: &str = "connection to db.internal:5432 refused for role authtoken"
 #[tokio::test]
 async fn login_answers_503_when_the_user_store_fails() {
     let mut users = MockUserRepo::new();
-    users.expect_find_by_key().times(1).returning(|_| Err(StoreError(SECRET.into())));
+    users.expect_find_by_key().times(1).returning(|_| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().users(users).build().await else { return };
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
@@ -33,7 +33,7 @@ async fn login_answers_503_when_the_session_cannot_be_stored() {
         }))
     });
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_insert().times(1).returning(|_| Err(StoreError(SECRET.into())));
+    tokens.expect_insert().times(1).returning(|_| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().users(users).tokens(tokens).build().await else { return };
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
@@ -44,7 +44,7 @@ async fn login_answers_503_when_the_session_cannot_be_stored() {
 #[tokio::test]
 async fn me_answers_503_when_the_session_store_fails() {
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_find().times(1).returning(|_| Err(StoreError(SECRET.into())));
+    tokens.expect_find().times(1).returning(|_| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 
     let reply = app.me_with(&format!("Token {KNOWN_TOKEN}")).await;
@@ -58,7 +58,7 @@ async fn logout_answers_503_when_the_session_cannot_be_deleted() {
     let found = SessionWithUser { session, user: stored_user(1, "alice") };
     let mut tokens = MockTokenRepo::new();
     tokens.expect_find().times(1).returning(move |_| Ok(Some(found.clone())));
-    tokens.expect_delete().times(1).returning(|_| Err(StoreError(SECRET.into())));
+    tokens.expect_delete().times(1).returning(|_| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 
     let reply =
@@ -71,7 +71,7 @@ async fn logout_answers_503_when_the_session_cannot_be_deleted() {
 async fn register_answers_503_when_the_user_store_fails() {
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().returning(|_| Ok(None));
-    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError(SECRET.into()))));
+    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError::new(SECRET))));
     let Some(app) = TestApp::builder().registration(true).users(users).build().await else { return };
 
     let reply = app.post_json("/auth/register/", r#"{"username":"alice","password":"correct horse"}"#).await;
@@ -92,7 +92,7 @@ fn assert_unavailable(reply: &Reply) {
 #[tokio::test]
 async fn readyz_answers_503_when_the_store_does_not_answer() {
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_ping().times(1).returning(|| Err(StoreError(SECRET.into())));
+    tokens.expect_ping().times(1).returning(|| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 
     let reply = send(app.client.get("/readyz")).await;

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_core::confirmation::OutboxState;
-use authtoken_core::ports::{ConfirmationRepo, Mail, Outbox, TokenRepo, UserRepo};
+use authtoken_core::outbox::Mail;
+use authtoken_core::outbox::OutboxState;
+use authtoken_core::ports::{ConfirmationRepo, Outbox, TokenRepo, UserRepo};
 use authtoken_core::service::Ports;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};

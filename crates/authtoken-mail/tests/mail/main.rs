@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use authtoken_core::ports::Mail;
+use authtoken_core::outbox::Mail;
 use authtoken_mail::{MailSettings, MailUrl, mailer};
 use authtoken_testkit::{SinkTls, SmtpSink};
 

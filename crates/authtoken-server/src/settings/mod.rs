@@ -12,9 +12,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use authtoken_argon2::Argon2Params;
 use authtoken_core::Config;
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_core::password::Argon2Params;
 use authtoken_http::{HttpConfig, parse_prefix, parse_user_fields};
 use authtoken_sql::DatabaseOptions;
 use figment::Figment;
@@ -90,9 +90,9 @@ impl Settings {
             username_case_insensitive: false,
             password_min_length: 8,
             registration_enabled: false,
-            password_hash_memory_kib: 19_456,
-            password_hash_iterations: 2,
-            password_hash_parallelism: 1,
+            password_hash_memory_kib: Argon2Params::RECOMMENDED.memory_kib,
+            password_hash_iterations: Argon2Params::RECOMMENDED.iterations,
+            password_hash_parallelism: Argon2Params::RECOMMENDED.parallelism,
             password_hash_concurrency: 0,
             registration_email_confirm: false,
             registration_email_confirm_token_validity: "1d".to_owned(),
@@ -147,9 +147,9 @@ impl Settings {
         }
         let database = self.database()?;
         let concurrency = match self.password_hash_concurrency {
-            0 => authtoken_core::password::default_hash_concurrency(
-                std::thread::available_parallelism().map_or(1, usize::from),
-            ),
+            0 => {
+                authtoken_argon2::default_hash_concurrency(std::thread::available_parallelism().map_or(1, usize::from))
+            }
             n => n,
         };
         Ok(Resolved {
@@ -193,9 +193,10 @@ fn describe(errors: figment::Error) -> anyhow::Error {
         .into_iter()
         .map(|e| {
             let origin = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
-            match e.path.is_empty() {
-                true => format!("invalid configuration: {}{origin}", e.kind),
-                false => format!("invalid setting `{}`: {}{origin}", e.path.join(".").to_lowercase(), e.kind),
+            if e.path.is_empty() {
+                format!("invalid configuration: {}{origin}", e.kind)
+            } else {
+                format!("invalid setting `{}`: {}{origin}", e.path.join(".").to_lowercase(), e.kind)
             }
         })
         .collect();

@@ -1,7 +1,8 @@
 //! Statements on `outbox`.
 
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxState, PendingConfirmation};
+use authtoken_core::confirmation::PendingConfirmation;
+use authtoken_core::outbox::{OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxState};
 use authtoken_core::user::UserId;
 use sea_query::{
     Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query,

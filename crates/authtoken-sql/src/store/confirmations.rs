@@ -9,7 +9,8 @@ use authtoken_core::user::{NewUser, User, UserId};
 
 use super::users::created;
 use super::{SqlStore, user_from_row};
-use crate::backend::{DbError, Tx};
+use crate::backend::Tx;
+use crate::error::DbError;
 use crate::row::Row;
 use crate::statements::{CONFIRMATION_COLUMNS, confirmations, outbox, users};
 
@@ -95,7 +96,7 @@ async fn store_link(tx: &mut Tx, user_id: UserId, confirmation: &PendingConfirma
 /// Decodes [`CONFIRMATION_COLUMNS`] from the start of the row.
 fn confirmation_from_row(row: &dyn Row) -> Result<Confirmation, StoreError> {
     let digest = TokenDigest::from_slice(&row.bytes(0)?)
-        .ok_or_else(|| StoreError("a stored digest has the wrong length".to_owned()))?;
+        .ok_or_else(|| StoreError::new("a stored digest has the wrong length"))?;
     Ok(Confirmation {
         digest,
         user_id: UserId(row.int(1)?),

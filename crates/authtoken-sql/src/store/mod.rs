@@ -61,8 +61,3 @@ fn credentials_from_row(row: &dyn Row, at: usize) -> Result<UserCredentials, Sto
     let user = user_from_row(row, at)?;
     Ok(UserCredentials { user, password_hash: PasswordHash::new(row.text(at + USER_COLUMNS.len())?) })
 }
-
-/// The driver's error, reduced to text for the log; no driver type crosses the port.
-pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
-    StoreError(e.to_string())
-}

@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{OutboxEntry, OutboxId, OutboxState};
-use authtoken_core::ports::{Mail, Outbox, StoreError};
+use authtoken_core::outbox::Mail;
+use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::ports::{Outbox, StoreError};
 use authtoken_core::user::UserId;
 
 use super::SqlStore;
@@ -54,10 +55,10 @@ fn entry_from_row(row: &dyn Row) -> Result<OutboxEntry, StoreError> {
         user_id: row.opt_int(1)?.map(UserId),
         mail: Mail { to: row.text(2)?, subject: row.text(3)?, body: row.text(4)? },
         state: outbox::state_from_text(&state)
-            .ok_or_else(|| StoreError(format!("an outbox entry has the unknown state {state:?}")))?,
+            .ok_or_else(|| StoreError::new(format!("an outbox entry has the unknown state {state:?}")))?,
         created_at: Timestamp::from_millis(row.int(6)?),
         attempts: u32::try_from(row.int32(7)?)
-            .map_err(|_| StoreError("an outbox entry has a negative attempt count".to_owned()))?,
+            .map_err(|_| StoreError::new("an outbox entry has a negative attempt count"))?,
         next_attempt_at: Timestamp::from_millis(row.int(8)?),
         last_error: row.opt_text(9)?,
         sent_at: row.opt_int(10)?.map(Timestamp::from_millis),

@@ -52,7 +52,7 @@ impl TokenRepo for SqlStore {
 /// Decodes [`SESSION_COLUMNS`] from the start of the row.
 fn session_from_row(row: &dyn Row) -> Result<Session, StoreError> {
     let digest = TokenDigest::from_slice(&row.bytes(0)?)
-        .ok_or_else(|| StoreError("a stored digest has the wrong length".to_owned()))?;
+        .ok_or_else(|| StoreError::new("a stored digest has the wrong length"))?;
     Ok(Session {
         digest,
         id: SessionId::from_stored(row.text(1)?),

@@ -6,7 +6,7 @@ use authtoken_core::ports::{CreateUserError, StoreError, UserRepo};
 use authtoken_core::user::{NewUser, User, UserCredentials, UserId};
 
 use super::{SqlStore, credentials_from_row, user_from_row};
-use crate::backend::DbError;
+use crate::error::DbError;
 use crate::statements::{Users, users};
 
 #[async_trait]
@@ -53,7 +53,7 @@ impl SqlStore {
 pub(super) fn created(inserted: Result<Option<User>, DbError>) -> Result<User, CreateUserError> {
     match inserted {
         Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(StoreError("the insert returned no row".to_owned()).into()),
+        Ok(None) => Err(StoreError::new("the insert returned no row").into()),
         Err(DbError::UniqueViolation) => Err(CreateUserError::Duplicate),
         Err(DbError::Store(e)) => Err(e.into()),
     }

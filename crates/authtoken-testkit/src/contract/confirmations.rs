@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use authtoken_core::confirmation::{Confirmation, OutboxEntry, OutboxState};
+use authtoken_core::confirmation::Confirmation;
+use authtoken_core::outbox::{OutboxEntry, OutboxState};
 use authtoken_core::ports::CreateUserError;
 use authtoken_core::{Timestamp, UserId};
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use authtoken_core::confirmation::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxState};
 use authtoken_core::{Timestamp, UserId};
 
 use super::{Stores, register};

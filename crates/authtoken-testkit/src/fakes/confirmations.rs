@@ -2,9 +2,8 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{
-    Confirmation, ConfirmationWithUser, OutboxEntry, OutboxId, OutboxState, PendingConfirmation,
-};
+use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser, PendingConfirmation};
+use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxState};
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};

@@ -60,7 +60,7 @@ impl FakePasswordHasher {
 #[async_trait]
 impl PasswordHasher for FakePasswordHasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
-        let text = String::from_utf8(password.as_bytes().to_vec()).map_err(|e| HashError(e.to_string()))?;
+        let text = String::from_utf8(password.as_bytes().to_vec()).map_err(HashError::new)?;
         Ok(Self::hash_of(&text))
     }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{OUTBOX_ERROR_MAX_CHARS, OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::outbox::{OUTBOX_ERROR_MAX_CHARS, OutboxEntry, OutboxId, OutboxState};
 use authtoken_core::ports::{Outbox, StoreError};
 
 use super::lock;

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{Confirmation, OutboxEntry};
+use authtoken_core::confirmation::Confirmation;
+use authtoken_core::outbox::OutboxEntry;
 use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
 use authtoken_core::session::{Session, SessionWithUser};
 use authtoken_core::token::TokenDigest;
@@ -90,7 +91,7 @@ impl TokenRepo for InMemoryStore {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let mut state = lock(&self.0);
         if state.user(session.user_id).is_none() {
-            return Err(StoreError(format!("no user {:?}", session.user_id)));
+            return Err(StoreError::new(format!("no user {:?}", session.user_id)));
         }
         state.sessions.insert(*session.digest.as_bytes(), session.clone());
         Ok(())

@@ -1,5 +1,8 @@
 //! The `PasswordHasher` port over Argon2id, on a fixed pool of dedicated threads, never on the async executor.
 //!
+//! The answer comes back on a `futures-channel` oneshot, which needs no runtime: the adapter works under tokio,
+//! async-std or any other executor.
+//!
 //! A fixed pool bounds both CPU and memory: at most `concurrency` hashes run at once, each on a thread of its own
 //! that reuses one `HashMemory`, so the 19 MiB of an Argon2id hash exist exactly `concurrency` times and are never
 //! freed and allocated again (which fragments the heap). Requests beyond that wait in a queue.
@@ -8,21 +11,34 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use authtoken_core::password::{Argon2id, HashMemory};
 use authtoken_core::ports::{HashError, PasswordHasher};
 use authtoken_core::user::{Password, PasswordHash};
-use tokio::sync::oneshot;
+use futures_channel::oneshot;
+
+use crate::argon2id::{Argon2id, HashMemory};
 
 /// A unit of hashing work with the channel its answer goes back on.
 type Job = Box<dyn FnOnce(&Argon2id, &mut HashMemory) + Send>;
 
 /// Runs Argon2id on `concurrency` dedicated threads; the threads end when the hasher is dropped.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use authtoken_argon2::{Argon2Hasher, Argon2Params, Argon2id, default_hash_concurrency};
+/// use authtoken_core::ports::PasswordHasher;
+///
+/// let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// let argon2 = Argon2id::new(Argon2Params::RECOMMENDED).expect("the recommended parameters are valid");
+/// let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(argon2, default_hash_concurrency(cpus)));
+/// ```
 #[derive(Debug)]
-pub struct PooledArgon2Hasher {
+pub struct Argon2Hasher {
     jobs: Mutex<mpsc::Sender<Job>>,
 }
 
-impl PooledArgon2Hasher {
+impl Argon2Hasher {
+    /// Starts `concurrency` hashing threads (at least one), named `argon2-0`, `argon2-1`, and so on.
     pub fn new(argon2: Argon2id, concurrency: usize) -> Self {
         let argon2 = Arc::new(argon2);
         let (sender, receiver) = mpsc::channel::<Job>();
@@ -42,7 +58,7 @@ impl PooledArgon2Hasher {
                 }
             });
             if let Err(e) = spawned {
-                tracing::error!(error = %e, "cannot start a password hashing thread");
+                tracing::error!(error = &e as &dyn std::error::Error, "cannot start a password hashing thread");
             }
         }
         Self { jobs: Mutex::new(sender) }
@@ -58,23 +74,23 @@ impl PooledArgon2Hasher {
         });
         self.jobs
             .lock()
-            .map_err(|_| HashError("the hashing queue is poisoned".to_owned()))?
+            .map_err(|_| HashError::new("the hashing queue is poisoned"))?
             .send(job)
-            .map_err(|_| HashError("no hashing thread is running".to_owned()))?;
-        answer.await.map_err(|_| HashError("a hashing thread stopped".to_owned()))
+            .map_err(|_| HashError::new("no hashing thread is running"))?;
+        answer.await.map_err(|_| HashError::new("a hashing thread stopped"))
     }
 }
 
 #[async_trait]
-impl PasswordHasher for PooledArgon2Hasher {
+impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         let password = password.clone();
-        self.run(move |argon2, memory| argon2.hash_in(&password, memory)).await?.map_err(HashError)
+        self.run(move |argon2, memory| argon2.hash_in(&password, memory)).await?
     }
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
         let (password, hash) = (password.clone(), hash.clone());
-        self.run(move |argon2, memory| argon2.verify_in(&password, &hash, memory)).await?.map_err(HashError)
+        self.run(move |argon2, memory| argon2.verify_in(&password, &hash, memory)).await?
     }
 
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
@@ -87,13 +103,12 @@ impl PasswordHasher for PooledArgon2Hasher {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use authtoken_core::password::Argon2Params;
-
     use super::*;
+    use crate::Argon2Params;
 
-    fn hasher(concurrency: usize) -> PooledArgon2Hasher {
+    fn hasher(concurrency: usize) -> Argon2Hasher {
         let argon2 = Argon2id::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap();
-        PooledArgon2Hasher::new(argon2, concurrency)
+        Argon2Hasher::new(argon2, concurrency)
     }
 
     #[tokio::test(flavor = "current_thread")]

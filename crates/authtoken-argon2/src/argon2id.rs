@@ -1,7 +1,7 @@
-//! Argon2id password hashing as plain, blocking computation.
+//! Argon2id as plain, blocking computation: its parameters, the hash and its check, and working memory to reuse.
 //!
-//! This is CPU work of tens of milliseconds: an adapter MUST run it off the async executor
-//! (the server wraps it in a bounded blocking pool that implements [`crate::ports::PasswordHasher`]).
+//! This is CPU work of tens of milliseconds, never to be run on an async executor's worker:
+//! [`crate::Argon2Hasher`] runs it on threads of its own.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as Phc, Salt};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -9,7 +9,8 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::TryRng as _;
 use subtle::ConstantTimeEq as _;
 
-use crate::user::{Password, PasswordHash};
+use authtoken_core::ports::HashError;
+use authtoken_core::user::{Password, PasswordHash};
 
 /// Argon2id cost parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +21,11 @@ pub struct Argon2Params {
     pub iterations: u32,
     /// Lanes (`p`).
     pub parallelism: u32,
+}
+
+impl Argon2Params {
+    /// The parameters OWASP recommends for Argon2id (19 MiB, 2 passes, 1 lane): about 20-35 ms a hash on one core.
+    pub const RECOMMENDED: Self = Self { memory_kib: 19_456, iterations: 2, parallelism: 1 };
 }
 
 /// How many hashes may run at once unless configured: half the CPUs, at least one.
@@ -33,8 +39,8 @@ pub fn default_hash_concurrency(cpus: usize) -> usize {
 
 /// The parameters are outside what Argon2 accepts.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid argon2 parameters: {0}")]
-pub struct InvalidParams(String);
+#[error("invalid argon2 parameters")]
+pub struct InvalidParams(#[source] authtoken_core::error::BoxError);
 
 /// Hashes and verifies passwords with Argon2id (version 0x13).
 pub struct Argon2id {
@@ -52,26 +58,26 @@ impl Argon2id {
     /// Checks the parameters and computes, once, the dummy hash that unknown-user logins are verified against.
     pub fn new(params: Argon2Params) -> Result<Self, InvalidParams> {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| InvalidParams(e.to_string()))?;
+            .map_err(|e| InvalidParams(Box::new(e)))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = argon2.hash_password(b"authtoken dummy password").map_err(|e| InvalidParams(e.to_string()))?;
+        let dummy = argon2.hash_password(b"authtoken dummy password").map_err(|e| InvalidParams(Box::new(e)))?;
         Ok(Self { argon2, dummy: PasswordHash::new(dummy.to_string()) })
     }
 
     /// Hashes with a fresh 16-byte salt from the OS; returns the PHC string.
-    pub fn hash(&self, password: &Password) -> Result<PasswordHash, String> {
+    pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         self.argon2
             .hash_password(password.as_bytes())
             .map(|hash| PasswordHash::new(hash.to_string()))
-            .map_err(|e| e.to_string())
+            .map_err(HashError::new)
     }
 
     /// Whether the password matches. A hash that cannot be read is an error, not a mismatch.
-    pub fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, String> {
+    pub fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
         match self.argon2.verify_password(password.as_bytes(), hash.as_str()) {
             Ok(()) => Ok(true),
             Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(HashError::new(e)),
         }
     }
 
@@ -81,38 +87,43 @@ impl Argon2id {
     }
 
     /// [`Argon2id::hash`] in `memory`, which is reused instead of allocating 19 MiB for every hash.
-    pub fn hash_in(&self, password: &Password, memory: &mut HashMemory) -> Result<PasswordHash, String> {
+    pub fn hash_in(&self, password: &Password, memory: &mut HashMemory) -> Result<PasswordHash, HashError> {
         let mut salt = [0u8; 16];
-        rand::rngs::SysRng.try_fill_bytes(&mut salt).map_err(|e| e.to_string())?;
+        rand::rngs::SysRng.try_fill_bytes(&mut salt).map_err(HashError::new)?;
         let params = self.argon2.params();
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
         self.argon2
             .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, memory.blocks(params.block_count()))
-            .map_err(|e| e.to_string())?;
+            .map_err(HashError::new)?;
         let phc = Phc {
             algorithm: argon2::ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(params).map_err(|e| e.to_string())?,
-            salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
-            hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+            params: ParamsString::try_from(params).map_err(HashError::new)?,
+            salt: Some(Salt::new(&salt).map_err(HashError::new)?),
+            hash: Some(Output::new(&out).map_err(HashError::new)?),
         };
         Ok(PasswordHash::new(phc.to_string()))
     }
 
     /// [`Argon2id::verify`] in `memory`; the parameters come from the stored hash, as there.
-    pub fn verify_in(&self, password: &Password, hash: &PasswordHash, memory: &mut HashMemory) -> Result<bool, String> {
-        let phc = Phc::new(hash.as_str()).map_err(|e| e.to_string())?;
-        let algorithm = Algorithm::try_from(phc.algorithm.as_str()).map_err(|e| e.to_string())?;
-        let version = phc.version.map(Version::try_from).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
-        let params = Params::try_from(&phc).map_err(|e| e.to_string())?;
+    pub fn verify_in(
+        &self,
+        password: &Password,
+        hash: &PasswordHash,
+        memory: &mut HashMemory,
+    ) -> Result<bool, HashError> {
+        let phc = Phc::new(hash.as_str()).map_err(HashError::new)?;
+        let algorithm = Algorithm::try_from(phc.algorithm.as_str()).map_err(HashError::new)?;
+        let version = phc.version.map(Version::try_from).transpose().map_err(HashError::new)?.unwrap_or_default();
+        let params = Params::try_from(&phc).map_err(HashError::new)?;
         let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
-            return Err("the stored hash has no salt or no output".to_owned());
+            return Err(HashError::new("the stored hash has no salt or no output"));
         };
         let blocks = params.block_count();
         let mut out = vec![0u8; expected.len()];
         Argon2::new(algorithm, version, params)
             .hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, memory.blocks(blocks))
-            .map_err(|e| e.to_string())?;
+            .map_err(HashError::new)?;
         Ok(out.as_slice().ct_eq(expected.as_ref()).into())
     }
 
@@ -161,8 +172,8 @@ mod tests {
         let hash = hasher.hash(&Password::new("correct horse".into())).unwrap();
 
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        assert_eq!(hasher.verify(&Password::new("correct horse".into()), &hash), Ok(true));
-        assert_eq!(hasher.verify(&Password::new("correct horse ".into()), &hash), Ok(false));
+        assert_eq!(hasher.verify(&Password::new("correct horse".into()), &hash).ok(), Some(true));
+        assert_eq!(hasher.verify(&Password::new("correct horse ".into()), &hash).ok(), Some(false));
     }
 
     #[test]
@@ -182,11 +193,11 @@ mod tests {
         let allocated = hasher.hash(&right).unwrap();
 
         assert!(reused.as_str().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        assert_eq!(hasher.verify(&right, &reused), Ok(true));
-        assert_eq!(hasher.verify(&wrong, &reused), Ok(false));
-        assert_eq!(hasher.verify_in(&right, &allocated, &mut memory), Ok(true));
-        assert_eq!(hasher.verify_in(&wrong, &allocated, &mut memory), Ok(false));
-        assert_eq!(hasher.verify_in(&right, &reused, &mut memory), Ok(true));
+        assert_eq!(hasher.verify(&right, &reused).ok(), Some(true));
+        assert_eq!(hasher.verify(&wrong, &reused).ok(), Some(false));
+        assert_eq!(hasher.verify_in(&right, &allocated, &mut memory).ok(), Some(true));
+        assert_eq!(hasher.verify_in(&wrong, &allocated, &mut memory).ok(), Some(false));
+        assert_eq!(hasher.verify_in(&right, &reused, &mut memory).ok(), Some(true));
         assert!(hasher.verify_in(&right, &PasswordHash::new("not a hash".into()), &mut memory).is_err());
     }
 
@@ -200,9 +211,9 @@ mod tests {
         let first = large.hash_in(&password, &mut memory).unwrap();
         let second = small.hash_in(&password, &mut memory).unwrap();
 
-        assert_eq!(large.verify(&password, &first), Ok(true));
-        assert_eq!(small.verify(&password, &second), Ok(true));
-        assert_eq!(small.verify_in(&password, &first, &mut memory), Ok(true), "the stored parameters decide");
+        assert_eq!(large.verify(&password, &first).ok(), Some(true));
+        assert_eq!(small.verify(&password, &second).ok(), Some(true));
+        assert_eq!(small.verify_in(&password, &first, &mut memory).ok(), Some(true), "the stored parameters decide");
     }
 
     #[test]
