@@ -3,6 +3,7 @@
 use anyhow::{Context as _, bail};
 
 use crate::cmd::{cargo, root, run};
+use crate::tidy::tidy;
 
 /// Crates `authtoken-core` must never depend on, directly or not.
 const FORBIDDEN_IN_CORE: [&str; 7] = ["tokio", "sqlx", "poem", "poem-openapi", "lettre", "hyper", "mio"];
@@ -10,6 +11,7 @@ const FORBIDDEN_IN_CORE: [&str; 7] = ["tokio", "sqlx", "poem", "poem-openapi", "
 /// Runs every check CI runs; `with_tests` adds `cargo test --workspace`.
 pub fn ci(with_tests: bool) -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    tidy()?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     if with_tests {
         run(cargo().args(["test", "--workspace"]))?;

@@ -30,6 +30,13 @@ pub fn root() -> PathBuf {
 
 /// Cargo's target directory, as `cargo metadata` reports it (it honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> anyhow::Result<PathBuf> {
+    let metadata = metadata()?;
+    let dir = metadata["target_directory"].as_str().context("cargo metadata names no target directory")?;
+    Ok(PathBuf::from(dir))
+}
+
+/// What `cargo metadata --format-version 1 --no-deps` says about the workspace.
+pub fn metadata() -> anyhow::Result<serde_json::Value> {
     let output = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()
@@ -37,8 +44,5 @@ pub fn target_dir() -> anyhow::Result<PathBuf> {
     if !output.status.success() {
         bail!("cargo metadata failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("cargo metadata printed no JSON")?;
-    let dir = metadata["target_directory"].as_str().context("cargo metadata names no target directory")?;
-    Ok(PathBuf::from(dir))
+    serde_json::from_slice(&output.stdout).context("cargo metadata printed no JSON")
 }

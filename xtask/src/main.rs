@@ -1,16 +1,20 @@
-//! Project automation: `cargo xtask ci` runs every check CI runs, `cargo xtask openapi` regenerates
-//! `docs/openapi.json`, and `cargo xtask bench` measures the release binary under load.
+//! Project automation: `cargo xtask ci` runs every check CI runs, `cargo xtask tidy` checks the conventions,
+//! `cargo xtask openapi` regenerates `docs/openapi.json`, and `cargo xtask bench` measures the release binary under
+//! load.
 
 mod bench;
 mod ci;
 mod cmd;
+mod tidy;
 
 use anyhow::bail;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  ci [--no-test]   fmt check, clippy -D warnings, all tests, docs/openapi.json check, core purity check
+  ci [--no-test]   fmt check, tidy, clippy -D warnings, all tests, docs/openapi.json check, core purity check
+  tidy             convention checks: module docs, file length, no ignored tests, every crate and module on the
+                   map in docs/ARCHITECTURE.md, only the dependency arrows the map draws
   openapi          regenerate docs/openapi.json from the service
   bench [options]  load-test the release binary with wrk; `cargo xtask bench --help` lists the options";
 
@@ -30,6 +34,7 @@ fn run_command() -> anyhow::Result<()> {
     match args.as_slice() {
         ["ci"] => ci::ci(true),
         ["ci", "--no-test"] => ci::ci(false),
+        ["tidy"] => tidy::tidy(),
         ["openapi"] => ci::openapi(),
         ["bench", "--help" | "-h"] => {
             println!("{}", bench::USAGE);
