@@ -9,15 +9,18 @@ use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::envelope::ApiError;
+use crate::error::BodyError;
 
 /// The largest request body read, in bytes; larger ones answer 413.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The fields of a body, documented in the OpenAPI document with the schema `T` for each of the three content types.
+///
+/// Reading it never fails the request: a body that cannot be read is a [`BodyError`], which the handler answers
+/// through its own response enum, so that every status it documents is one it produces.
 #[derive(Debug)]
 pub(crate) struct FieldsBody<T> {
-    pub(crate) fields: Fields,
+    pub(crate) fields: Result<Fields, BodyError>,
     _schema: PhantomData<T>,
 }
 
@@ -62,20 +65,23 @@ impl<'a, T: Type> ApiExtractor<'a> for FieldsBody<T> {
         body: &mut RequestBody,
         _: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let bytes = body.take()?.into_bytes_limit(MAX_BODY_BYTES).await.map_err(|e| match e {
-            poem::error::ReadBodyError::PayloadTooLarge => poem::Error::from(ApiError::PayloadTooLarge),
-            other => other.into(),
-        })?;
-        let content_type = request.content_type().unwrap_or_default();
-        let essence = content_type.parse::<mime::Mime>().map(|m| m.essence_str().to_owned()).unwrap_or_default();
-        let fields = match essence.as_str() {
-            _ if content_type.is_empty() && bytes.is_empty() => Fields::Object(HashMap::new()),
-            JSON => json_fields(&bytes)?,
-            FORM => form_fields(&bytes)?,
-            MULTIPART => multipart_fields(request, Body::from(bytes)).await?,
-            _ => return Err(ApiError::UnsupportedMediaType(content_type.to_owned()).into()),
-        };
-        Ok(Self { fields, _schema: PhantomData })
+        Ok(Self { fields: read_fields(request, body.take()?).await, _schema: PhantomData })
+    }
+}
+
+async fn read_fields(request: &Request, body: Body) -> Result<Fields, BodyError> {
+    let bytes = body.into_bytes_limit(MAX_BODY_BYTES).await.map_err(|e| match e {
+        poem::error::ReadBodyError::PayloadTooLarge => BodyError::PayloadTooLarge,
+        _ => BodyError::Unreadable,
+    })?;
+    let content_type = request.content_type().unwrap_or_default();
+    let essence = content_type.parse::<mime::Mime>().map(|m| m.essence_str().to_owned()).unwrap_or_default();
+    match essence.as_str() {
+        _ if content_type.is_empty() && bytes.is_empty() => Ok(Fields::Object(HashMap::new())),
+        JSON => json_fields(&bytes),
+        FORM => form_fields(&bytes),
+        MULTIPART => multipart_fields(request, Body::from(bytes)).await,
+        _ => Err(BodyError::UnsupportedMediaType(content_type.to_owned())),
     }
 }
 
@@ -83,11 +89,11 @@ const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 const MULTIPART: &str = "multipart/form-data";
 
-fn json_fields(bytes: &[u8]) -> Result<Fields, ApiError> {
+fn json_fields(bytes: &[u8]) -> Result<Fields, BodyError> {
     if bytes.is_empty() {
         return Ok(Fields::Object(HashMap::new()));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::JsonParse(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| BodyError::JsonParse(e.to_string()))?;
     let object = match value {
         serde_json::Value::Object(object) => object,
         serde_json::Value::Array(_) => return Ok(Fields::NotObject("list")),
@@ -112,15 +118,15 @@ fn json_fields(bytes: &[u8]) -> Result<Fields, ApiError> {
 }
 
 /// A form; when a name repeats, the last value wins (as Django's `QueryDict` reads it).
-fn form_fields(bytes: &[u8]) -> Result<Fields, ApiError> {
+fn form_fields(bytes: &[u8]) -> Result<Fields, BodyError> {
     let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::FormParse(format!("Form parse error - {e}")))?;
+        serde_urlencoded::from_bytes(bytes).map_err(|e| BodyError::FormParse(e.to_string()))?;
     Ok(Fields::Object(pairs.into_iter().map(|(name, value)| (name, FieldValue::Text(value))).collect()))
 }
 
 /// A multipart form's text fields; file parts are not fields (Django keeps them apart), so they are skipped.
-async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, ApiError> {
-    let parse_error = |e: &dyn std::fmt::Display| ApiError::FormParse(format!("Multipart form parse error - {e}"));
+async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, BodyError> {
+    let parse_error = |e: &dyn std::fmt::Display| BodyError::MultipartParse(e.to_string());
     let mut body = RequestBody::new(body);
     // A missing or malformed boundary fails here, so it too must become the JSON envelope.
     let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, &mut body)

@@ -1,101 +1,79 @@
-//! Error responses in Django REST framework's shapes, so clients written for upstream read them unchanged.
+//! The middleware around authtoken's own routes that answers the framework's refusals (404, 405, a panic) in
+//! Django REST framework's shapes. Host applications that reuse [`crate::TokenLayer`] never get it: their errors
+//! stay their own.
 
-use authtoken_core::service::{AuthenticateError, Failure};
-use poem::http::{Method, StatusCode, header};
-use poem::{IntoResponse, Response};
-use poem_openapi::Object;
+use authtoken_core::AuthService;
+use poem::http::{StatusCode, header};
+use poem::{Endpoint, IntoResponse as _, Middleware, Request, Response};
 
-/// The body of most error responses.
-#[derive(Object, Clone, Debug, PartialEq, Eq)]
-pub struct ErrorBody {
-    /// What went wrong, for people.
-    pub detail: String,
+use crate::error::{AuthFailure, Outage, RouteError};
+
+/// Django REST framework's envelopes for the framework's refusals on authtoken's routes.
+#[derive(Clone, Debug)]
+pub(crate) struct Envelopes {
+    service: AuthService,
+    logout_path: String,
 }
 
-/// The scheme named in `WWW-Authenticate` on every 401 of token authentication.
-pub(crate) const CHALLENGE: &str = "Token";
-
-/// An error answered with one of the contract's envelopes.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ApiError {
-    #[error("{0}")]
-    Unauthenticated(&'static str),
-    #[error("Unsupported media type \"{0}\" in request.")]
-    UnsupportedMediaType(String),
-    #[error("JSON parse error - {0}")]
-    JsonParse(String),
-    #[error("{0}")]
-    FormParse(String),
-    #[error("Request body too large.")]
-    PayloadTooLarge,
-    #[error("Method \"{0}\" not allowed.")]
-    MethodNotAllowed(Method),
-    #[error("Not found.")]
-    NotFound,
-    #[error("The service is temporarily unavailable. Try again later.")]
-    Unavailable,
-    #[error("A server error occurred.")]
-    Internal,
+impl Envelopes {
+    /// `logout_path` is a path whose other methods authenticate first, as upstream's view does: unauthenticated
+    /// they answer 401, authenticated 405.
+    pub(crate) fn new(service: AuthService, logout_path: String) -> Self {
+        Self { service, logout_path }
+    }
 }
 
-impl ApiError {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::JsonParse(_) | Self::FormParse(_) => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+impl<E: Endpoint> Middleware<E> for Envelopes {
+    type Output = EnvelopesEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        EnvelopesEndpoint { inner, envelopes: self.clone() }
+    }
+}
+
+/// The endpoint [`Envelopes`] makes.
+#[derive(Debug)]
+pub(crate) struct EnvelopesEndpoint<E> {
+    inner: E,
+    envelopes: Envelopes,
+}
+
+impl<E: Endpoint> Endpoint for EnvelopesEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let method = req.method().clone();
+        let is_logout = self.envelopes.logout_path == req.uri().path().trim_end_matches('/');
+        // Kept for the logout rule below; cloning a header value shares its bytes instead of copying them.
+        let authorization = is_logout.then(|| req.headers().get(header::AUTHORIZATION).cloned()).flatten();
+        let error = match self.inner.call(req).await {
+            Ok(response) => return Ok(response.into_response()),
+            Err(error) => error,
+        };
+        if error.is::<poem::error::NotFoundError>() {
+            return Ok(json(StatusCode::NOT_FOUND, &RouteError::NotFound));
         }
+        if !error.is::<poem::error::MethodNotAllowedError>() {
+            return Ok(error.into_response());
+        }
+        if is_logout
+            && let Err(e) = self.envelopes.service.authenticate(authorization.as_ref().map(|v| v.as_bytes())).await
+        {
+            return Ok(AuthFailure::from(e).into_response());
+        }
+        Ok(json(StatusCode::METHOD_NOT_ALLOWED, &RouteError::MethodNotAllowed(method)))
     }
 }
 
-impl poem::error::ResponseError for ApiError {
-    fn status(&self) -> StatusCode {
-        ApiError::status(self)
-    }
-
-    fn as_response(&self) -> Response {
-        let response = json_response(self.status(), &serde_json::json!({ "detail": self.to_string() }));
-        match self {
-            Self::Unauthenticated(_) => response.with_header(header::WWW_AUTHENTICATE, CHALLENGE).into_response(),
-            _ => response,
-        }
-    }
+/// A handler panicked: 500 with the generic body, and the fact in the log.
+pub(crate) fn panicked() -> Response {
+    tracing::error!("a request handler panicked");
+    json(StatusCode::INTERNAL_SERVER_ERROR, &Outage::Internal)
 }
 
-impl From<AuthenticateError> for ApiError {
-    fn from(e: AuthenticateError) -> Self {
-        match e {
-            AuthenticateError::NotProvided => Self::Unauthenticated("Authentication credentials were not provided."),
-            AuthenticateError::NoCredentials => Self::Unauthenticated("invalid auth header, No credentials provided."),
-            AuthenticateError::InvalidToken => Self::Unauthenticated("invalid auth token"),
-            AuthenticateError::Failed(failure) => failure.into(),
-        }
-    }
-}
-
-impl From<Failure> for ApiError {
-    /// Logs the cause, which never reaches the client.
-    fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::Store(e) => {
-                tracing::error!(error = &e as &dyn std::error::Error, "store failure");
-                Self::Unavailable
-            }
-            Failure::Hash(e) => {
-                tracing::error!(error = &e as &dyn std::error::Error, "password hashing failure");
-                Self::Internal
-            }
-            Failure::Randomness(e) => {
-                tracing::error!(error = &e as &dyn std::error::Error, "randomness failure");
-                Self::Internal
-            }
-        }
-    }
+/// `{"detail": message}` with `status`.
+fn json(status: StatusCode, message: &dyn std::fmt::Display) -> Response {
+    json_response(status, &serde_json::json!({ "detail": message.to_string() }))
 }
 
 /// A compact JSON response with `Content-Type: application/json`, as upstream sends.
@@ -104,10 +82,4 @@ pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Re
         .status(status)
         .content_type("application/json")
         .body(serde_json::to_vec(value).unwrap_or_default())
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        poem::error::ResponseError::as_response(&self)
-    }
 }

@@ -35,6 +35,7 @@ mod api;
 mod body;
 mod config;
 mod envelope;
+mod error;
 mod security;
 mod user;
 
@@ -43,13 +44,13 @@ use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Request, Response, Route};
+use poem::{Endpoint, EndpointExt as _, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 pub use config::{
     HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields,
 };
-pub use envelope::ErrorBody;
+pub use error::{AuthFailure, ErrorBody};
 pub use security::{TokenAuth, TokenLayer};
 
 /// The title of the OpenAPI document.
@@ -57,15 +58,13 @@ pub const API_TITLE: &str = "authtoken";
 
 /// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs`, `/healthz` and `/readyz`.
 pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
-    let (s, c) = (service.clone(), config.clone());
-    let parts = match routes(&service, &config) {
-        Routes::Sessions => parts(move || api_service(api::SessionApi::new(&s, &c), &c)),
-        Routes::Registration => {
-            parts(move || api_service((api::SessionApi::new(&s, &c), api::RegistrationApi::new(&s)), &c))
+    let c = config.clone();
+    let parts = match routes(&config, service.confirms_email()) {
+        Routes::Sessions => parts(move || api_service(api::SessionApi::new(&c), &c)),
+        Routes::Registration => parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi), &c)),
+        Routes::Confirmation => {
+            parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c))
         }
-        Routes::Confirmation => parts(move || {
-            api_service((api::SessionApi::new(&s, &c), api::RegistrationApi::new(&s), api::ConfirmApi::new(&s, &c)), &c)
-        }),
     };
     let logout_path = format!("{}/logout", config.prefix);
     Route::new()
@@ -74,22 +73,20 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         .nest("/docs", poem::get(parts.docs))
         .at("/healthz", poem::get(api::healthz))
         .at("/readyz", poem::get(api::readyz))
-        .with(TokenLayer::new(service).with_logout_path(logout_path))
-        .with(CatchPanic::new().with_handler(|_| {
-            tracing::error!("a request handler panicked");
-            envelope::ApiError::Internal.into_response()
-        }))
+        .with(TokenLayer::new(service.clone()))
+        .with(envelope::Envelopes::new(service, logout_path))
+        .with(CatchPanic::new().with_handler(|_| envelope::panicked()))
 }
 
-/// The OpenAPI document of the service as [`app`] would serve it.
-pub fn openapi_json(service: &AuthService, config: &HttpConfig) -> String {
-    let sessions = api::SessionApi::new(service, config);
-    match routes(service, config) {
+/// The OpenAPI document of the service as [`app`] would serve it, for a service that confirms email addresses
+/// or not ([`AuthService::confirms_email`]). It needs no service, so no database either.
+pub fn openapi_json(config: &HttpConfig, confirms_email: bool) -> String {
+    let sessions = api::SessionApi::new(config);
+    match routes(config, confirms_email) {
         Routes::Sessions => api_service(sessions, config).spec(),
-        Routes::Registration => api_service((sessions, api::RegistrationApi::new(service)), config).spec(),
+        Routes::Registration => api_service((sessions, api::RegistrationApi), config).spec(),
         Routes::Confirmation => {
-            api_service((sessions, api::RegistrationApi::new(service), api::ConfirmApi::new(service, config)), config)
-                .spec()
+            api_service((sessions, api::RegistrationApi, api::ConfirmApi::new(config)), config).spec()
         }
     }
 }
@@ -101,8 +98,8 @@ enum Routes {
     Confirmation,
 }
 
-fn routes(service: &AuthService, config: &HttpConfig) -> Routes {
-    match (config.registration_enabled, service.confirms_email()) {
+fn routes(config: &HttpConfig, confirms_email: bool) -> Routes {
+    match (config.registration_enabled, confirms_email) {
         (false, _) => Routes::Sessions,
         (true, false) => Routes::Registration,
         (true, true) => Routes::Confirmation,

@@ -77,8 +77,7 @@ impl Command {
         match self {
             Self::Serve => startup::serve(settings, startup::shutdown_signal()).await,
             Self::Openapi => {
-                let wired = startup::wire(settings).await?;
-                println!("{}", authtoken_http::openapi_json(&wired.service, &settings.http));
+                println!("{}", authtoken_http::openapi_json(&settings.http, settings.confirmation.is_some()));
                 Ok(())
             }
             Self::Migrate => {

@@ -19,6 +19,51 @@ use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, StoreErro
 use crate::token::RandomnessUnavailable;
 
 /// The use cases of authtoken over a set of ports.
+///
+/// Any framework can drive it: build it from adapters of the ports, then call the use cases. Here it runs on the
+/// testkit's in-memory store and fake hasher; an application puts `authtoken_sql::SqlStore` and
+/// `authtoken_argon2::Argon2Hasher` in the same places (`examples/axum-notes` does, in axum).
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use authtoken_core::AuthService;
+/// use authtoken_core::service::{FieldValue, Ports, RegistrationForm};
+/// use authtoken_core::session::ClientInfo;
+/// use authtoken_core::user::Password;
+/// use authtoken_testkit::{FakeClock, FakePasswordHasher, InMemoryStore, fixtures};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Arc::new(InMemoryStore::default());
+/// let ports = Ports {
+///     tokens: store.clone(),
+///     users: store,
+///     hasher: Arc::new(FakePasswordHasher::default()),
+///     clock: Arc::new(FakeClock::at(fixtures::EPOCH)),
+/// };
+/// let service = AuthService::new(ports, fixtures::config());
+///
+/// let text = |value: &str| FieldValue::Text(value.to_owned());
+/// let form = RegistrationForm {
+///     username: text("alice"),
+///     password: text("correct horse"),
+///     email: FieldValue::Missing,
+///     languages: Vec::new(),
+/// };
+/// service.register(form).await?;
+/// let login = service.login("alice", &Password::new("correct horse".into()), ClientInfo::new(None, None)).await?;
+///
+/// // What a request carries in `Authorization`, judged as the HTTP layer judges it.
+/// let header = format!("Token {}", login.token.expose());
+/// let session = service.authenticate(Some(header.as_bytes())).await?;
+/// assert_eq!(session.user.username, "alice");
+///
+/// service.logout(&session).await?;
+/// assert!(service.authenticate(Some(header.as_bytes())).await.is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AuthService {
     tokens: Arc<dyn TokenRepo>,

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authtoken_core::delivery::{Delivery, DeliveryReport, RetryPolicy};
-use authtoken_core::outbox::Mail;
-use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::outbox::{Mail, OutboxEntry, OutboxId, OutboxState};
 use authtoken_core::ports::{MailError, Mailer, MockMailer, MockOutbox, StoreError};
 use authtoken_testkit::fixtures;
 

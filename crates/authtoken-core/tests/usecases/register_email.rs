@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use authtoken_core::outbox::Mail;
-use authtoken_core::outbox::OutboxState;
+use authtoken_core::outbox::{Mail, OutboxState};
 use authtoken_core::ports::ConfirmationRepo;
 use authtoken_core::service::FieldValue::{Missing, NotString, Null};
 use authtoken_core::service::{FieldValue, RegisterError, RegistrationForm};

@@ -4,8 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_core::outbox::Mail;
-use authtoken_core::outbox::{OutboxEntry, OutboxState};
+use authtoken_core::outbox::{Mail, OutboxEntry, OutboxState};
 use authtoken_core::ports::{Outbox, UserRepo};
 use authtoken_core::service::{
     AuthenticateError, Authenticated, FieldErrors, FieldValue, LoginError, LoginOutcome, Ports, RegisterError,

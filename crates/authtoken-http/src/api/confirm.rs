@@ -2,12 +2,14 @@
 
 use authtoken_core::AuthService;
 use authtoken_core::service::ConfirmError;
+use poem::http::Method;
+use poem::web::Data;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Html;
+use poem_openapi::payload::{Html, Json};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use crate::config::HttpConfig;
-use crate::envelope::ApiError;
+use crate::error::{ErrorBody, RouteError, detail_body, impl_from_failure};
 
 #[derive(Tags)]
 enum Tag {
@@ -17,16 +19,14 @@ enum Tag {
 
 /// The confirmation link.
 pub(crate) struct ConfirmApi {
-    service: AuthService,
     redirect: String,
     invalid_redirect: Option<String>,
     via_post: bool,
 }
 
 impl ConfirmApi {
-    pub(crate) fn new(service: &AuthService, config: &HttpConfig) -> Self {
+    pub(crate) fn new(config: &HttpConfig) -> Self {
         Self {
-            service: service.clone(),
             redirect: config.confirm_redirect.clone(),
             invalid_redirect: config.confirm_invalid_redirect.clone(),
             via_post: config.confirm_via_post,
@@ -48,6 +48,42 @@ enum ConfirmResponse {
     Invalid(Html<String>),
 }
 
+/// Why a link could not be checked.
+#[derive(ApiResponse, Debug)]
+enum ConfirmFailure {
+    /// The database is unavailable.
+    #[oai(status = 503, content_type = "application/json")]
+    Unavailable(Json<ErrorBody>),
+    /// An unexpected failure; its cause is in the service's log.
+    #[oai(status = 500, content_type = "application/json")]
+    Internal(Json<ErrorBody>),
+}
+
+impl_from_failure!(ConfirmFailure);
+
+/// Why the button of the scanner-safe page did not confirm.
+#[derive(ApiResponse, Debug)]
+enum ConfirmPostFailure {
+    /// The service does not run with `confirm_via_post`.
+    #[oai(status = 405, content_type = "application/json")]
+    MethodNotAllowed(Json<ErrorBody>),
+    /// The database is unavailable.
+    #[oai(status = 503, content_type = "application/json")]
+    Unavailable(Json<ErrorBody>),
+    /// An unexpected failure; its cause is in the service's log.
+    #[oai(status = 500, content_type = "application/json")]
+    Internal(Json<ErrorBody>),
+}
+
+impl From<ConfirmFailure> for ConfirmPostFailure {
+    fn from(e: ConfirmFailure) -> Self {
+        match e {
+            ConfirmFailure::Unavailable(body) => Self::Unavailable(body),
+            ConfirmFailure::Internal(body) => Self::Internal(body),
+        }
+    }
+}
+
 #[OpenApi(tag = "Tag::Registration")]
 impl ConfirmApi {
     /// Confirm an email address
@@ -55,37 +91,45 @@ impl ConfirmApi {
     /// The link mailed at registration. It confirms the address and redirects, unless the service runs with
     /// `confirm_via_post`: then it shows a page whose button confirms (so link scanners cannot).
     #[oai(path = "/register/confirm/:token/", method = "get", operation_id = "confirm")]
-    async fn confirm(&self, token: Path<String>) -> poem::Result<ConfirmResponse> {
+    async fn confirm(
+        &self,
+        service: Data<&AuthService>,
+        token: Path<String>,
+    ) -> Result<ConfirmResponse, ConfirmFailure> {
         if self.via_post {
-            return self.answer(self.service.check_confirmation_link(&token.0).await, Some(PAGE));
+            return self.answer(service.check_confirmation_link(&token.0).await, Some(PAGE));
         }
-        self.answer(self.service.confirm_email(&token.0).await, None)
+        self.answer(service.confirm_email(&token.0).await, None)
     }
 
     /// Check a confirmation link
     ///
     /// Answers as `GET` would, but never consumes the link.
     #[oai(path = "/register/confirm/:token/", method = "head", operation_id = "confirm_check")]
-    async fn check(&self, token: Path<String>) -> poem::Result<ConfirmResponse> {
+    async fn check(&self, service: Data<&AuthService>, token: Path<String>) -> Result<ConfirmResponse, ConfirmFailure> {
         let page = self.via_post.then_some(PAGE);
-        self.answer(self.service.check_confirmation_link(&token.0).await, page)
+        self.answer(service.check_confirmation_link(&token.0).await, page)
     }
 
     /// Confirm an email address (scanner-safe mode)
     ///
     /// With `confirm_via_post`, the button of the confirmation page posts here; otherwise this answers 405.
     #[oai(path = "/register/confirm/:token/", method = "post", operation_id = "confirm_post")]
-    async fn confirm_post(&self, token: Path<String>) -> poem::Result<ConfirmResponse> {
+    async fn confirm_post(
+        &self,
+        service: Data<&AuthService>,
+        token: Path<String>,
+    ) -> Result<ConfirmResponse, ConfirmPostFailure> {
         if !self.via_post {
-            return Err(ApiError::MethodNotAllowed(poem::http::Method::POST).into());
+            return Err(ConfirmPostFailure::MethodNotAllowed(detail_body(RouteError::MethodNotAllowed(Method::POST))));
         }
-        self.answer(self.service.confirm_email(&token.0).await, None)
+        Ok(self.answer(service.confirm_email(&token.0).await, None)?)
     }
 }
 
 impl ConfirmApi {
     /// A valid link answers `page` when given, else the redirect; an invalid one the invalid redirect or 400.
-    fn answer(&self, outcome: Result<(), ConfirmError>, page: Option<&str>) -> poem::Result<ConfirmResponse> {
+    fn answer(&self, outcome: Result<(), ConfirmError>, page: Option<&str>) -> Result<ConfirmResponse, ConfirmFailure> {
         match outcome {
             Ok(()) => Ok(match page {
                 Some(page) => ConfirmResponse::Page(Html(page.to_owned())),
@@ -95,7 +139,7 @@ impl ConfirmApi {
                 Some(target) => ConfirmResponse::Redirect(target.clone()),
                 None => ConfirmResponse::Invalid(Html("invalid token!".to_owned())),
             }),
-            Err(ConfirmError::Failed(failure)) => Err(ApiError::from(failure).into()),
+            Err(ConfirmError::Failed(failure)) => Err(failure.into()),
         }
     }
 }

@@ -7,6 +7,9 @@ mod session;
 use poem::Response;
 use poem::http::StatusCode;
 
+use crate::envelope::json_response;
+use crate::error::Outage;
+
 pub(crate) use confirm::ConfirmApi;
 pub(crate) use registration::RegistrationApi;
 pub(crate) use session::SessionApi;
@@ -15,13 +18,16 @@ pub(crate) use session::SessionApi;
 #[poem::handler]
 pub(crate) async fn readyz(service: poem::web::Data<&authtoken_core::AuthService>) -> Response {
     match service.ready().await {
-        Ok(()) => crate::envelope::json_response(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
-        Err(failure) => poem::IntoResponse::into_response(crate::envelope::ApiError::from(failure)),
+        Ok(()) => json_response(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
+        Err(failure) => {
+            let outage = Outage::from(failure);
+            json_response(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({ "detail": outage.to_string() }))
+        }
     }
 }
 
 /// Liveness: the process answers HTTP.
 #[poem::handler]
 pub(crate) fn healthz() -> Response {
-    crate::envelope::json_response(StatusCode::OK, &serde_json::json!({ "status": "ok" }))
+    json_response(StatusCode::OK, &serde_json::json!({ "status": "ok" }))
 }

@@ -2,11 +2,12 @@
 
 use authtoken_core::AuthService;
 use authtoken_core::service::{RegisterError, RegistrationForm};
+use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags, Union};
 
 use crate::body::{Fields, FieldsBody};
-use crate::envelope::{ApiError, ErrorBody};
+use crate::error::{ErrorBody, impl_from_body_error, impl_from_failure};
 
 #[derive(Tags)]
 enum Tag {
@@ -14,15 +15,8 @@ enum Tag {
     Registration,
 }
 
-pub(crate) struct RegistrationApi {
-    service: AuthService,
-}
-
-impl RegistrationApi {
-    pub(crate) fn new(service: &AuthService) -> Self {
-        Self { service: service.clone() }
-    }
-}
+/// Registration.
+pub(crate) struct RegistrationApi;
 
 /// A new account.
 #[allow(dead_code, reason = "a schema for the OpenAPI document; bodies are read by FieldsBody")]
@@ -57,24 +51,52 @@ struct RegisterErrors {
     non_field_errors: Option<Vec<String>>,
 }
 
-#[allow(dead_code, reason = "error variants document what the body extractor and TokenLayer answer")]
+/// What a 400 of registration holds.
+#[derive(Union, Debug)]
+enum RegisterProblem {
+    /// The fields that are wrong, each with its messages.
+    Fields(RegisterErrors),
+    /// A body that cannot be parsed.
+    Malformed(ErrorBody),
+}
+
+/// A registration that worked.
 #[derive(ApiResponse, Debug)]
 enum RegisterResponse {
     /// `{"success":true}`. No token: log in next.
     #[oai(status = 201, content_type = "application/json")]
     Created(Json<Created>),
-    /// Field errors (or a malformed JSON body, as `{"detail": …}`).
+}
+
+/// Why a registration did not work.
+#[derive(ApiResponse, Debug)]
+enum RegisterFailure {
+    /// Field errors, or a body that cannot be parsed (as `{"detail": …}`).
     #[oai(status = 400, content_type = "application/json")]
-    Invalid(Json<RegisterErrors>),
-    /// A content type other than JSON, form or multipart.
-    #[oai(status = 415, content_type = "application/json")]
-    UnsupportedMediaType(Json<ErrorBody>),
+    Invalid(Json<RegisterProblem>),
     /// A body over 64 KiB.
     #[oai(status = 413, content_type = "application/json")]
     PayloadTooLarge(Json<ErrorBody>),
+    /// A content type other than JSON, form or multipart.
+    #[oai(status = 415, content_type = "application/json")]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
+    /// An unexpected failure; its cause is in the service's log.
+    #[oai(status = 500, content_type = "application/json")]
+    Internal(Json<ErrorBody>),
+}
+
+impl_from_failure!(RegisterFailure);
+impl_from_body_error!(RegisterFailure, |body: Json<ErrorBody>| RegisterFailure::Invalid(Json(
+    RegisterProblem::Malformed(body.0)
+)));
+
+impl RegisterFailure {
+    fn fields(errors: RegisterErrors) -> Self {
+        Self::Invalid(Json(RegisterProblem::Fields(errors)))
+    }
 }
 
 #[OpenApi(tag = "Tag::Registration")]
@@ -86,15 +108,16 @@ impl RegistrationApi {
     #[oai(path = "/register/", method = "post", operation_id = "register")]
     async fn register(
         &self,
+        service: Data<&AuthService>,
         request: &poem::Request,
         body: FieldsBody<RegisterFields>,
-    ) -> poem::Result<RegisterResponse> {
-        let mut fields: Fields = body.fields;
+    ) -> Result<RegisterResponse, RegisterFailure> {
+        let mut fields: Fields = body.fields?;
         if let Fields::NotObject(type_name) = fields {
-            return Ok(RegisterResponse::Invalid(Json(RegisterErrors {
+            return Err(RegisterFailure::fields(RegisterErrors {
                 non_field_errors: Some(vec![format!("Invalid data. Expected a dictionary, but got {type_name}.")]),
                 ..RegisterErrors::default()
-            })));
+            }));
         }
         let languages = request
             .headers()
@@ -108,7 +131,7 @@ impl RegistrationApi {
             email: fields.take("email"),
             languages,
         };
-        match self.service.register(form).await {
+        match service.register(form).await {
             Ok(_) => Ok(RegisterResponse::Created(Json(Created { success: true }))),
             Err(RegisterError::Invalid(errors)) => {
                 let mut body = RegisterErrors::default();
@@ -120,9 +143,9 @@ impl RegistrationApi {
                         _ => body.non_field_errors.get_or_insert_with(Vec::new).extend(messages),
                     }
                 }
-                Ok(RegisterResponse::Invalid(Json(body)))
+                Err(RegisterFailure::fields(body))
             }
-            Err(RegisterError::Failed(failure)) => Err(ApiError::from(failure).into()),
+            Err(RegisterError::Failed(failure)) => Err(failure.into()),
         }
     }
 }

@@ -1,15 +1,16 @@
 //! Login, logout and the current user.
 
 use authtoken_core::AuthService;
-use authtoken_core::service::{FieldValue, LoginError};
+use authtoken_core::service::{FieldValue, LoginError, LogoutError};
 use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::body::{Fields, FieldsBody};
 use crate::config::{HttpConfig, UserField};
-use crate::envelope::{ApiError, ErrorBody};
+use crate::error::{AuthFailure, ErrorBody, impl_from_body_error, impl_from_failure};
 use crate::security::TokenAuth;
 use crate::user::UserBody;
 
@@ -21,15 +22,13 @@ enum Tag {
 
 /// Login, logout and the current user.
 pub(crate) struct SessionApi {
-    service: AuthService,
     login_fields: Option<Vec<UserField>>,
     me_fields: Vec<UserField>,
 }
 
 impl SessionApi {
-    pub(crate) fn new(service: &AuthService, config: &HttpConfig) -> Self {
+    pub(crate) fn new(config: &HttpConfig) -> Self {
         Self {
-            service: service.clone(),
             login_fields: config.user_fields.clone(),
             me_fields: config.user_fields.clone().unwrap_or_else(|| vec![UserField::Id, UserField::Username]),
         }
@@ -56,55 +55,63 @@ struct LoginBody {
     user: Option<UserBody>,
 }
 
-#[allow(dead_code, reason = "error variants document what the body extractor and TokenLayer answer")]
+/// A login that worked.
 #[derive(ApiResponse, Debug)]
 enum LoginResponse {
     /// Logged in: a new token, independent of the user's other sessions.
     #[oai(status = 200, content_type = "application/json")]
     Ok(Json<LoginBody>),
-    /// Malformed JSON.
+}
+
+/// Why a login did not work.
+#[derive(ApiResponse, Debug)]
+enum LoginFailure {
+    /// A body that cannot be parsed, as `{"detail": …}`.
     #[oai(status = 400, content_type = "application/json")]
-    BadRequest(Json<ErrorBody>),
+    Malformed(Json<ErrorBody>),
     /// The JSON string `"invalid credentials"`, for every kind of failure.
     #[oai(status = 401, content_type = "application/json")]
     InvalidCredentials(Json<String>),
-    /// A content type other than JSON, form or multipart.
-    #[oai(status = 415, content_type = "application/json")]
-    UnsupportedMediaType(Json<ErrorBody>),
     /// A body over 64 KiB.
     #[oai(status = 413, content_type = "application/json")]
     PayloadTooLarge(Json<ErrorBody>),
+    /// A content type other than JSON, form or multipart.
+    #[oai(status = 415, content_type = "application/json")]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
+    /// An unexpected failure; its cause is in the service's log.
+    #[oai(status = 500, content_type = "application/json")]
+    Internal(Json<ErrorBody>),
 }
 
-#[allow(dead_code, reason = "error variants document what the body extractor and TokenLayer answer")]
+impl_from_failure!(LoginFailure);
+impl_from_body_error!(LoginFailure, LoginFailure::Malformed);
+
+impl From<LoginError> for LoginFailure {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => Self::InvalidCredentials(Json("invalid credentials".to_owned())),
+            LoginError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+/// A logout that worked.
 #[derive(ApiResponse, Debug)]
 enum LogoutResponse {
     /// Logged out: the presented token no longer works; the user's other tokens still do.
     #[oai(status = 204)]
     NoContent,
-    /// Not authenticated.
-    #[oai(status = 401, content_type = "application/json")]
-    Unauthenticated(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
-    /// The database is unavailable.
-    #[oai(status = 503, content_type = "application/json")]
-    Unavailable(Json<ErrorBody>),
 }
 
-#[allow(dead_code, reason = "error variants document what the body extractor and TokenLayer answer")]
+/// The current user.
 #[derive(ApiResponse, Debug)]
 enum MeResponse {
     /// The authenticated user.
     #[oai(status = 200, content_type = "application/json")]
     Ok(Json<UserBody>),
-    /// Not authenticated.
-    #[oai(status = 401, content_type = "application/json")]
-    Unauthenticated(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
-    /// The database is unavailable.
-    #[oai(status = 503, content_type = "application/json")]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[OpenApi(tag = "Tag::Sessions")]
@@ -114,34 +121,36 @@ impl SessionApi {
     /// Exchanges a username and password for a new token. The `Authorization` header is ignored,
     /// so a stale token never blocks a login.
     #[oai(path = "/login/", method = "post", operation_id = "login")]
-    async fn login(&self, request: &poem::Request, body: FieldsBody<LoginFields>) -> poem::Result<LoginResponse> {
-        let mut fields: Fields = body.fields;
+    async fn login(
+        &self,
+        service: Data<&AuthService>,
+        request: &poem::Request,
+        body: FieldsBody<LoginFields>,
+    ) -> Result<LoginResponse, LoginFailure> {
+        let mut fields: Fields = body.fields?;
         let (FieldValue::Text(username), FieldValue::Text(password)) =
             (fields.take("username"), fields.take("password"))
         else {
-            return Ok(invalid_credentials());
+            return Err(LoginError::InvalidCredentials.into());
         };
         let user_agent = request.headers().get(poem::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
         let ip = request.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string());
         let client = ClientInfo::new(user_agent, ip);
-        match self.service.login(&username, &Password::new(password), client).await {
-            Ok(outcome) => Ok(LoginResponse::Ok(Json(LoginBody {
-                token: outcome.token.expose(),
-                user: self.login_fields.as_deref().map(|fields| UserBody::new(&outcome.user, fields)),
-            }))),
-            Err(LoginError::InvalidCredentials) => Ok(invalid_credentials()),
-            Err(LoginError::Failed(failure)) => Err(ApiError::from(failure).into()),
-        }
+        let outcome = service.login(&username, &Password::new(password), client).await?;
+        Ok(LoginResponse::Ok(Json(LoginBody {
+            token: outcome.token.expose(),
+            user: self.login_fields.as_deref().map(|fields| UserBody::new(&outcome.user, fields)),
+        })))
     }
 
     /// Log out
     ///
     /// Revokes the token that authenticates this request, and only that one.
     #[oai(path = "/logout/", method = "delete", operation_id = "logout")]
-    async fn logout(&self, auth: TokenAuth) -> poem::Result<LogoutResponse> {
-        match self.service.logout(&auth.0).await {
+    async fn logout(&self, service: Data<&AuthService>, auth: TokenAuth) -> Result<LogoutResponse, AuthFailure> {
+        match service.logout(&auth.0).await {
             Ok(()) => Ok(LogoutResponse::NoContent),
-            Err(authtoken_core::service::LogoutError::Failed(failure)) => Err(ApiError::from(failure).into()),
+            Err(LogoutError::Failed(failure)) => Err(failure.into()),
         }
     }
 
@@ -149,11 +158,7 @@ impl SessionApi {
     ///
     /// The user the token belongs to, with the configured `user_fields` (by default `id` and `username`).
     #[oai(path = "/me/", method = "get", operation_id = "me")]
-    async fn me(&self, auth: TokenAuth) -> MeResponse {
-        MeResponse::Ok(Json(UserBody::new(&auth.0.user, &self.me_fields)))
+    async fn me(&self, auth: TokenAuth) -> Result<MeResponse, AuthFailure> {
+        Ok(MeResponse::Ok(Json(UserBody::new(&auth.0.user, &self.me_fields))))
     }
-}
-
-fn invalid_credentials() -> LoginResponse {
-    LoginResponse::InvalidCredentials(Json("invalid credentials".to_owned()))
 }

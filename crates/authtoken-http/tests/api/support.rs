@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_core::outbox::Mail;
-use authtoken_core::outbox::OutboxState;
+use authtoken_core::outbox::{Mail, OutboxState};
 use authtoken_core::ports::{ConfirmationRepo, Outbox, TokenRepo, UserRepo};
 use authtoken_core::service::Ports;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
@@ -55,6 +54,8 @@ pub type App = BoxEndpoint<'static>;
 /// `fixtures::EPOCH`, with the ports it runs on so tests can seed users, look inside the stores and move time.
 pub struct TestApp {
     pub client: TestClient<App>,
+    /// The service behind the app, for tests that mount it in an application of their own.
+    pub service: AuthService,
     /// The sessions the service keeps: the backend's store, or the mock the builder was given.
     pub tokens: Arc<dyn TokenRepo>,
     /// The users the service keeps: the backend's store, or the mock the builder was given.
@@ -313,9 +314,10 @@ impl TestAppBuilder {
             confirm_invalid_redirect: self.confirm_invalid_redirect,
             confirm_via_post: self.confirm_via_post,
         };
-        let client = TestClient::new(authtoken_http::app(service, http).map_to_response().boxed());
+        let client = TestClient::new(authtoken_http::app(service.clone(), http).map_to_response().boxed());
         Some(TestApp {
             client,
+            service,
             tokens,
             users,
             confirmations: Arc::clone(&stores.confirmations),

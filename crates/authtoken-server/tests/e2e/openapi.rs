@@ -2,7 +2,7 @@
 
 use authtoken_sql::Backend;
 
-use crate::support::{Server, database};
+use crate::support::{Server, binary, database};
 
 #[tokio::test]
 async fn docs_openapi_json_matches_the_running_service() {
@@ -15,4 +15,31 @@ async fn docs_openapi_json_matches_the_running_service() {
         reqwest::get(server.url("/openapi.json")).await.unwrap().json().await.expect("the service serves JSON");
 
     assert!(served == committed, "docs/openapi.json is out of date: run `cargo xtask openapi`");
+}
+
+#[tokio::test]
+async fn authtoken_openapi_prints_the_document_without_opening_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("never-created.sqlite3");
+    let unreachable = "postgres://postgres@127.0.0.1:1/nothing";
+    let print = |url: String| {
+        binary()
+            .arg("openapi")
+            .env("AUTHTOKEN_DATABASE_URL", url)
+            .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
+            .env("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true")
+            .output()
+            .expect("the binary runs")
+    };
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("docs/openapi.json is JSON");
+
+    let outputs = [print(format!("sqlite://{}", database.display())), print(unreachable.to_owned())];
+
+    for output in outputs {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the document is JSON");
+        assert!(printed == committed, "the printed document is the committed one");
+    }
+    assert!(!database.exists(), "no database file was created");
 }

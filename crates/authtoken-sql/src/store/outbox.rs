@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::outbox::Mail;
-use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::outbox::{Mail, OutboxEntry, OutboxId, OutboxState};
 use authtoken_core::ports::{Outbox, StoreError};
 use authtoken_core::user::UserId;
 

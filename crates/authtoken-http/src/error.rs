@@ -1,0 +1,176 @@
+//! Every error the HTTP layer answers, in Django REST framework's shapes, so clients written for upstream read them
+//! unchanged: the messages, the `{"detail": …}` body, [`AuthFailure`], and the conversions that handlers' own
+//! response enums share. A failure outside the domain is logged here, and its cause never reaches the client.
+
+use authtoken_core::service::{AuthenticateError, Failure};
+use poem::http::Method;
+use poem_openapi::ApiResponse;
+use poem_openapi::Object;
+use poem_openapi::payload::Json;
+
+/// `From<Failure>` for a response enum with the variants `Unavailable` (503) and `Internal` (500).
+macro_rules! impl_from_failure {
+    ($response:ty) => {
+        impl From<authtoken_core::service::Failure> for $response {
+            fn from(failure: authtoken_core::service::Failure) -> Self {
+                let outage = $crate::error::Outage::from(failure);
+                let body = $crate::error::detail_body(outage);
+                match outage {
+                    $crate::error::Outage::Unavailable => Self::Unavailable(body),
+                    $crate::error::Outage::Internal => Self::Internal(body),
+                }
+            }
+        }
+    };
+}
+
+/// `From<BodyError>` for a response enum with the variants `PayloadTooLarge` (413) and `UnsupportedMediaType`
+/// (415); `$malformed` makes its 400 from the `{"detail": …}` body of a body that cannot be parsed.
+macro_rules! impl_from_body_error {
+    ($response:ty, $malformed:expr) => {
+        impl From<$crate::error::BodyError> for $response {
+            fn from(e: $crate::error::BodyError) -> Self {
+                use $crate::error::BodyError;
+                let body = $crate::error::detail_body(&e);
+                match e {
+                    BodyError::UnsupportedMediaType(_) => Self::UnsupportedMediaType(body),
+                    BodyError::PayloadTooLarge => Self::PayloadTooLarge(body),
+                    BodyError::JsonParse(_)
+                    | BodyError::FormParse(_)
+                    | BodyError::MultipartParse(_)
+                    | BodyError::Unreadable => $malformed(body),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_from_body_error, impl_from_failure};
+
+/// The body of most error responses.
+#[derive(Object, Clone, Debug, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub detail: String,
+}
+
+/// The scheme named in `WWW-Authenticate` on every 401 of token authentication.
+pub(crate) const CHALLENGE: &str = "Token";
+
+/// Why a request that needs a token got no further.
+///
+/// [`TokenAuth`](crate::TokenAuth) answers its refusals with it, and a handler that takes `TokenAuth` can use it as its
+/// error type, so that the OpenAPI document lists these answers:
+///
+/// ```
+/// use authtoken_http::{AuthFailure, TokenAuth};
+/// use poem_openapi::payload::PlainText;
+/// use poem_openapi::{ApiResponse, OpenApi};
+///
+/// #[derive(ApiResponse)]
+/// enum NotesResponse {
+///     /// The notes of the logged-in user.
+///     #[oai(status = 200)]
+///     Ok(PlainText<String>),
+/// }
+///
+/// struct Notes;
+///
+/// #[OpenApi]
+/// impl Notes {
+///     #[oai(path = "/notes", method = "get")]
+///     async fn notes(&self, auth: TokenAuth) -> Result<NotesResponse, AuthFailure> {
+///         Ok(NotesResponse::Ok(PlainText(format!("notes of {}", auth.0.user.username))))
+///     }
+/// }
+/// ```
+#[derive(ApiResponse, Debug)]
+pub enum AuthFailure {
+    /// Not authenticated: no token, a malformed one, or one that is unknown, expired or of an inactive user.
+    #[oai(status = 401, content_type = "application/json")]
+    Unauthenticated(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    /// The database is unavailable.
+    #[oai(status = 503, content_type = "application/json")]
+    Unavailable(Json<ErrorBody>),
+    /// An unexpected failure; its cause is in the service's log.
+    #[oai(status = 500, content_type = "application/json")]
+    Internal(Json<ErrorBody>),
+}
+
+impl From<AuthenticateError> for AuthFailure {
+    fn from(e: AuthenticateError) -> Self {
+        let detail = match e {
+            AuthenticateError::NotProvided => "Authentication credentials were not provided.",
+            AuthenticateError::NoCredentials => "invalid auth header, No credentials provided.",
+            AuthenticateError::InvalidToken => "invalid auth token",
+            AuthenticateError::Failed(failure) => return failure.into(),
+        };
+        Self::Unauthenticated(detail_body(detail), CHALLENGE.to_owned())
+    }
+}
+
+impl_from_failure!(AuthFailure);
+
+/// A route-level refusal that no handler makes: the framework's, answered in Django REST framework's words.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RouteError {
+    #[error("Method \"{0}\" not allowed.")]
+    MethodNotAllowed(Method),
+    #[error("Not found.")]
+    NotFound,
+}
+
+/// A request body that could not be read into fields.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BodyError {
+    #[error("Unsupported media type \"{0}\" in request.")]
+    UnsupportedMediaType(String),
+    #[error("JSON parse error - {0}")]
+    JsonParse(String),
+    #[error("Form parse error - {0}")]
+    FormParse(String),
+    #[error("Multipart form parse error - {0}")]
+    MultipartParse(String),
+    #[error("Request body too large.")]
+    PayloadTooLarge,
+    /// The body broke off, or could not be read for another reason.
+    #[error("Malformed request.")]
+    Unreadable,
+}
+
+/// What a failure outside the domain answers; the cause is logged when the failure becomes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Outage {
+    /// The store is unavailable: 503.
+    #[error("The service is temporarily unavailable. Try again later.")]
+    Unavailable,
+    /// Anything else: 500.
+    #[error("A server error occurred.")]
+    Internal,
+}
+
+impl From<Failure> for Outage {
+    /// Logs the cause, which never reaches the client.
+    fn from(failure: Failure) -> Self {
+        let cause: &(dyn std::error::Error + 'static) = &failure;
+        match &failure {
+            Failure::Store(_) => {
+                tracing::error!(error = cause, "store failure");
+                Self::Unavailable
+            }
+            Failure::Hash(_) => {
+                tracing::error!(error = cause, "password hashing failure");
+                Self::Internal
+            }
+            Failure::Randomness(_) => {
+                tracing::error!(error = cause, "randomness failure");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// `{"detail": message}`.
+pub(crate) fn detail_body(message: impl ToString) -> Json<ErrorBody> {
+    Json(ErrorBody { detail: message.to_string() })
+}
