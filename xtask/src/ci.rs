@@ -6,10 +6,14 @@ use crate::cmd::{cargo, root, run};
 use crate::tidy::tidy;
 
 /// Crates `authtoken-core` must never depend on, directly or not.
-const FORBIDDEN_IN_CORE: [&str; 7] = ["tokio", "sqlx", "poem", "poem-openapi", "lettre", "hyper", "mio"];
+const FORBIDDEN_IN_CORE: [&str; 8] = ["tokio", "sqlx", "poem", "poem-openapi", "lettre", "hyper", "mio", "argon2"];
+
+/// The crates published for other applications to use; `cargo package` must succeed for each.
+const LIBRARIES: [&str; 6] =
+    ["authtoken-core", "authtoken-argon2", "authtoken-sql", "authtoken-mail", "authtoken-http", "authtoken-testkit"];
 
 /// Runs every check CI runs; `with_tests` adds `cargo test --workspace`.
-pub fn ci(with_tests: bool) -> anyhow::Result<()> {
+pub(crate) fn ci(with_tests: bool) -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     tidy()?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
@@ -18,12 +22,25 @@ pub fn ci(with_tests: bool) -> anyhow::Result<()> {
     }
     check_openapi()?;
     check_core_purity()?;
+    run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;
+    check_packages()?;
     println!("xtask ci: all checks passed");
     Ok(())
 }
 
+/// Every library crate packages and its package builds on its own, as it would from crates.io; the packages
+/// depend on each other through a local registry that cargo makes for the run.
+fn check_packages() -> anyhow::Result<()> {
+    let mut command = cargo();
+    command.args(["package", "--allow-dirty"]);
+    for library in LIBRARIES {
+        command.args(["-p", library]);
+    }
+    run(&mut command)
+}
+
 /// Regenerates `docs/openapi.json`.
-pub fn openapi() -> anyhow::Result<()> {
+pub(crate) fn openapi() -> anyhow::Result<()> {
     let path = root().join("docs/openapi.json");
     std::fs::write(&path, openapi_document()?).with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote {}", path.display());

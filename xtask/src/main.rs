@@ -12,9 +12,11 @@ use anyhow::bail;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  ci [--no-test]   fmt check, tidy, clippy -D warnings, all tests, docs/openapi.json check, core purity check
+  ci [--no-test]   fmt check, tidy, clippy -D warnings, all tests, docs/openapi.json check, core purity check,
+                   cargo doc without warnings, cargo package of the library crates
   tidy             convention checks: module docs, file length, no ignored tests, every crate and module on the
-                   map in docs/ARCHITECTURE.md, only the dependency arrows the map draws
+                   map in docs/ARCHITECTURE.md, only the dependency arrows the map draws, no circle of
+                   imports between modules
   openapi          regenerate docs/openapi.json from the service
   bench [options]  load-test the release binary with wrk; `cargo xtask bench --help` lists the options";
 

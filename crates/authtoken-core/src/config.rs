@@ -11,7 +11,8 @@ pub struct Config {
     pub username_case_insensitive: bool,
     /// The fewest characters a new password may have.
     pub password_min_length: usize,
-    /// When true, a user whose email is not confirmed cannot log in (upstream: the confirmation flag is the active flag).
+    /// When true, a user whose email is not confirmed cannot log in
+    /// (upstream: the confirmation flag is the active flag).
     pub require_confirmed_email_for_login: bool,
 }
 

@@ -38,6 +38,7 @@ impl RetryPolicy {
 /// What one round of delivery did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
+    /// How many mails were handed to the mailer and recorded as sent.
     pub sent: usize,
     /// Entries that failed this round: their id, their attempts so far, and whether they were given up.
     /// The errors themselves are kept in the outbox (`authtoken outbox` shows them); they may name addresses.
@@ -60,6 +61,8 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
+    /// A delivery that claims mail from `outbox`, sends it through `mailer`, reads the time from `clock`,
+    /// and retries as `policy` says.
     pub fn new(outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
         Self { outbox, mailer, clock, policy }
     }

@@ -3,6 +3,8 @@
 //! This crate does no I/O of its own and depends on no runtime, database, HTTP or mail crate.
 //! Everything it needs from the outside world comes through the port traits in [`ports`].
 
+#![deny(missing_docs)]
+
 pub mod config;
 pub mod confirmation;
 pub mod delivery;

@@ -8,8 +8,11 @@ use crate::user::UserId;
 /// A mail to send: plain text UTF-8.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
+    /// The recipient's address.
     pub to: String,
+    /// The subject line.
     pub subject: String,
+    /// The message; a confirmation mail carries its link, token included, here.
     pub body: String,
 }
 
@@ -34,14 +37,23 @@ pub enum OutboxState {
 /// A mail in the outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEntry {
+    /// The store's identifier of the entry.
     pub id: OutboxId,
+    /// The user the mail is about, or `None` for mail about no user; deleting the user deletes the entry.
     pub user_id: Option<UserId>,
     /// The mail; after delivery only the recipient and subject are kept.
     pub mail: Mail,
+    /// Whether the mail waits, was delivered, or was given up.
     pub state: OutboxState,
+    /// When the mail was put in the outbox.
     pub created_at: Timestamp,
+    /// How many delivery attempts have failed so far.
     pub attempts: u32,
+    /// From when a pending entry is due for its next attempt.
     pub next_attempt_at: Timestamp,
+    /// The last delivery error, for the operator (at most [`OUTBOX_ERROR_MAX_CHARS`] characters);
+    /// `None` while no attempt has failed.
     pub last_error: Option<String>,
+    /// When the mail was delivered; `None` until then.
     pub sent_at: Option<Timestamp>,
 }

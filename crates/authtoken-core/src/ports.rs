@@ -2,6 +2,33 @@
 //!
 //! Every port documents its contract in RFC words; `authtoken-testkit` turns each MUST into a contract case
 //! that every adapter runs.
+//!
+//! # Writing an adapter
+//!
+//! An adapter is a type that implements a port, with `#[async_trait]` on the async ones, and wraps its driver's
+//! errors in the port's error. This mailer hands mail to a queue of the host application:
+//!
+//! ```
+//! use std::sync::Mutex;
+//!
+//! use async_trait::async_trait;
+//! use authtoken_core::outbox::Mail;
+//! use authtoken_core::ports::{MailError, Mailer};
+//!
+//! /// Mail for the application's own delivery; `None` once the application has closed it.
+//! struct QueueMailer(Mutex<Option<Vec<Mail>>>);
+//!
+//! #[async_trait]
+//! impl Mailer for QueueMailer {
+//!     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+//!         let mut queue = self.0.lock().map_err(|_| MailError::new("the queue is poisoned"))?;
+//!         // The contract: a mail the transport did not take is an error, never a silent success.
+//!         let queue = queue.as_mut().ok_or_else(|| MailError::new("the queue is closed"))?;
+//!         queue.push(mail.clone());
+//!         Ok(())
+//!     }
+//! }
+//! ```
 
 use async_trait::async_trait;
 
@@ -14,6 +41,32 @@ use crate::token::TokenDigest;
 use crate::user::{NewUser, Password, PasswordHash, User, UserCredentials, UserId};
 
 /// Sessions, kept under the digest of their token.
+///
+/// # Example
+///
+/// A use case holds the port as `Arc<dyn TokenRepo>`, whichever adapter is behind it; here the testkit's fake:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use authtoken_core::ports::{TokenRepo, UserRepo as _};
+/// use authtoken_testkit::{InMemoryStore, fixtures};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let store = Arc::new(InMemoryStore::default());
+/// let alice = store.create(&fixtures::new_user("alice", "correct horse")).await.unwrap();
+/// let tokens: Arc<dyn TokenRepo> = store;
+/// let (token, session) = fixtures::session(alice.id, fixtures::EPOCH, Duration::from_secs(60));
+///
+/// tokens.insert(&session).await.unwrap();
+///
+/// let found = tokens.find(&token.digest()).await.unwrap().expect("stored under its digest");
+/// assert_eq!(found.user.username, "alice");
+/// assert!(tokens.delete(&token.digest()).await.unwrap());
+/// # }
+/// ```
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait TokenRepo: Send + Sync {
@@ -44,6 +97,7 @@ pub enum CreateUserError {
     /// Another user has the same username or the same username key.
     #[error("a user with that username already exists")]
     Duplicate,
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -129,8 +183,8 @@ pub trait Outbox: Send + Sync {
     /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
 
-    /// MUST count the attempt and keep `error` (MAY cut it to its first [`crate::outbox::OUTBOX_ERROR_MAX_CHARS`] characters); the entry stays pending
-    /// until `retry_at`, or becomes failed for good when `retry_at` is `None`.
+    /// MUST count the attempt and keep `error` (MAY cut it to its first [`crate::outbox::OUTBOX_ERROR_MAX_CHARS`]
+    /// characters); the entry stays pending until `retry_at`, or becomes failed for good when `retry_at` is `None`.
     async fn mark_failed(&self, id: OutboxId, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
 
     /// MUST return the entries in `states`, oldest first.

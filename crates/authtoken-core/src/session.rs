@@ -18,11 +18,18 @@ pub const USER_AGENT_MAX_CHARS: usize = 256;
 pub struct Session {
     /// A public, random name of the session: safe to show and log, unlike the token.
     pub id: SessionId,
+    /// The digest of the session's token, under which the store keeps the session.
     pub digest: TokenDigest,
+    /// The user who logged in.
     pub user_id: UserId,
+    /// When the login happened.
     pub created_at: Timestamp,
+    /// The last instant at which the token is valid: `created_at` plus
+    /// [`Config::auth_token_validity`](crate::Config::auth_token_validity) (see [`Session::is_expired`]).
     pub expires_at: Timestamp,
+    /// When the token was last used; login stores `None`, and no use case records a use yet.
     pub last_used_at: Option<Timestamp>,
+    /// Where the login came from.
     pub client: ClientInfo,
 }
 
@@ -36,7 +43,10 @@ impl Session {
 /// Where a login came from, as the client told it; kept to help people recognise their sessions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientInfo {
+    /// The `User-Agent` of the login request, cut to [`USER_AGENT_MAX_CHARS`] characters;
+    /// `None` when the request had none that reads as text.
     pub user_agent: Option<String>,
+    /// The IP address of the connection the login came in on (a proxy's, behind one); `None` when unknown.
     pub ip: Option<String>,
 }
 
@@ -53,6 +63,7 @@ impl ClientInfo {
 pub struct SessionId(String);
 
 impl SessionId {
+    /// Draws a new id from the operating system's CSPRNG.
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
         let mut bytes = [0u8; 16];
         rand::rngs::SysRng.try_fill_bytes(&mut bytes).map_err(|e| RandomnessUnavailable(e.into()))?;
@@ -64,6 +75,7 @@ impl SessionId {
         Self(id)
     }
 
+    /// The id's text form, to show, log or store.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -78,7 +90,9 @@ impl fmt::Debug for SessionId {
 /// A session found by its digest, with its user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionWithUser {
+    /// The session as stored, expired or not.
     pub session: Session,
+    /// The user the session belongs to.
     pub user: User,
 }
 

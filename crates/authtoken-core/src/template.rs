@@ -14,17 +14,21 @@ enum Part {
 /// Why a template cannot be used; found at start-up, never when a mail is due.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
+    /// A placeholder other than `{username}` and `{url}`; it holds the name found between the braces.
     #[error(
         "unknown placeholder `{{{0}}}`: only {{username}} and {{url}} exist (write {{{{ and }}}} for literal braces)"
     )]
     UnknownPlaceholder(String),
+    /// A `{` opens a placeholder that the text never closes.
     #[error("a `{{` is never closed (write {{{{ for a literal brace)")]
     Unclosed,
+    /// A single `}` that closes no placeholder.
     #[error("a `}}` closes nothing (write }}}} for a literal brace)")]
     UnmatchedClose,
 }
 
 impl Template {
+    /// Parses a template, such as a setting's text; every error is found here, none when rendering.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut literal = String::new();
@@ -68,6 +72,7 @@ impl Template {
         Ok(Self(parts))
     }
 
+    /// The text with `{username}` and `{url}` replaced by `username` and `url`, as given (not escaped).
     pub fn render(&self, username: &str, url: &str) -> String {
         self.0
             .iter()
@@ -83,7 +88,9 @@ impl Template {
 /// The subject and message of the confirmation mail in one language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailTemplate {
+    /// The subject line.
     pub subject: Template,
+    /// The body of the mail.
     pub message: Template,
 }
 
@@ -96,6 +103,8 @@ pub struct MailTemplates {
 }
 
 impl MailTemplates {
+    /// The templates of `default` and of each language tag in `languages`; tags are compared
+    /// case-insensitively.
     pub fn new(default: MailTemplate, languages: Vec<(String, MailTemplate)>) -> Self {
         let languages = languages.into_iter().map(|(tag, template)| (tag.to_ascii_lowercase(), template)).collect();
         Self { default, languages }

@@ -9,10 +9,12 @@ use std::time::Duration;
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// The point `millis` milliseconds after the Unix epoch (before it when negative).
     pub const fn from_millis(millis: i64) -> Self {
         Self(millis)
     }
 
+    /// Milliseconds since the Unix epoch, as stores keep them.
     pub const fn as_millis(self) -> i64 {
         self.0
     }

@@ -85,6 +85,7 @@ impl TokenDigest {
         <[u8; DIGEST_BYTES]>::try_from(bytes).ok().map(Self)
     }
 
+    /// The 64 bytes of the digest, for a store to keep.
     pub fn as_bytes(&self) -> &[u8; DIGEST_BYTES] {
         &self.0
     }

@@ -18,31 +18,46 @@ pub struct UserId(pub i64);
 /// A user as the use cases and the HTTP layer see it (no password hash).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
+    /// The store's identifier of the user.
     pub id: UserId,
+    /// The name as registered, in its own case.
     pub username: String,
+    /// The user's address; `None` when the user has none (registration asks for one only when
+    /// email confirmation is on).
     pub email: Option<String>,
+    /// Whether a confirmation link sent to `email` has been used.
     pub email_confirmed: bool,
+    /// Whether the user may log in and authenticate; registration creates active users.
     pub is_active: bool,
+    /// When the user registered.
     pub joined_at: Timestamp,
+    /// When the user last logged in; `None` before the first login.
     pub last_login_at: Option<Timestamp>,
 }
 
 /// A user together with the hash to check a login against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserCredentials {
+    /// The user the hash belongs to.
     pub user: User,
+    /// The stored hash of the user's password.
     pub password_hash: PasswordHash,
 }
 
 /// What a store needs to create a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewUser {
+    /// The name as registered.
     pub username: Username,
     /// The form of the username that uniqueness and login go by: see [`Username::key`].
     pub username_key: String,
+    /// The hash of the user's password, never the password.
     pub password_hash: PasswordHash,
+    /// The address to confirm; `None` when email confirmation is off.
     pub email: Option<String>,
+    /// Whether the user may log in; registration creates active users.
     pub is_active: bool,
+    /// When the user registered.
     pub joined_at: Timestamp,
 }
 
@@ -54,15 +69,19 @@ pub struct Username(String);
 /// Why a text is not a username; the messages are upstream's, word for word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UsernameError {
+    /// Empty, or only whitespace.
     #[error("This field may not be blank.")]
     Blank,
+    /// More than [`USERNAME_MAX_CHARS`] characters once trimmed.
     #[error("Ensure this field has no more than 150 characters.")]
     TooLong,
+    /// A character other than a Unicode letter, a digit, or `@ . + - _`.
     #[error("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")]
     InvalidCharacters,
 }
 
 impl Username {
+    /// Trims `text` and checks it against the registration rules.
     pub fn parse(text: &str) -> Result<Self, UsernameError> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -77,6 +96,7 @@ impl Username {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// The name as registered.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -97,14 +117,17 @@ pub fn username_key(text: &str, case_insensitive: bool) -> String {
 pub struct Password(Zeroizing<String>);
 
 impl Password {
+    /// Wraps the password exactly as the client sent it.
     pub fn new(text: String) -> Self {
         Self(Zeroizing::new(text))
     }
 
+    /// The password's UTF-8 bytes, for the hasher.
     pub fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 
+    /// How many characters (Unicode scalar values) the password has, as the length rules count.
     pub fn char_count(&self) -> usize {
         self.0.chars().count()
     }
@@ -121,10 +144,12 @@ impl fmt::Debug for Password {
 pub struct PasswordHash(String);
 
 impl PasswordHash {
+    /// Wraps a PHC string, as a hasher makes it or a store reads it back.
     pub fn new(phc: String) -> Self {
         Self(phc)
     }
 
+    /// The PHC string, for a store to keep.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -20,12 +20,19 @@ pub struct HttpConfig {
 /// A field of a user that responses can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserField {
+    /// The user's numeric id, shown as `id`.
     Id,
+    /// The name as registered, shown as `username`.
     Username,
+    /// The user's address, shown as `email`; `null` when the user has none.
     Email,
+    /// Whether the address is confirmed, shown as `email_confirmed`.
     EmailConfirmed,
+    /// Whether the user may log in, shown as `is_active`.
     IsActive,
+    /// When the user registered, shown as `date_joined` in RFC 3339 (UTC).
     DateJoined,
+    /// When the user last logged in, shown as `last_login` in RFC 3339 (UTC); `null` before the first login.
     LastLogin,
 }
 

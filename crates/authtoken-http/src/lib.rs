@@ -31,6 +31,8 @@
 //! }
 //! ```
 
+#![deny(missing_docs)]
+
 mod api;
 mod body;
 mod config;

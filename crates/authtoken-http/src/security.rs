@@ -11,10 +11,43 @@ use poem_openapi::error::AuthorizationError;
 
 use crate::error::{AuthFailure, Outage};
 
-/// Token authentication: `Authorization: Token <64 characters>` (the keyword is case-insensitive).
+/// Token authentication: send `Authorization: Token <token>`, the 64-character token a login answered with
+/// (the keyword `Token` is case-insensitive).
 ///
-/// As a handler parameter it admits only requests with a valid, unexpired token of an active user.
-/// The application must be wrapped in a [`TokenLayer`].
+/// Only a valid, unexpired token of an active user is accepted; every refusal is a 401 with
+/// `WWW-Authenticate: Token`.
+// What follows is for Rust readers only: poem-openapi copies the plain doc lines above into the OpenAPI document,
+// and skips attributes that are not plain doc lines, such as this one.
+#[cfg_attr(
+    doc,
+    doc = r#"
+As a handler parameter it gives the handler the session and its user. The application must be wrapped in a
+[`TokenLayer`].
+
+```
+use authtoken_core::AuthService;
+use authtoken_http::{AuthFailure, TokenAuth, TokenLayer};
+use poem::{Endpoint, EndpointExt as _};
+use poem_openapi::payload::PlainText;
+use poem_openapi::{OpenApi, OpenApiService};
+
+struct Account;
+
+#[OpenApi]
+impl Account {
+    /// Who the token belongs to.
+    #[oai(path = "/whoami", method = "get")]
+    async fn whoami(&self, auth: TokenAuth) -> Result<PlainText<String>, AuthFailure> {
+        Ok(PlainText(auth.0.user.username))
+    }
+}
+
+fn account_app(service: AuthService) -> impl Endpoint {
+    OpenApiService::new(Account, "Account", "1.0").with(TokenLayer::new(service))
+}
+```
+"#
+)]
 #[derive(SecurityScheme, Debug)]
 #[oai(rename = "TokenAuth", ty = "api_key", key_in = "header", key_name = "Authorization", checker = "check_token")]
 pub struct TokenAuth(pub Authenticated);

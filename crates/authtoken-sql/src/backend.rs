@@ -17,8 +17,8 @@ use crate::row::Row;
 use crate::sqlite_reads::SqliteReads;
 use crate::statements::KeyQuery;
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Renders `$statement` with the backend's query builder, binds its values and runs `$method` on `$executor`
 /// (a pool or a transaction's connection); `?` turns a driver error into a [`DbError`].

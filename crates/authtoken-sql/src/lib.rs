@@ -2,7 +2,7 @@
 //! embedded default) and PostgreSQL.
 //!
 //! Every statement is written once, in sea-query, and rendered by the backend's query builder;
-//! rows are decoded once, through the small [`row::Row`] trait both backends implement.
+//! rows are decoded once, through the small `row::Row` trait both backends implement.
 
 mod backend;
 mod error;

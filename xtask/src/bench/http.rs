@@ -8,13 +8,13 @@ use anyhow::{Context as _, bail};
 
 /// A response's status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub(super) struct Response {
     pub status: u16,
     pub body: String,
 }
 
 /// Sends one request on a fresh connection (`Connection: close`) and reads the whole response.
-pub fn send(
+pub(super) fn send(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -35,7 +35,12 @@ pub fn send(
 }
 
 /// Like [`send`], with a JSON body; a status other than `expected` is an error that shows the body.
-pub fn post_json(addr: SocketAddr, path: &str, body: &serde_json::Value, expected: u16) -> anyhow::Result<String> {
+pub(super) fn post_json(
+    addr: SocketAddr,
+    path: &str,
+    body: &serde_json::Value,
+    expected: u16,
+) -> anyhow::Result<String> {
     let response = send(addr, "POST", path, &[("Content-Type", "application/json")], &body.to_string())?;
     if response.status != expected {
         bail!("POST {path} answered {} instead of {expected}: {}", response.status, response.body);

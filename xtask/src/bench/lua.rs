@@ -3,17 +3,17 @@
 use std::fmt::Write as _;
 
 /// The prefix of the line the `done` hook prints; the JSON summary follows it.
-pub const RESULT_MARKER: &str = "WRK_RESULT ";
+pub(super) const RESULT_MARKER: &str = "WRK_RESULT ";
 
 /// One request wrk may send: extra headers and an optional body.
 #[derive(Debug, Clone)]
-pub struct Variant {
+pub(super) struct Variant {
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
 }
 
 /// Requests built once per thread from `variants` and sent in rotation.
-pub fn rotating(method: &str, path: &str, variants: &[Variant]) -> String {
+pub(super) fn rotating(method: &str, path: &str, variants: &[Variant]) -> String {
     let mut table = String::new();
     for variant in variants {
         let headers: Vec<String> =
@@ -44,7 +44,7 @@ end
 }
 
 /// JSON POSTs of `{"username": "<prefix>-<thread>-<n>", "password": …}`: a new username on every request.
-pub fn unique_registrations(path: &str, prefix: &str, password: &str) -> String {
+pub(super) fn unique_registrations(path: &str, prefix: &str, password: &str) -> String {
     format!(
         r#"local headers = {{ ["Content-Type"] = "application/json" }}
 local setup_threads = 0

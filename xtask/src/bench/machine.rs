@@ -5,7 +5,7 @@ use std::time::Duration;
 /// CPU time in clock ticks: all CPUs' busy and total time, and the part that this process, its reaped
 /// children (wrk) and the server used.
 #[derive(Debug, Clone, Copy)]
-pub struct CpuSample {
+pub(super) struct CpuSample {
     busy: u64,
     total: u64,
     ours: u64,
@@ -13,7 +13,7 @@ pub struct CpuSample {
 
 impl CpuSample {
     /// Reads `/proc/stat`, `/proc/self/stat` and, when given, the server's `/proc/<pid>/stat`.
-    pub fn now(server: Option<u32>) -> Option<Self> {
+    pub(super) fn now(server: Option<u32>) -> Option<Self> {
         let (total, idle) = parse_cpu_line(std::fs::read_to_string("/proc/stat").ok()?.lines().next()?)?;
         let own = process_ticks("/proc/self/stat", true)?;
         let server = match server {
@@ -24,7 +24,7 @@ impl CpuSample {
     }
 
     /// The share of all CPUs (0 to 1) that other processes kept busy since `earlier`.
-    pub fn foreign_since(&self, earlier: &Self) -> Option<f64> {
+    pub(super) fn foreign_since(&self, earlier: &Self) -> Option<f64> {
         let total = self.total.checked_sub(earlier.total).filter(|total| *total > 0)?;
         let busy = self.busy.saturating_sub(earlier.busy);
         let ours = self.ours.saturating_sub(earlier.ours);
@@ -33,14 +33,14 @@ impl CpuSample {
 }
 
 /// The share of all CPUs (0 to 1) that other processes kept busy during `window`, while this one sleeps.
-pub fn foreign_load(window: Duration) -> Option<f64> {
+pub(super) fn foreign_load(window: Duration) -> Option<f64> {
     let before = CpuSample::now(None)?;
     std::thread::sleep(window);
     CpuSample::now(None)?.foreign_since(&before)
 }
 
 /// The one-minute load average.
-pub fn load_average() -> Option<f64> {
+pub(super) fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 

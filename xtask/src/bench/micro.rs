@@ -10,18 +10,19 @@ use crate::cmd::cargo;
 
 /// The benchmark ids in `crates/authtoken-core/benches/core.rs` and `crates/authtoken-argon2/benches/argon2.rs`,
 /// as criterion names their directories.
-pub const IDS: [&str; 4] = ["token/generate", "token/digest", "header/parse_authorization", "password/argon2id_hash"];
+pub(super) const IDS: [&str; 4] =
+    ["token/generate", "token/digest", "header/parse_authorization", "password/argon2id_hash"];
 
 /// One benchmark's time per iteration, as criterion prints it.
 #[derive(Debug, Clone)]
-pub struct Micro {
+pub(super) struct Micro {
     pub id: &'static str,
     pub time: Duration,
 }
 
 /// Runs the benchmarks (briefly unless `long`) and reads each estimate from
 /// `target/criterion/<id>/new/estimates.json`.
-pub fn run(long: bool, target: &Path) -> anyhow::Result<Vec<Micro>> {
+pub(super) fn run(long: bool, target: &Path) -> anyhow::Result<Vec<Micro>> {
     for (package, bench) in [("authtoken-core", "core"), ("authtoken-argon2", "argon2")] {
         let mut command = cargo();
         command.args(["bench", "-p", package, "--bench", bench, "--"]);

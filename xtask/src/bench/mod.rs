@@ -20,7 +20,7 @@ use anyhow::{Context as _, bail};
 use authtoken_argon2::default_hash_concurrency;
 
 use options::Plan;
-pub use options::{Options, USAGE};
+pub(crate) use options::{Options, USAGE};
 
 use crate::cmd::{cargo, run, target_dir};
 use machine::CpuSample;
@@ -35,7 +35,7 @@ use wrk::Wrk;
 const HASH_PARAMS: HashParams = HashParams::RECOMMENDED;
 
 /// Runs the whole benchmark and writes its report.
-pub fn bench(options: &Options) -> anyhow::Result<()> {
+pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
     let plan = options.plan();
     let started = SystemTime::now().duration_since(UNIX_EPOCH).context("the clock is before 1970")?.as_secs();
     let wrk = Wrk::find_or_install()?;

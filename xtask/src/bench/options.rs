@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-pub const USAGE: &str = "usage: cargo xtask bench [options]
+pub(crate) const USAGE: &str = "usage: cargo xtask bench [options]
 
 Builds the release binary, starts it on port 0 with a fresh SQLite database in a temporary directory, seeds users
 and tokens, drives each scenario with wrk, measures the raw argon2id rate on this machine, prints a table and writes
@@ -24,7 +24,7 @@ options:
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     pub long: bool,
     pub seconds: Option<u64>,
     pub connections: usize,
@@ -41,7 +41,7 @@ pub struct Options {
 
 /// How long each part of the run takes, and how hard it pushes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub scenario: Duration,
     pub warm_up: Duration,
     pub raw_hash: Duration,
@@ -54,7 +54,7 @@ pub struct Plan {
 }
 
 impl Options {
-    pub fn parse(args: &[&str]) -> anyhow::Result<Self> {
+    pub(crate) fn parse(args: &[&str]) -> anyhow::Result<Self> {
         let mut options = Self {
             long: false,
             seconds: None,
@@ -91,7 +91,7 @@ impl Options {
         Ok(options)
     }
 
-    pub fn plan(&self) -> Plan {
+    pub(crate) fn plan(&self) -> Plan {
         let default_seconds = if self.long { 30 } else { 5 };
         Plan {
             scenario: Duration::from_secs(self.seconds.unwrap_or(default_seconds)),
@@ -105,7 +105,7 @@ impl Options {
     }
 
     /// The database kind, without the URL (which may hold a password).
-    pub fn database_name(&self) -> &'static str {
+    pub(crate) fn database_name(&self) -> &'static str {
         if self.postgres.is_some() { "postgres" } else { "sqlite" }
     }
 }

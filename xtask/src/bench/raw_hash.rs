@@ -8,11 +8,11 @@ use authtoken_argon2::{Argon2id, HashMemory};
 use authtoken_core::user::Password;
 
 /// Argon2id cost parameters, as the server's `password_hash_*` settings give them.
-pub use authtoken_argon2::Argon2Params as HashParams;
+pub(super) use authtoken_argon2::Argon2Params as HashParams;
 
 /// Hashes computed by `threads` threads in `elapsed`.
 #[derive(Debug, Clone, Copy)]
-pub struct RawHashRate {
+pub(super) struct RawHashRate {
     pub params: HashParams,
     pub threads: usize,
     pub hashes: u64,
@@ -21,19 +21,19 @@ pub struct RawHashRate {
 
 impl RawHashRate {
     /// Hashes a second over all threads.
-    pub fn rate(&self) -> f64 {
+    pub(super) fn rate(&self) -> f64 {
         self.hashes as f64 / self.elapsed.as_secs_f64()
     }
 
     /// The time one hash takes on one thread.
-    pub fn per_hash(&self) -> Duration {
+    pub(super) fn per_hash(&self) -> Duration {
         self.elapsed.mul_f64(self.threads as f64 / self.hashes.max(1) as f64)
     }
 }
 
 /// Hashes on `threads` threads for about `duration`, each thread reusing its working memory and each hash
 /// drawing its salt and writing its PHC string, exactly as the service's hashing threads do (`authtoken-argon2`).
-pub fn measure(params: HashParams, threads: usize, duration: Duration) -> anyhow::Result<RawHashRate> {
+pub(super) fn measure(params: HashParams, threads: usize, duration: Duration) -> anyhow::Result<RawHashRate> {
     let argon2 = Argon2id::new(params).context("invalid argon2 parameters")?;
     let hashes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);

@@ -14,7 +14,7 @@ use super::wrk::{Measurement, Wrk};
 
 /// Everything one run measured.
 #[derive(Debug)]
-pub struct Report<'a> {
+pub(super) struct Report<'a> {
     pub started: u64,
     pub options: &'a Options,
     pub plan: &'a Plan,
@@ -30,7 +30,7 @@ pub struct Report<'a> {
 
 /// How much of the CPUs other processes used (0 to 1): the machine is shared, and this says how far to trust a run.
 #[derive(Debug, Clone, Copy)]
-pub struct Noise {
+pub(super) struct Noise {
     /// In the second before the run.
     pub before: Option<f64>,
     /// During the raw Argon2id measurements (the larger of the two).
@@ -43,7 +43,7 @@ pub struct Noise {
 
 /// A target of issue 5 and the figure it is checked against.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub(super) struct Target {
     pub name: &'static str,
     pub value: f64,
     pub limit: f64,
@@ -54,7 +54,7 @@ pub struct Target {
 
 impl Report<'_> {
     /// The Markdown tables printed at the end of a run (and pasted into `docs/performance.md`).
-    pub fn table(&self) -> String {
+    pub(super) fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -123,7 +123,7 @@ impl Report<'_> {
     }
 
     /// The targets of issue 5, checked against this run.
-    pub fn targets(&self) -> Vec<Target> {
+    pub(super) fn targets(&self) -> Vec<Target> {
         let p99 = |s| self.measurement(s).map_or(f64::NAN, |m| m.p99.as_secs_f64() * 1e3);
         vec![
             Target {
@@ -159,7 +159,7 @@ impl Report<'_> {
     }
 
     /// Writes `<dir>/<started>.json` and `<dir>/latest.json`; returns the first.
-    pub fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+    pub(super) fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let json = serde_json::to_string_pretty(&self.json()).context("cannot serialise the report")?;
         let path = dir.join(format!("{}.json", self.started));
@@ -244,12 +244,12 @@ impl Report<'_> {
 }
 
 impl Target {
-    pub fn met(&self) -> bool {
+    pub(super) fn met(&self) -> bool {
         if self.at_least { self.value >= self.limit } else { self.value <= self.limit }
     }
 
     /// "met", or "missed by" the gap: in points for a percentage, and otherwise with how far off it is.
-    pub fn verdict(&self) -> String {
+    pub(super) fn verdict(&self) -> String {
         if self.value.is_nan() {
             return "not measured".to_owned();
         }

@@ -19,7 +19,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The scenarios, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scenario {
+pub(super) enum Scenario {
     /// `GET /healthz`: the framework's ceiling.
     Healthz,
     /// `GET {prefix}/me/` with a valid token.
@@ -36,7 +36,7 @@ pub enum Scenario {
 
 /// One scenario's measurement, and the server's peak RSS once it was over.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(super) struct Row {
     pub scenario: Scenario,
     pub measurement: Measurement,
     pub connections: usize,
@@ -47,7 +47,7 @@ pub struct Row {
 
 /// Everything a scenario needs.
 #[derive(Debug)]
-pub struct Runner<'a> {
+pub(super) struct Runner<'a> {
     pub wrk: &'a Wrk,
     pub server: &'a Server,
     pub dir: &'a Path,
@@ -64,7 +64,7 @@ struct Seeded {
 
 impl Scenario {
     /// The key used in the JSON report.
-    pub fn key(self) -> &'static str {
+    pub(super) fn key(self) -> &'static str {
         match self {
             Self::Healthz => "healthz",
             Self::Me => "me",
@@ -76,7 +76,7 @@ impl Scenario {
     }
 
     /// The label in the table.
-    pub fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Self::Healthz => "GET /healthz (ceiling)",
             Self::Me => "GET /auth/me/ (token auth)",
@@ -90,7 +90,7 @@ impl Scenario {
 
 impl Runner<'_> {
     /// Seeds users whose names start with `run_id`, warms up, and runs every scenario.
-    pub fn run_all(&self, run_id: &str) -> anyhow::Result<Vec<Row>> {
+    pub(super) fn run_all(&self, run_id: &str) -> anyhow::Result<Vec<Row>> {
         let seeded = self.seed(run_id)?;
         let me = self.script("me.lua", &lua::rotating("GET", &self.path("/me/"), &token_variants(&seeded.tokens)))?;
         let healthz =

@@ -18,7 +18,7 @@ const KEPT_LOG_LINES: usize = 40;
 
 /// A running `authtoken serve`; it is killed on drop if [`Server::stop`] was not called.
 #[derive(Debug)]
-pub struct Server {
+pub(super) struct Server {
     child: Child,
     pub addr: SocketAddr,
     log: Arc<Mutex<VecDeque<String>>>,
@@ -26,7 +26,7 @@ pub struct Server {
 
 impl Server {
     /// Starts `binary serve` in `dir` with `env` and no other `AUTHTOKEN_*` variables, and waits until it listens.
-    pub fn start(binary: &Path, dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+    pub(super) fn start(binary: &Path, dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
         let mut command = Command::new(binary);
         command.arg("serve").current_dir(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         for (name, _) in std::env::vars_os() {
@@ -46,17 +46,17 @@ impl Server {
         Ok(server)
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// The peak resident set size so far (`VmHWM`), in bytes.
-    pub fn peak_rss(&self) -> anyhow::Result<u64> {
+    pub(super) fn peak_rss(&self) -> anyhow::Result<u64> {
         Ok(self.status_field("VmHWM")? * 1024)
     }
 
     /// The number of threads the server runs now.
-    pub fn threads(&self) -> anyhow::Result<u64> {
+    pub(super) fn threads(&self) -> anyhow::Result<u64> {
         self.status_field("Threads")
     }
 
@@ -72,7 +72,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the graceful shutdown; kills the server if it takes longer than 15 s.
-    pub fn stop(mut self) -> anyhow::Result<()> {
+    pub(super) fn stop(mut self) -> anyhow::Result<()> {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -89,7 +89,7 @@ impl Server {
     }
 
     /// The last lines the server logged, for error messages.
-    pub fn last_log(&self) -> String {
+    pub(super) fn last_log(&self) -> String {
         let log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         log.iter().cloned().collect::<Vec<_>>().join("\n")
     }

@@ -10,7 +10,7 @@ use super::lua::RESULT_MARKER;
 
 /// The wrk binary in use, and how the harness came by it.
 #[derive(Debug, Clone)]
-pub struct Wrk {
+pub(super) struct Wrk {
     pub path: PathBuf,
     pub version: String,
     pub origin: &'static str,
@@ -18,7 +18,7 @@ pub struct Wrk {
 
 /// One wrk run: what to hit, with which script, how hard and for how long.
 #[derive(Debug, Clone)]
-pub struct Load<'a> {
+pub(super) struct Load<'a> {
     pub url: String,
     pub script: &'a Path,
     pub connections: usize,
@@ -30,7 +30,7 @@ pub struct Load<'a> {
 
 /// What wrk measured: completed requests, latency percentiles and errors.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Measurement {
+pub(super) struct Measurement {
     pub requests: u64,
     pub duration: Duration,
     pub p50: Duration,
@@ -42,7 +42,7 @@ pub struct Measurement {
 
 /// wrk's error counts; `status` is responses with a status over 399.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Errors {
+pub(super) struct Errors {
     pub connect: u64,
     pub read: u64,
     pub write: u64,
@@ -52,14 +52,14 @@ pub struct Errors {
 
 /// A wrk process that is running; [`Running::finish`] waits for it and reads its summary.
 #[derive(Debug)]
-pub struct Running {
+pub(super) struct Running {
     child: Child,
     shown: String,
 }
 
 impl Wrk {
     /// wrk from `PATH`, or installed with `apt-get` when it is missing and we are root.
-    pub fn find_or_install() -> anyhow::Result<Self> {
+    pub(super) fn find_or_install() -> anyhow::Result<Self> {
         if let Some(path) = on_path("wrk") {
             return Self::at(path, "found on PATH");
         }
@@ -87,12 +87,12 @@ impl Wrk {
     }
 
     /// Runs one load to the end.
-    pub fn run(&self, load: &Load<'_>) -> anyhow::Result<Measurement> {
+    pub(super) fn run(&self, load: &Load<'_>) -> anyhow::Result<Measurement> {
         self.spawn(load)?.finish()
     }
 
     /// Starts one load without waiting for it.
-    pub fn spawn(&self, load: &Load<'_>) -> anyhow::Result<Running> {
+    pub(super) fn spawn(&self, load: &Load<'_>) -> anyhow::Result<Running> {
         let mut command = Command::new(&self.path);
         command
             .arg(format!("--threads={}", load.threads))
@@ -111,7 +111,7 @@ impl Wrk {
 }
 
 impl Running {
-    pub fn finish(self) -> anyhow::Result<Measurement> {
+    pub(super) fn finish(self) -> anyhow::Result<Measurement> {
         let output = self.child.wait_with_output().with_context(|| format!("cannot wait for {}", self.shown))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
@@ -123,13 +123,13 @@ impl Running {
 
 impl Measurement {
     /// Completed requests a second, failed ones included (see [`Errors::total`]).
-    pub fn rate(&self) -> f64 {
+    pub(super) fn rate(&self) -> f64 {
         self.requests as f64 / self.duration.as_secs_f64().max(f64::EPSILON)
     }
 }
 
 impl Errors {
-    pub fn total(&self) -> u64 {
+    pub(super) fn total(&self) -> u64 {
         self.connect + self.read + self.write + self.timeout + self.status
     }
 }

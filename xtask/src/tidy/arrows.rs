@@ -27,7 +27,7 @@ const ALLOWED: Arrows = Arrows {
 
 /// A workspace package as `cargo metadata` describes it.
 #[derive(Debug)]
-pub struct Package {
+pub(super) struct Package {
     pub name: String,
     /// The package's directory relative to the repository root, such as `crates/authtoken-core`.
     pub dir: String,
@@ -36,7 +36,7 @@ pub struct Package {
 
 /// One entry of a package's dependency tables.
 #[derive(Debug)]
-pub struct Dependency {
+pub(super) struct Dependency {
     /// The package depended on (its real name, not a rename).
     pub name: String,
     pub kind: Kind,
@@ -44,7 +44,7 @@ pub struct Dependency {
 
 /// Build dependencies count as normal ones: they run as part of the build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     Normal,
     Dev,
 }
@@ -81,7 +81,7 @@ struct Row {
 }
 
 /// The workspace members of `cargo metadata --format-version 1 --no-deps` output.
-pub fn packages(metadata: &serde_json::Value) -> anyhow::Result<Vec<Package>> {
+pub(super) fn packages(metadata: &serde_json::Value) -> anyhow::Result<Vec<Package>> {
     let root = metadata["workspace_root"].as_str().context("cargo metadata names no workspace root")?;
     let members = metadata["workspace_members"].as_array().context("cargo metadata lists no workspace members")?;
     let all = metadata["packages"].as_array().context("cargo metadata lists no packages")?;
@@ -111,7 +111,7 @@ pub fn packages(metadata: &serde_json::Value) -> anyhow::Result<Vec<Package>> {
 
 /// Every dependency between workspace packages that the map does not allow, one line each, and every package
 /// without a row in the table.
-pub fn forbidden_arrows(packages: &[Package]) -> Vec<String> {
+pub(super) fn forbidden_arrows(packages: &[Package]) -> Vec<String> {
     ALLOWED.forbidden(packages)
 }
 

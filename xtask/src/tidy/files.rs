@@ -1,23 +1,23 @@
 //! The checks each Rust source file must pass on its own: a module doc, a length limit, no ignored or panicking tests.
 
 /// A file may be this long; a longer one is split by use case.
-pub const MAX_LINES: usize = 500;
+pub(super) const MAX_LINES: usize = 500;
 
 /// The attribute that skips a test, built here so that this file does not contain it.
-pub const IGNORE: &str = concat!("#[", "ignore");
+pub(super) const IGNORE: &str = concat!("#[", "ignore");
 
 /// The attribute that expects a panic, built here so that this file does not contain it.
-pub const SHOULD_PANIC: &str = concat!("should", "_panic");
+pub(super) const SHOULD_PANIC: &str = concat!("should", "_panic");
 
 /// A Rust source file: its path relative to the repository root, with `/` between components, and its text.
 #[derive(Debug)]
-pub struct SourceFile {
+pub(super) struct SourceFile {
     pub path: String,
     pub text: String,
 }
 
 /// Every violation in `files`, one line each, grouped by check.
-pub fn violations(files: &[SourceFile]) -> Vec<String> {
+pub(super) fn violations(files: &[SourceFile]) -> Vec<String> {
     let mut found = Vec::new();
     for file in files {
         if module_doc_missing(&file.text) {
@@ -42,13 +42,13 @@ pub fn violations(files: &[SourceFile]) -> Vec<String> {
 }
 
 /// Whether the first non-empty line fails to start with `//!`.
-pub fn module_doc_missing(text: &str) -> bool {
+pub(super) fn module_doc_missing(text: &str) -> bool {
     let first = text.lines().map(str::trim).find(|line| !line.is_empty());
     !first.is_some_and(|line| line.starts_with("//!"))
 }
 
 /// Each line (counted from 1) that holds a forbidden test attribute, with the attribute; anywhere in the text.
-pub fn forbidden_attributes(text: &str) -> Vec<(usize, &'static str)> {
+pub(super) fn forbidden_attributes(text: &str) -> Vec<(usize, &'static str)> {
     let mut found = Vec::new();
     for (index, line) in text.lines().enumerate() {
         for needle in [IGNORE, SHOULD_PANIC] {

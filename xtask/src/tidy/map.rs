@@ -2,11 +2,11 @@
 //! module of its `src/`.
 
 /// Where the map lives, relative to the repository root.
-pub const ARCHITECTURE: &str = "docs/ARCHITECTURE.md";
+pub(super) const ARCHITECTURE: &str = "docs/ARCHITECTURE.md";
 
 /// A workspace member as the map sees it.
 #[derive(Debug)]
-pub struct Member {
+pub(super) struct Member {
     /// The member's directory relative to the repository root, such as `crates/authtoken-core` or `xtask`.
     pub dir: String,
     /// The paths of its `.rs` files relative to its `src/`, such as `lib.rs` or `service/login.rs`.
@@ -15,14 +15,14 @@ pub struct Member {
 
 /// A `### ` section of the map: its heading line and the text up to the next heading of level three or above.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Section<'a> {
+pub(super) struct Section<'a> {
     pub heading: &'a str,
     pub text: String,
 }
 
 /// A top-level module of a member's `src/`, as the map must name it.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Module {
+pub(super) struct Module {
     /// The path relative to `src/` that a violation shows: `config.rs`, `service/` or `bin/tool.rs`.
     pub path: String,
     /// The backticked spellings that name it in the map; any one is enough.
@@ -30,7 +30,7 @@ pub struct Module {
 }
 
 /// Every crate missing from the map and every module missing from its crate's section, one line each.
-pub fn violations(architecture: &str, members: &[Member]) -> Vec<String> {
+pub(super) fn violations(architecture: &str, members: &[Member]) -> Vec<String> {
     let sections = sections(architecture);
     let mut missing_crates = Vec::new();
     let mut missing_modules = Vec::new();
@@ -59,7 +59,7 @@ pub fn violations(architecture: &str, members: &[Member]) -> Vec<String> {
 }
 
 /// The `### ` sections of a Markdown text; lines inside code fences are never headings.
-pub fn sections(architecture: &str) -> Vec<Section<'_>> {
+pub(super) fn sections(architecture: &str) -> Vec<Section<'_>> {
     let mut sections: Vec<Section<'_>> = Vec::new();
     let mut open = false;
     let mut fenced = false;
@@ -85,7 +85,7 @@ pub fn sections(architecture: &str) -> Vec<Section<'_>> {
 
 /// The top-level modules that the `.rs` files under `src/` make, named by their paths relative to `src/`.
 /// `lib.rs` and `main.rs` are the crate itself; each binary under `bin/` counts as a module of its own.
-pub fn modules(sources: &[String]) -> Vec<Module> {
+pub(super) fn modules(sources: &[String]) -> Vec<Module> {
     let mut modules: Vec<Module> = Vec::new();
     for source in sources {
         let (prefix, rest) = match source.strip_prefix("bin/") {

@@ -2,6 +2,7 @@
 //! rust-analyzer's `xtask/src/tidy.rs`; discipline decays, checks do not.
 
 mod arrows;
+mod circles;
 mod files;
 mod map;
 
@@ -18,7 +19,7 @@ use map::Member;
 const SOURCE_DIRS: [&str; 3] = ["crates", "xtask", "examples"];
 
 /// Checks the whole repository and fails with every violation found, one per line.
-pub fn tidy() -> anyhow::Result<()> {
+pub(crate) fn tidy() -> anyhow::Result<()> {
     let root = root();
     let packages = arrows::packages(&metadata()?)?;
     let files = source_files(&root, &packages)?;
@@ -27,7 +28,11 @@ pub fn tidy() -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", architecture_path.display()))?;
 
     let mut violations = files::violations(&files);
-    violations.extend(map::violations(&architecture, &members(&packages, &files)));
+    let members = members(&packages, &files);
+    violations.extend(map::violations(&architecture, &members));
+    violations.extend(circles::violations(&members, |path| {
+        files.iter().find(|file| file.path == path).map(|file| file.text.clone())
+    }));
     violations.extend(arrows::forbidden_arrows(&packages));
 
     if !violations.is_empty() {

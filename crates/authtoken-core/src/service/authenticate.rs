@@ -8,7 +8,9 @@ use crate::user::User;
 /// An authenticated request: its user and the session its token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authenticated {
+    /// The user the token belongs to, as stored when the request was authenticated.
     pub user: User,
+    /// The session of the presented token; [`AuthService::logout`] revokes it.
     pub session: Session,
 }
 
@@ -24,6 +26,7 @@ pub enum AuthenticateError {
     /// A malformed, unknown, expired or revoked token, or an inactive user.
     #[error("invalid auth token")]
     InvalidToken,
+    /// The store failed while the token was looked up or deleted.
     #[error(transparent)]
     Failed(#[from] Failure),
 }

@@ -10,14 +10,19 @@ use crate::user::User;
 /// Why a confirmation link was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SendConfirmationError {
+    /// Email confirmation is off (see [`AuthService::with_confirmation`]).
     #[error("email confirmation is not enabled")]
     Disabled,
+    /// The user no longer exists in the store.
     #[error("no such user")]
     UnknownUser,
+    /// The user has no email address, or an empty one.
     #[error("the user has no email address")]
     NoEmail,
+    /// The user's address is confirmed already.
     #[error("the email address is already confirmed")]
     AlreadyConfirmed,
+    /// Something outside the domain failed: the store or the random number generator.
     #[error(transparent)]
     Failed(#[from] Failure),
 }
@@ -28,6 +33,7 @@ pub enum ConfirmError {
     /// Malformed, unknown, expired, used, or sent to an address the user no longer has.
     #[error("invalid token!")]
     Invalid,
+    /// The store failed while the link was looked up, deleted or used.
     #[error(transparent)]
     Failed(#[from] Failure),
 }

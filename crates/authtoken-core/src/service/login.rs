@@ -8,15 +8,19 @@ use crate::user::{Password, User, username_key};
 /// A successful login: the token to hand to the client once, and its user.
 #[derive(Debug)]
 pub struct LoginOutcome {
+    /// The new session's token in plain text; only its digest is stored.
     pub token: PlainToken,
+    /// The user who logged in, with `last_login_at` set to this login.
     pub user: User,
 }
 
+/// Why a login issued no token.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Unknown user, wrong password, inactive user or missing fields: the client is told nothing more.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Something outside the domain failed: a store, the hasher or the random number generator.
     #[error(transparent)]
     Failed(#[from] Failure),
 }

@@ -3,8 +3,10 @@
 use super::{AuthService, Failure};
 use crate::service::Authenticated;
 
+/// Why a session was not revoked.
 #[derive(Debug, thiserror::Error)]
 pub enum LogoutError {
+    /// The store failed, so the session may still be valid.
     #[error(transparent)]
     Failed(#[from] Failure),
 }

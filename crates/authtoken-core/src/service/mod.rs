@@ -92,13 +92,19 @@ impl std::fmt::Debug for AuthService {
 #[derive(Clone)]
 #[allow(missing_debug_implementations, reason = "ports are trait objects without Debug")]
 pub struct Ports {
+    /// Where sessions are kept.
     pub tokens: Arc<dyn TokenRepo>,
+    /// Where users are kept.
     pub users: Arc<dyn UserRepo>,
+    /// Hashes new passwords and checks the passwords of logins.
     pub hasher: Arc<dyn PasswordHasher>,
+    /// The current time, read once per use case.
     pub clock: Arc<dyn Clock>,
 }
 
 impl AuthService {
+    /// The use cases over `ports` with the domain settings `config`; email confirmation is off
+    /// until [`AuthService::with_confirmation`] turns it on.
     pub fn new(ports: Ports, config: Config) -> Self {
         let Ports { tokens, users, hasher, clock } = ports;
         Self { tokens, users, hasher, clock, config, confirmation: None }
@@ -120,6 +126,7 @@ impl AuthService {
         self.confirmation.is_some()
     }
 
+    /// The domain settings the service was built with.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -128,10 +135,13 @@ impl AuthService {
 /// Something outside the domain failed; the cause is for the log, never for the client.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
+    /// A store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Password hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// The operating system's random number generator failed while drawing a token or a session id.
     #[error(transparent)]
     Randomness(#[from] RandomnessUnavailable),
 }

@@ -7,11 +7,13 @@ use crate::user::{NewUser, PASSWORD_MAX_CHARS, Password, User, Username};
 /// One submitted field, as the HTTP layer found it in the body.
 #[derive(Clone, PartialEq, Eq)]
 pub enum FieldValue {
+    /// The body has no such field.
     Missing,
     /// A JSON `null`.
     Null,
     /// A JSON number, boolean, array or object.
     NotString,
+    /// A JSON string or a form value, exactly as sent (not trimmed).
     Text(String),
 }
 
@@ -30,7 +32,10 @@ impl std::fmt::Debug for FieldValue {
 /// The registration fields.
 #[derive(Clone, Debug)]
 pub struct RegistrationForm {
+    /// The requested username, checked with [`Username::parse`].
     pub username: FieldValue,
+    /// The password, exactly as sent; its length is checked against the configured minimum and
+    /// [`PASSWORD_MAX_CHARS`].
     pub password: FieldValue,
     /// Read only when email confirmation is on.
     pub email: FieldValue,
@@ -48,10 +53,13 @@ impl FieldErrors {
     }
 }
 
+/// Why no user was created.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
+    /// Some fields break the rules, or the username is taken: the errors say which and why.
     #[error("invalid registration fields")]
     Invalid(FieldErrors),
+    /// Something outside the domain failed: the store, the hasher or the random number generator.
     #[error(transparent)]
     Failed(#[from] Failure),
 }

@@ -18,29 +18,29 @@ use authtoken_core::{AuthService, Config, PlainToken, User};
 use authtoken_testkit::{FakeClock, FakePasswordHasher, InMemoryStore, fixtures};
 
 /// A password that passes the default rules (at least 8 characters).
-pub const PASSWORD: &str = "correct horse";
+pub(crate) const PASSWORD: &str = "correct horse";
 
 /// Everything before the token in a confirmation link of [`confirmation_settings`].
-pub const LINK_PREFIX: &str = "https://auth.example.org/auth/register/confirm/";
+pub(crate) const LINK_PREFIX: &str = "https://auth.example.org/auth/register/confirm/";
 
 /// How long a confirmation link of [`confirmation_settings`] stays valid.
-pub const LINK_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const LINK_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Every state an outbox entry can be in.
-pub const EVERY_STATE: &[OutboxState] = &[OutboxState::Pending, OutboxState::Sent, OutboxState::Failed];
+pub(crate) const EVERY_STATE: &[OutboxState] = &[OutboxState::Pending, OutboxState::Sent, OutboxState::Failed];
 
 /// The default subject and message of [`confirmation_settings`].
-pub const SUBJECT: &str = "Confirm your address, {username}";
-pub const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm your address.\n";
+pub(crate) const SUBJECT: &str = "Confirm your address, {username}";
+pub(crate) const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm your address.\n";
 
 /// The German (`de`) subject and message of [`confirmation_settings`].
-pub const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
-pub const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
+pub(crate) const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
+pub(crate) const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
 
 /// An `AuthService` over one `InMemoryStore` (tokens and users, and with confirmation on also links and the outbox),
 /// a `FakePasswordHasher` and a `FakeClock` at `fixtures::EPOCH`, with handles on the fakes so tests can look inside
 /// and move time.
-pub struct App {
+pub(crate) struct App {
     pub service: AuthService,
     pub store: InMemoryStore,
     pub hasher: Arc<FakePasswordHasher>,
@@ -51,16 +51,16 @@ pub struct App {
 
 impl App {
     /// The contract's default configuration (`fixtures::config()`).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_config(fixtures::config())
     }
 
     /// The default configuration with email confirmation on ([`confirmation_settings`]).
-    pub fn confirming() -> Self {
+    pub(crate) fn confirming() -> Self {
         Self::new().with_confirmation(confirmation_settings())
     }
 
-    pub fn with_config(config: Config) -> Self {
+    pub(crate) fn with_config(config: Config) -> Self {
         let store = InMemoryStore::default();
         let hasher = Arc::new(FakePasswordHasher::default());
         let clock = FakeClock::at(fixtures::EPOCH);
@@ -75,13 +75,13 @@ impl App {
     }
 
     /// The same app with email confirmation on; links and their mail are kept in the app's store.
-    pub fn with_confirmation(self, settings: ConfirmationSettings) -> Self {
+    pub(crate) fn with_confirmation(self, settings: ConfirmationSettings) -> Self {
         let service = self.service.clone().with_confirmation(Arc::new(self.store.clone()), settings.clone());
         Self { service, confirmation: Some(settings), ..self }
     }
 
     /// Another service over the same fakes and configuration, with some ports replaced (usually by mocks).
-    pub fn service_with(&self, replace: impl FnOnce(&mut Ports)) -> AuthService {
+    pub(crate) fn service_with(&self, replace: impl FnOnce(&mut Ports)) -> AuthService {
         let mut ports = self.ports.clone();
         replace(&mut ports);
         let service = AuthService::new(ports, self.service.config().clone());
@@ -92,53 +92,53 @@ impl App {
     }
 
     /// Registers a user through the use case; the test fails if registration does.
-    pub async fn register(&self, username: &str, password: &str) -> User {
+    pub(crate) async fn register(&self, username: &str, password: &str) -> User {
         self.service.register(form(username, password)).await.expect("the registration is valid")
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, LoginError> {
+    pub(crate) async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, LoginError> {
         self.service.login(username, &crate::support::password(password), client()).await
     }
 
     /// Logs in; the test fails if the login does.
-    pub async fn token(&self, username: &str, password: &str) -> PlainToken {
+    pub(crate) async fn token(&self, username: &str, password: &str) -> PlainToken {
         self.login(username, password).await.expect("the login succeeds").token
     }
 
     /// Registers a user with an email address; the test fails if registration does.
-    pub async fn register_with_email(&self, username: &str, email: &str) -> User {
+    pub(crate) async fn register_with_email(&self, username: &str, email: &str) -> User {
         self.service.register(email_form(username, email)).await.expect("the registration is valid")
     }
 
     /// The user as the store has it now.
-    pub async fn user(&self, username: &str) -> User {
+    pub(crate) async fn user(&self, username: &str) -> User {
         self.store.find_by_username(username).await.expect("the store answers").expect("the user exists")
     }
 
     /// The outbox entries in these states, oldest first.
-    pub async fn outbox(&self, states: &[OutboxState]) -> Vec<OutboxEntry> {
+    pub(crate) async fn outbox(&self, states: &[OutboxState]) -> Vec<OutboxEntry> {
         Outbox::entries(&self.store, states).await.expect("the store answers")
     }
 
     /// The mail waiting to be delivered, oldest first.
-    pub async fn pending_mail(&self) -> Vec<Mail> {
+    pub(crate) async fn pending_mail(&self) -> Vec<Mail> {
         self.outbox(&[OutboxState::Pending]).await.into_iter().map(|entry| entry.mail).collect()
     }
 
     /// The token in the newest pending mail to `to`.
-    pub async fn link_token(&self, to: &str) -> String {
+    pub(crate) async fn link_token(&self, to: &str) -> String {
         let mail = self.pending_mail().await.into_iter().rev().find(|mail| mail.to == to);
         token_in(&mail.expect("a confirmation mail is pending for the address"))
     }
 
     /// Authenticates `Authorization: Token <token>`.
-    pub async fn authenticate(&self, token: &PlainToken) -> Result<Authenticated, AuthenticateError> {
+    pub(crate) async fn authenticate(&self, token: &PlainToken) -> Result<Authenticated, AuthenticateError> {
         self.service.authenticate(Some(header(token).as_bytes())).await
     }
 }
 
 /// Email confirmation with [`LINK_PREFIX`], [`LINK_VALIDITY`], and a default and a German (`de`) mail.
-pub fn confirmation_settings() -> ConfirmationSettings {
+pub(crate) fn confirmation_settings() -> ConfirmationSettings {
     ConfirmationSettings {
         token_validity: LINK_VALIDITY,
         link_prefix: LINK_PREFIX.to_owned(),
@@ -150,38 +150,38 @@ pub fn confirmation_settings() -> ConfirmationSettings {
 }
 
 /// A form with username, password [`PASSWORD`] and email given as strings.
-pub fn email_form(username: &str, email: &str) -> RegistrationForm {
+pub(crate) fn email_form(username: &str, email: &str) -> RegistrationForm {
     RegistrationForm { email: text(email), ..form(username, PASSWORD) }
 }
 
 /// The token in the confirmation link of a mail body: what follows [`LINK_PREFIX`] up to the next `/`.
-pub fn token_in(mail: &Mail) -> String {
+pub(crate) fn token_in(mail: &Mail) -> String {
     let (_, rest) = mail.body.split_once(LINK_PREFIX).expect("the mail holds a confirmation link");
     let (token, _) = rest.split_once('/').expect("the link ends with a slash");
     token.to_owned()
 }
 
 /// The confirmation link that carries `token`.
-pub fn link(token: &str) -> String {
+pub(crate) fn link(token: &str) -> String {
     format!("{LINK_PREFIX}{token}/")
 }
 
 /// The digest a store keeps for a well-formed token.
-pub fn digest(token: &str) -> TokenDigest {
+pub(crate) fn digest(token: &str) -> TokenDigest {
     PlainToken::parse(token.as_bytes()).expect("the token is well formed").digest()
 }
 
 /// The `Authorization` header value that presents `token`.
-pub fn header(token: &PlainToken) -> String {
+pub(crate) fn header(token: &PlainToken) -> String {
     format!("Token {}", token.expose())
 }
 
-pub fn password(text: &str) -> Password {
+pub(crate) fn password(text: &str) -> Password {
     Password::new(text.to_owned())
 }
 
 /// A form with both fields given as strings.
-pub fn form(username: &str, password: &str) -> RegistrationForm {
+pub(crate) fn form(username: &str, password: &str) -> RegistrationForm {
     RegistrationForm {
         username: text(username),
         password: text(password),
@@ -190,17 +190,17 @@ pub fn form(username: &str, password: &str) -> RegistrationForm {
     }
 }
 
-pub fn text(value: &str) -> FieldValue {
+pub(crate) fn text(value: &str) -> FieldValue {
     FieldValue::Text(value.to_owned())
 }
 
 /// The configuration of `fixtures::config()` with case-insensitive usernames on or off.
-pub fn case_insensitive(on: bool) -> Config {
+pub(crate) fn case_insensitive(on: bool) -> Config {
     Config { username_case_insensitive: on, ..fixtures::config() }
 }
 
 /// The client of every test login.
-pub fn client() -> ClientInfo {
+pub(crate) fn client() -> ClientInfo {
     ClientInfo::new(Some("tests/1.0"), Some("192.0.2.1".to_owned()))
 }
 
@@ -213,13 +213,13 @@ fn template(subject: &str, message: &str) -> MailTemplate {
 
 /// Checks that registration failed with exactly these field errors, in this order, one message per field.
 #[track_caller]
-pub fn assert_field_errors(result: Result<User, RegisterError>, expected: &[(&'static str, &str)]) {
+pub(crate) fn assert_field_errors(result: Result<User, RegisterError>, expected: &[(&'static str, &str)]) {
     match result {
         Err(RegisterError::Invalid(errors)) => assert_eq!(errors, field_errors(expected)),
         other => panic!("expected the field errors {expected:?}, got {other:?}"),
     }
 }
 
-pub fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
+pub(crate) fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
     FieldErrors(expected.iter().map(|(field, message)| (*field, vec![(*message).to_owned()])).collect())
 }

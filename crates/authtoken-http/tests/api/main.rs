@@ -22,7 +22,7 @@ mod stores {
     use authtoken_testkit::contract::Stores;
 
     /// Empty in-memory stores; always available.
-    pub async fn fresh() -> Option<Stores> {
+    pub(crate) async fn fresh() -> Option<Stores> {
         Some(Stores::of(InMemoryStore::default()))
     }
 }

@@ -28,31 +28,31 @@ use poem::test::{TestClient, TestRequestBuilder};
 use super::stores;
 
 /// A password that passes the default rules (at least 8 characters).
-pub const PASSWORD: &str = "correct horse";
+pub(super) const PASSWORD: &str = "correct horse";
 
 /// A well-formed token with both URL-safe-only characters (`-` and `_`), so its standard-alphabet spelling differs.
-pub const KNOWN_TOKEN: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz";
+pub(super) const KNOWN_TOKEN: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz";
 
 /// Where confirmation links point: the site in front of the service; a link is `{LINK_BASE}{prefix}/register/confirm/…`.
-pub const LINK_BASE: &str = "http://app.example.org";
+pub(super) const LINK_BASE: &str = "http://app.example.org";
 
 /// How long a confirmation link stays valid.
-pub const LINK_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
+pub(super) const LINK_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The default subject and message of the confirmation mail.
-pub const SUBJECT: &str = "Confirm your address, {username}";
-pub const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm your address.\n";
+pub(super) const SUBJECT: &str = "Confirm your address, {username}";
+pub(super) const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm your address.\n";
 
 /// The German (`de`) subject and message of the confirmation mail.
-pub const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
-pub const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
+pub(super) const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
+pub(super) const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
 
 /// The endpoint under test, as `authtoken_http::app` builds it.
-pub type App = BoxEndpoint<'static>;
+pub(super) type App = BoxEndpoint<'static>;
 
 /// The whole HTTP service over fresh stores of the backend, a `FakePasswordHasher` and a `FakeClock` at
 /// `fixtures::EPOCH`, with the ports it runs on so tests can seed users, look inside the stores and move time.
-pub struct TestApp {
+pub(super) struct TestApp {
     pub client: TestClient<App>,
     /// The service behind the app, for tests that mount it in an application of their own.
     pub service: AuthService,
@@ -72,7 +72,7 @@ pub struct TestApp {
 }
 
 /// How to build a [`TestApp`]; the defaults are the contract's (prefix `/auth`, registration off, no `user_fields`).
-pub struct TestAppBuilder {
+pub(super) struct TestAppBuilder {
     registration_enabled: bool,
     user_fields: Option<Vec<UserField>>,
     prefix: String,
@@ -88,11 +88,11 @@ pub struct TestAppBuilder {
 
 impl TestApp {
     /// The contract's defaults; `None` when the backend is not available here (the test then passes vacuously).
-    pub async fn new() -> Option<Self> {
+    pub(super) async fn new() -> Option<Self> {
         Self::builder().build().await
     }
 
-    pub fn builder() -> TestAppBuilder {
+    pub(super) fn builder() -> TestAppBuilder {
         TestAppBuilder {
             registration_enabled: false,
             user_fields: None,
@@ -109,31 +109,31 @@ impl TestApp {
     }
 
     /// Creates an active user directly in the store, joined at `fixtures::EPOCH`.
-    pub async fn seed_user(&self, username: &str, password: &str) -> UserId {
+    pub(super) async fn seed_user(&self, username: &str, password: &str) -> UserId {
         let mut user = fixtures::new_user(username, password);
         user.username_key = user.username.key(self.case_insensitive);
         self.users.create(&user).await.expect("the seeded user is new").id
     }
 
     /// The id of the user whose username is exactly `username`; the test fails if there is none.
-    pub async fn user_id(&self, username: &str) -> UserId {
+    pub(super) async fn user_id(&self, username: &str) -> UserId {
         let user = self.users.find_by_username(username).await.expect("the store works");
         user.unwrap_or_else(|| panic!("no user {username:?} in the store")).id
     }
 
     /// Deactivates a user directly in the store.
-    pub async fn deactivate(&self, user: UserId) {
+    pub(super) async fn deactivate(&self, user: UserId) {
         let found = self.users.set_active(user, false).await.expect("the store works");
         assert!(found, "the user to deactivate exists");
     }
 
     /// How many sessions `user` has in the store, expired ones included.
-    pub async fn session_count(&self, user: UserId) -> usize {
+    pub(super) async fn session_count(&self, user: UserId) -> usize {
         self.tokens.sessions_of(user).await.expect("the store works").len()
     }
 
     /// Stores a session for `user` under a token the test chose, valid for a day from now.
-    pub async fn seed_session(&self, user: UserId, token: &str) {
+    pub(super) async fn seed_session(&self, user: UserId, token: &str) {
         let token = PlainToken::parse(token.as_bytes()).expect("the seeded token is well-formed");
         let now = authtoken_core::ports::Clock::now(&self.clock);
         let config = fixtures::config();
@@ -150,7 +150,7 @@ impl TestApp {
     }
 
     /// Logs in through `POST /auth/login/` and returns the token; the test fails unless the login succeeds.
-    pub async fn login(&self, username: &str, password: &str) -> String {
+    pub(super) async fn login(&self, username: &str, password: &str) -> String {
         let body = serde_json::json!({ "username": username, "password": password });
         let reply = send(self.client.post("/auth/login/").body_json(&body)).await;
         assert_eq!(reply.status, StatusCode::OK, "login failed: {}", reply.body);
@@ -158,20 +158,20 @@ impl TestApp {
     }
 
     /// Whether the store has `username`'s email confirmed; the test fails if there is no such user.
-    pub async fn email_confirmed(&self, username: &str) -> bool {
+    pub(super) async fn email_confirmed(&self, username: &str) -> bool {
         let user = self.users.find_by_username(username).await.expect("the store works");
         user.unwrap_or_else(|| panic!("no user {username:?} in the store")).email_confirmed
     }
 
     /// The mail waiting in the outbox, oldest first.
-    pub async fn pending_mail(&self) -> Vec<Mail> {
+    pub(super) async fn pending_mail(&self) -> Vec<Mail> {
         let entries = self.outbox.entries(&[OutboxState::Pending]).await.expect("the store works");
         entries.into_iter().map(|entry| entry.mail).collect()
     }
 
     /// The path of the confirmation link in the newest pending mail, such as `/auth/register/confirm/<token>/`;
     /// the test fails if no pending mail carries a link.
-    pub async fn confirm_path(&self) -> String {
+    pub(super) async fn confirm_path(&self) -> String {
         let mail = self.pending_mail().await.pop().expect("a confirmation mail is pending");
         let start = format!("{LINK_BASE}{}/register/confirm/", self.prefix);
         let (_, rest) = mail.body.split_once(&start).unwrap_or_else(|| panic!("no link in {:?}", mail.body));
@@ -181,28 +181,28 @@ impl TestApp {
     }
 
     /// `GET path`.
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(super) async fn get(&self, path: &str) -> Reply {
         send(self.client.get(path)).await
     }
 
     /// The status of a JSON login.
-    pub async fn login_status(&self, username: &str, password: &str) -> StatusCode {
+    pub(super) async fn login_status(&self, username: &str, password: &str) -> StatusCode {
         let body = serde_json::json!({ "username": username, "password": password });
         send(self.client.post("/auth/login/").body_json(&body)).await.status
     }
 
     /// `POST path` with a JSON body given as text, so malformed and non-object bodies can be sent.
-    pub async fn post_json(&self, path: &str, body: &str) -> Reply {
+    pub(super) async fn post_json(&self, path: &str, body: &str) -> Reply {
         send(self.client.post(path).content_type("application/json").body(body.to_owned())).await
     }
 
     /// `POST /auth/register/` with a JSON body given as text.
-    pub async fn register(&self, body: &str) -> Reply {
+    pub(super) async fn register(&self, body: &str) -> Reply {
         self.post_json("/auth/register/", body).await
     }
 
     /// `GET /auth/me/` with the given `Authorization` header, or none.
-    pub async fn me(&self, authorization: Option<HeaderValue>) -> Reply {
+    pub(super) async fn me(&self, authorization: Option<HeaderValue>) -> Reply {
         let mut request = self.client.get("/auth/me/");
         if let Some(value) = authorization {
             request = request.header(header::AUTHORIZATION, value);
@@ -211,78 +211,78 @@ impl TestApp {
     }
 
     /// `GET /auth/me/` with `Authorization: <value>`.
-    pub async fn me_with(&self, authorization: &str) -> Reply {
+    pub(super) async fn me_with(&self, authorization: &str) -> Reply {
         self.me(Some(HeaderValue::from_str(authorization).expect("a valid header value"))).await
     }
 }
 
 impl TestAppBuilder {
-    pub fn registration(mut self, enabled: bool) -> Self {
+    pub(super) fn registration(mut self, enabled: bool) -> Self {
         self.registration_enabled = enabled;
         self
     }
 
-    pub fn user_fields(mut self, fields: &[UserField]) -> Self {
+    pub(super) fn user_fields(mut self, fields: &[UserField]) -> Self {
         self.user_fields = Some(fields.to_vec());
         self
     }
 
-    pub fn prefix(mut self, prefix: &str) -> Self {
+    pub(super) fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = authtoken_http::parse_prefix(prefix).expect("a valid prefix");
         self
     }
 
     /// `Alice` and `alice` are the same user, at registration and at login.
-    pub fn case_insensitive(mut self) -> Self {
+    pub(super) fn case_insensitive(mut self) -> Self {
         self.case_insensitive = true;
         self
     }
 
     /// Turns email confirmation on: links under [`LINK_BASE`], valid for [`LINK_VALIDITY`], mailed with [`SUBJECT`]
     /// and [`MESSAGE`], or [`SUBJECT_DE`] and [`MESSAGE_DE`] for `de`.
-    pub fn confirmation(mut self) -> Self {
+    pub(super) fn confirmation(mut self) -> Self {
         self.confirmation = true;
         self
     }
 
     /// Sets the core's `require_confirmed_email_for_login`: an unconfirmed user cannot log in.
-    pub fn require_confirmed_email(mut self) -> Self {
+    pub(super) fn require_confirmed_email(mut self) -> Self {
         self.require_confirmed_email = true;
         self
     }
 
     /// Where a link that worked redirects; checked as the server checks it, with `app.example.org` allowed.
-    pub fn confirm_redirect(mut self, target: &str) -> Self {
+    pub(super) fn confirm_redirect(mut self, target: &str) -> Self {
         self.confirm_redirect = redirect(target);
         self
     }
 
     /// Where an invalid link redirects instead of answering 400.
-    pub fn confirm_invalid_redirect(mut self, target: &str) -> Self {
+    pub(super) fn confirm_invalid_redirect(mut self, target: &str) -> Self {
         self.confirm_invalid_redirect = Some(redirect(target));
         self
     }
 
     /// Scanner-safe mode: `GET` on a link shows a page, and only its `POST` confirms.
-    pub fn confirm_via_post(mut self) -> Self {
+    pub(super) fn confirm_via_post(mut self) -> Self {
         self.confirm_via_post = true;
         self
     }
 
     /// Replaces the session store (usually by a mock); users stay in the backend's store.
-    pub fn tokens(mut self, tokens: impl TokenRepo + 'static) -> Self {
+    pub(super) fn tokens(mut self, tokens: impl TokenRepo + 'static) -> Self {
         self.tokens = Some(Arc::new(tokens));
         self
     }
 
     /// Replaces the user store (usually by a mock); sessions stay in the backend's store.
-    pub fn users(mut self, users: impl UserRepo + 'static) -> Self {
+    pub(super) fn users(mut self, users: impl UserRepo + 'static) -> Self {
         self.users = Some(Arc::new(users));
         self
     }
 
     /// The app over fresh, empty stores; `None` when the backend is not available here.
-    pub async fn build(self) -> Option<TestApp> {
+    pub(super) async fn build(self) -> Option<TestApp> {
         let Some(stores) = stores::fresh().await else {
             // The test does not run, so the expectations of its mocks must not be checked when they drop.
             std::mem::forget(self);
@@ -354,14 +354,14 @@ fn redirect(target: &str) -> String {
 
 /// A response read whole.
 #[derive(Debug)]
-pub struct Reply {
+pub(super) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
 }
 
 /// Sends a request and reads the whole response.
-pub async fn send(request: TestRequestBuilder<'_, App>) -> Reply {
+pub(super) async fn send(request: TestRequestBuilder<'_, App>) -> Reply {
     let response = request.send().await.0;
     let status = response.status();
     let headers = response.headers().clone();
@@ -372,43 +372,43 @@ pub async fn send(request: TestRequestBuilder<'_, App>) -> Reply {
 
 impl Reply {
     /// The header's value as text, if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().expect("an ASCII header value"))
     }
 
     /// Asserts the status, `Content-Type: application/json` and the exact body.
     #[track_caller]
-    pub fn assert_json(&self, status: StatusCode, body: &str) {
+    pub(super) fn assert_json(&self, status: StatusCode, body: &str) {
         assert_eq!((self.status, self.body.as_str()), (status, body), "status and body");
         assert_eq!(self.header("content-type"), Some("application/json"), "content type of {}", self.body);
     }
 
     /// Asserts a 401 of token authentication: `{"detail":"<detail>"}` with `WWW-Authenticate: Token`.
     #[track_caller]
-    pub fn assert_unauthenticated(&self, detail: &str) {
+    pub(super) fn assert_unauthenticated(&self, detail: &str) {
         self.assert_json(StatusCode::UNAUTHORIZED, &format!(r#"{{"detail":"{detail}"}}"#));
         assert_eq!(self.header("www-authenticate"), Some("Token"), "challenge");
     }
 
     /// The body parsed as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(super) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{} is not JSON: {e}", self.body))
     }
 
     /// The `token` of a login response.
-    pub fn token(&self) -> String {
+    pub(super) fn token(&self) -> String {
         let json = self.json();
         json["token"].as_str().unwrap_or_else(|| panic!("no token in {} {}", self.status, self.body)).to_owned()
     }
 }
 
 /// The messages of token authentication, word for word.
-pub const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
-pub const NO_CREDENTIALS: &str = "invalid auth header, No credentials provided.";
-pub const INVALID_TOKEN: &str = "invalid auth token";
+pub(super) const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
+pub(super) const NO_CREDENTIALS: &str = "invalid auth header, No credentials provided.";
+pub(super) const INVALID_TOKEN: &str = "invalid auth token";
 
 /// An active user as a store would return it, for mocks that must return one.
-pub fn stored_user(id: i64, username: &str) -> authtoken_core::User {
+pub(super) fn stored_user(id: i64, username: &str) -> authtoken_core::User {
     authtoken_core::User {
         id: UserId(id),
         username: username.to_owned(),

@@ -38,7 +38,7 @@ mod sqlite {
         use authtoken_testkit::contract::Stores;
 
         /// A store on a new SQLite file, removed when the stores are dropped.
-        pub async fn fresh() -> Option<Stores> {
+        pub(super) async fn fresh() -> Option<Stores> {
             let database = testing::sqlite();
             let store = SqlStore::open(&database.options).await.expect("the SQLite store opens");
             Some(Stores::of(store).keeping(database))
@@ -56,7 +56,7 @@ mod postgres {
         use authtoken_testkit::contract::Stores;
 
         /// A store on a new PostgreSQL schema, dropped when the stores are dropped; `None` without a server.
-        pub async fn fresh() -> Option<Stores> {
+        pub(super) async fn fresh() -> Option<Stores> {
             let database = testing::postgres().await?;
             let store = SqlStore::open(&database.options).await.expect("the PostgreSQL store opens");
             Some(Stores::of(store).keeping(database))

@@ -9,7 +9,7 @@ use authtoken_sql::Backend;
 use authtoken_sql::testing::{self, TestDatabase};
 
 /// A running `authtoken serve`; killed on drop. Its log is collected for inspection.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub base: String,
     log: Arc<Mutex<String>>,
@@ -17,14 +17,14 @@ pub struct Server {
 }
 
 /// The binary under test, with a clean environment.
-pub fn binary() -> Command {
+pub(crate) fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_authtoken"));
     command.env_clear();
     command
 }
 
 /// A throwaway database of `backend`; `None` for PostgreSQL outside CI without `AUTHTOKEN_TEST_POSTGRES_URL`.
-pub async fn database(backend: Backend) -> Option<TestDatabase> {
+pub(crate) async fn database(backend: Backend) -> Option<TestDatabase> {
     match backend {
         Backend::Sqlite => Some(testing::sqlite()),
         Backend::Postgres => testing::postgres().await,
@@ -33,7 +33,7 @@ pub async fn database(backend: Backend) -> Option<TestDatabase> {
 
 impl Server {
     /// Starts the service on `database_url` with registration enabled and `extra` settings on top.
-    pub fn start(database_url: &str, extra: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(database_url: &str, extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut command = binary();
         command
@@ -67,12 +67,12 @@ impl Server {
         Self { child, base: format!("http://{addr}"), log, _dir: dir }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// Everything the server logged so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
     }
 }
@@ -85,5 +85,5 @@ impl Drop for Server {
 }
 
 /// Argon2id settings that keep end-to-end tests fast; the real defaults are tested in the core.
-pub const CHEAP_ARGON2: [(&str, &str); 2] =
+pub(crate) const CHEAP_ARGON2: [(&str, &str); 2] =
     [("AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB", "1024"), ("AUTHTOKEN_PASSWORD_HASH_ITERATIONS", "1")];

@@ -1,8 +1,8 @@
 //! Contract suites: every MUST in the docs of `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` as a plain
 //! async function.
 //!
-//! An adapter's tests run them all with [`store_contract_suite!`], which makes one test per case,
-//! each against a fresh store from the adapter's own constructor.
+//! An adapter's tests run them all with [`store_contract_suite!`](crate::store_contract_suite!), which makes one
+//! test per case, each against a fresh store from the adapter's own constructor.
 
 #![allow(clippy::unwrap_used, reason = "contract cases are test code: a panic is a failed case")]
 
