@@ -1,8 +1,10 @@
 //! `cargo xtask ci` and `cargo xtask openapi`: the checks CI runs, and the committed OpenAPI document.
 
+use std::path::Path;
+
 use anyhow::{Context as _, bail};
 
-use crate::cmd::{cargo, root, run};
+use crate::cmd::{cargo, root, run, target_dir};
 use crate::tidy::tidy;
 
 /// Crates `authtoken-core` must never depend on, directly or not.
@@ -30,13 +32,53 @@ pub(crate) fn ci(with_tests: bool) -> anyhow::Result<()> {
 
 /// Every library crate packages and its package builds on its own, as it would from crates.io; the packages
 /// depend on each other through a local registry that cargo makes for the run.
+///
+/// Cargo takes a registry crate of a given version to be the same forever, and these crates change without a new
+/// version: so the copies that an earlier run unpacked and built are forgotten first, or a package would be
+/// checked against the old code of another. The packages build in a target directory of their own, which keeps
+/// everything else they build between runs.
 fn check_packages() -> anyhow::Result<()> {
+    let target = target_dir()?.join("package-check");
+    let registries = std::fs::read_dir(cargo_home()?.join("registry/src")).into_iter().flatten().flatten();
+    for registry in registries {
+        forget_libraries(&registry.path())?;
+    }
+    forget_libraries(&target.join("debug/.fingerprint"))?;
     let mut command = cargo();
-    command.args(["package", "--allow-dirty"]);
+    command.args(["package", "--allow-dirty", "--target-dir"]).arg(&target);
     for library in LIBRARIES {
         command.args(["-p", library]);
     }
     run(&mut command)
+}
+
+/// Removes what `dir` holds of the library crates: entries named after one, a dash, and a version or a hash
+/// (`authtoken-core-0.1.0`, `authtoken-core-9d3c2e2907a7489a`).
+fn forget_libraries(dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if LIBRARIES.iter().any(|library| names_a_copy_of(&name, library)) {
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is `library`, a dash, and one more part without a dash (a version or a hash).
+fn names_a_copy_of(name: &str, library: &str) -> bool {
+    let rest = name.strip_prefix(library).and_then(|rest| rest.strip_prefix('-'));
+    rest.is_some_and(|rest| !rest.is_empty() && !rest.contains('-'))
+}
+
+/// Where cargo keeps its registries: `CARGO_HOME`, or `~/.cargo`.
+fn cargo_home() -> anyhow::Result<std::path::PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Ok(home.into());
+    }
+    let home = std::env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?;
+    Ok(Path::new(&home).join(".cargo"))
 }
 
 /// Regenerates `docs/openapi.json`.
@@ -94,4 +136,25 @@ fn check_core_purity() -> anyhow::Result<()> {
     }
     println!("authtoken-core depends on none of {FORBIDDEN_IN_CORE:?}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(name: &str, expected: bool) {
+        assert_eq!(LIBRARIES.iter().any(|library| names_a_copy_of(name, library)), expected, "{name}");
+    }
+
+    #[test]
+    fn only_copies_of_the_library_crates_are_forgotten() {
+        check("authtoken-core-0.1.0", true);
+        check("authtoken-core-9d3c2e2907a7489a", true);
+        check("authtoken-testkit-0.2.0", true);
+        check("authtoken-core", false);
+        check("authtoken-server-0.1.0", false);
+        check("authtoken-core-extra-0.1.0", false);
+        check("serde-1.0.229", false);
+    }
 }

@@ -57,12 +57,18 @@ struct Context {
 }
 
 /// The error and its causes on one line, outermost first: `mail not sent: invalid recipient: missing domain`.
+///
+/// A cause whose text the line already ends with is left out: many drivers' errors show their own cause in their
+/// text already, and an SMTP reply (which may name an address) is kept once, not twice.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -96,5 +102,22 @@ mod tests {
             &MailError::context("invalid recipient", "missing domain"),
             "mail not sent: invalid recipient: missing domain",
         );
+    }
+
+    #[test]
+    fn a_cause_that_a_driver_already_shows_is_written_once() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "550 no such user");
+        let driver = Shown { text: "permanent error: 550 no such user".to_owned(), cause: refused };
+
+        check(&MailError::context("SMTP", driver), "mail not sent: SMTP: permanent error: 550 no such user");
+    }
+
+    /// A driver's error that writes its cause into its own text, as lettre's and sqlx's do.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Shown {
+        text: String,
+        #[source]
+        cause: std::io::Error,
     }
 }

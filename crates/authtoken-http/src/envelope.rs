@@ -6,7 +6,7 @@ use authtoken_core::AuthService;
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, IntoResponse as _, Middleware, Request, Response};
 
-use crate::error::{AuthFailure, Outage, RouteError};
+use crate::error::{AuthFailure, Outage, RouteError, detail_response};
 
 /// Django REST framework's envelopes for the framework's refusals on authtoken's routes.
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ impl<E: Endpoint> Endpoint for EnvelopesEndpoint<E> {
             Err(error) => error,
         };
         if error.is::<poem::error::NotFoundError>() {
-            return Ok(json(StatusCode::NOT_FOUND, &RouteError::NotFound));
+            return Ok(detail_response(StatusCode::NOT_FOUND, &RouteError::NotFound));
         }
         if !error.is::<poem::error::MethodNotAllowedError>() {
             return Ok(error.into_response());
@@ -61,25 +61,12 @@ impl<E: Endpoint> Endpoint for EnvelopesEndpoint<E> {
         {
             return Ok(AuthFailure::from(e).into_response());
         }
-        Ok(json(StatusCode::METHOD_NOT_ALLOWED, &RouteError::MethodNotAllowed(method)))
+        Ok(detail_response(StatusCode::METHOD_NOT_ALLOWED, &RouteError::MethodNotAllowed(method)))
     }
 }
 
 /// A handler panicked: 500 with the generic body, and the fact in the log.
 pub(crate) fn panicked() -> Response {
     tracing::error!("a request handler panicked");
-    json(StatusCode::INTERNAL_SERVER_ERROR, &Outage::Internal)
-}
-
-/// `{"detail": message}` with `status`.
-fn json(status: StatusCode, message: &dyn std::fmt::Display) -> Response {
-    json_response(status, &serde_json::json!({ "detail": message.to_string() }))
-}
-
-/// A compact JSON response with `Content-Type: application/json`, as upstream sends.
-pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(serde_json::to_vec(value).unwrap_or_default())
+    detail_response(Outage::Internal.status(), &Outage::Internal)
 }

@@ -2,8 +2,10 @@
 //! unchanged: the messages, the `{"detail": …}` body, [`AuthFailure`], and the conversions that handlers' own
 //! response enums share. A failure outside the domain is logged here, and its cause never reaches the client.
 
+use authtoken_core::ports::StoreError;
 use authtoken_core::service::{AuthenticateError, Failure};
-use poem::http::Method;
+use poem::Response;
+use poem::http::{Method, StatusCode};
 use poem_openapi::ApiResponse;
 use poem_openapi::Object;
 use poem_openapi::payload::Json;
@@ -19,6 +21,17 @@ macro_rules! impl_from_failure {
                     $crate::error::Outage::Unavailable => Self::Unavailable(body),
                     $crate::error::Outage::Internal => Self::Internal(body),
                 }
+            }
+        }
+    };
+}
+
+/// `From<StoreError>` for a response enum with the variant `Unavailable` (503).
+macro_rules! impl_from_store_error {
+    ($response:ty) => {
+        impl From<authtoken_core::ports::StoreError> for $response {
+            fn from(e: authtoken_core::ports::StoreError) -> Self {
+                Self::Unavailable($crate::error::detail_body($crate::error::Outage::from(e)))
             }
         }
     };
@@ -45,7 +58,7 @@ macro_rules! impl_from_body_error {
     };
 }
 
-pub(crate) use {impl_from_body_error, impl_from_failure};
+pub(crate) use {impl_from_body_error, impl_from_failure, impl_from_store_error};
 
 /// The body of most error responses.
 #[derive(Object, Clone, Debug, PartialEq, Eq)]
@@ -92,9 +105,6 @@ pub enum AuthFailure {
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
-    /// An unexpected failure; its cause is in the service's log.
-    #[oai(status = 500, content_type = "application/json")]
-    Internal(Json<ErrorBody>),
 }
 
 impl From<AuthenticateError> for AuthFailure {
@@ -103,13 +113,13 @@ impl From<AuthenticateError> for AuthFailure {
             AuthenticateError::NotProvided => "Authentication credentials were not provided.",
             AuthenticateError::NoCredentials => "invalid auth header, No credentials provided.",
             AuthenticateError::InvalidToken => "invalid auth token",
-            AuthenticateError::Failed(failure) => return failure.into(),
+            AuthenticateError::Failed(e) => return e.into(),
         };
         Self::Unauthenticated(detail_body(detail), CHALLENGE.to_owned())
     }
 }
 
-impl_from_failure!(AuthFailure);
+impl_from_store_error!(AuthFailure);
 
 /// A route-level refusal that no handler makes: the framework's, answered in Django REST framework's words.
 #[derive(Debug, thiserror::Error)]
@@ -152,25 +162,48 @@ pub(crate) enum Outage {
 impl From<Failure> for Outage {
     /// Logs the cause, which never reaches the client.
     fn from(failure: Failure) -> Self {
-        let cause: &(dyn std::error::Error + 'static) = &failure;
-        match &failure {
-            Failure::Store(_) => {
-                tracing::error!(error = cause, "store failure");
-                Self::Unavailable
-            }
-            Failure::Hash(_) => {
-                tracing::error!(error = cause, "password hashing failure");
-                Self::Internal
-            }
-            Failure::Randomness(_) => {
-                tracing::error!(error = cause, "randomness failure");
-                Self::Internal
-            }
+        let (outage, what) = match &failure {
+            Failure::Store(_) => (Self::Unavailable, "store failure"),
+            Failure::Hash(_) => (Self::Internal, "password hashing failure"),
+            Failure::Randomness(_) => (Self::Internal, "randomness failure"),
+        };
+        tracing::error!(error = &failure as &(dyn std::error::Error + 'static), "{what}");
+        outage
+    }
+}
+
+impl From<StoreError> for Outage {
+    /// Logs the cause, which never reaches the client.
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = &e as &(dyn std::error::Error + 'static), "store failure");
+        Self::Unavailable
+    }
+}
+
+impl Outage {
+    /// 503 or 500.
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
-/// `{"detail": message}`.
+/// `{"detail": message}`, for a response enum's variant.
 pub(crate) fn detail_body(message: impl ToString) -> Json<ErrorBody> {
     Json(ErrorBody { detail: message.to_string() })
+}
+
+/// `{"detail": message}` with `status`, for answers made outside a handler.
+pub(crate) fn detail_response(status: StatusCode, message: &dyn std::fmt::Display) -> Response {
+    json_response(status, &serde_json::json!({ "detail": message.to_string() }))
+}
+
+/// A compact JSON response with `Content-Type: application/json`, as upstream sends.
+pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(serde_json::to_vec(value).unwrap_or_default())
 }

@@ -3,33 +3,12 @@
 //!
 //! Only this crate knows HTTP, JSON and OpenAPI. Its request and response types convert into core types at the edge.
 //!
-//! # Protecting a host application's own endpoints
+//! # In a host application
 //!
-//! A poem-openapi application takes [`TokenAuth`] as a parameter, and wraps its routes in [`TokenLayer`],
-//! which hands the [`AuthService`] to the scheme and answers authentication failures with the contract's 401s:
-//!
-//! ```
-//! use authtoken_core::AuthService;
-//! use authtoken_http::{TokenAuth, TokenLayer};
-//! use poem::{Endpoint, EndpointExt as _, IntoResponse as _, Route};
-//! use poem_openapi::{OpenApi, OpenApiService, payload::PlainText};
-//!
-//! struct Notes;
-//!
-//! #[OpenApi]
-//! impl Notes {
-//!     /// Only a logged-in user gets here.
-//!     #[oai(path = "/notes", method = "get")]
-//!     async fn notes(&self, auth: TokenAuth) -> PlainText<String> {
-//!         PlainText(format!("notes of {}", auth.0.user.username))
-//!     }
-//! }
-//!
-//! fn host_app(service: AuthService) -> impl Endpoint {
-//!     let api = OpenApiService::new(Notes, "Notes", "1.0");
-//!     Route::new().nest("/api", api).with(TokenLayer::new(service))
-//! }
-//! ```
+//! - [`app`] is the whole service as one poem endpoint, to serve alone or to mount beside a host's own routes.
+//! - [`TokenAuth`] protects a host's own poem-openapi endpoints: take it as a parameter, return
+//!   `Result<_, AuthFailure>` so the document lists its 401, and wrap the routes in [`TokenLayer`]. The example on
+//!   [`TokenAuth`] shows the three together; `examples/poem-host` in the repository is a whole application.
 
 #![deny(missing_docs)]
 
@@ -41,11 +20,11 @@ mod error;
 mod security;
 mod user;
 
-use authtoken_core::AuthService;
-use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
 use std::sync::OnceLock;
 
+use authtoken_core::AuthService;
 use bytes::Bytes;
+use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
 use poem::{Endpoint, EndpointExt as _, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 

@@ -1,70 +1,102 @@
 //! The `Authorization: Token <t>` security scheme, and the layer that serves it to any poem application.
 
 use authtoken_core::AuthService;
-use authtoken_core::header::{Credentials, parse_authorization};
-use authtoken_core::service::{AuthenticateError, Authenticated};
+use authtoken_core::service::Authenticated;
 use poem::http::header;
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
-use poem_openapi::SecurityScheme;
-use poem_openapi::auth::ApiKey;
-use poem_openapi::error::AuthorizationError;
+use poem::{Endpoint, Middleware, Request, RequestBody};
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::error::{AuthFailure, Outage};
+use crate::error::{AuthFailure, Outage, detail_response};
 
-/// Token authentication: send `Authorization: Token <token>`, the 64-character token a login answered with
-/// (the keyword `Token` is case-insensitive).
+/// The scheme's name in OpenAPI documents.
+const SCHEME: &str = "TokenAuth";
+
+/// What OpenAPI documents say of the scheme, for the people and generators that read them.
+const DESCRIPTION: &str = "Send `Authorization: Token <token>`, the 64-character token a login answered with \
+(the keyword `Token` is case-insensitive). Only a valid, unexpired token of an active user is accepted; every \
+refusal is a 401 with `WWW-Authenticate: Token`.";
+
+/// Token authentication: `Authorization: Token <64 characters>` (the keyword is case-insensitive).
 ///
-/// Only a valid, unexpired token of an active user is accepted; every refusal is a 401 with
-/// `WWW-Authenticate: Token`.
-// What follows is for Rust readers only: poem-openapi copies the plain doc lines above into the OpenAPI document,
-// and skips attributes that are not plain doc lines, such as this one.
-#[cfg_attr(
-    doc,
-    doc = r#"
-As a handler parameter it gives the handler the session and its user. The application must be wrapped in a
-[`TokenLayer`].
+/// As a handler parameter it admits only requests with a valid, unexpired token of an active user, and gives the
+/// handler the session and its user. Every refusal is an [`AuthFailure`]: a 401 with `WWW-Authenticate: Token`,
+/// a missing or unreadable header included. The application must be wrapped in a [`TokenLayer`].
+///
+/// ```
+/// use authtoken_core::AuthService;
+/// use authtoken_http::{AuthFailure, TokenAuth, TokenLayer};
+/// use poem::{Endpoint, EndpointExt as _};
+/// use poem_openapi::payload::PlainText;
+/// use poem_openapi::{OpenApi, OpenApiService};
+///
+/// struct Account;
+///
+/// #[OpenApi]
+/// impl Account {
+///     /// Who the token belongs to.
+///     #[oai(path = "/whoami", method = "get")]
+///     async fn whoami(&self, auth: TokenAuth) -> Result<PlainText<String>, AuthFailure> {
+///         Ok(PlainText(auth.0.user.username))
+///     }
+/// }
+///
+/// fn account_app(service: AuthService) -> impl Endpoint {
+///     OpenApiService::new(Account, "Account", "1.0").with(TokenLayer::new(service))
+/// }
+/// ```
+#[derive(Debug)]
+pub struct TokenAuth(pub Authenticated);
 
-```
-use authtoken_core::AuthService;
-use authtoken_http::{AuthFailure, TokenAuth, TokenLayer};
-use poem::{Endpoint, EndpointExt as _};
-use poem_openapi::payload::PlainText;
-use poem_openapi::{OpenApi, OpenApiService};
+/// Written out rather than derived: the derived scheme refuses a missing header with poem-openapi's own error
+/// before authtoken sees the request, and only a layer that rewrote errors could turn that into the contract's 401.
+impl<'a> ApiExtractor<'a> for TokenAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
 
-struct Account;
+    fn register(registry: &mut Registry) {
+        registry.create_security_scheme(
+            SCHEME,
+            MetaSecurityScheme {
+                ty: "apiKey",
+                description: Some(DESCRIPTION),
+                name: Some("Authorization"),
+                key_in: Some("header"),
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
 
-#[OpenApi]
-impl Account {
-    /// Who the token belongs to.
-    #[oai(path = "/whoami", method = "get")]
-    async fn whoami(&self, auth: TokenAuth) -> Result<PlainText<String>, AuthFailure> {
-        Ok(PlainText(auth.0.user.username))
+    fn security_schemes() -> Vec<&'static str> {
+        vec![SCHEME]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let Some(service) = req.data::<AuthService>() else {
+            // A mistake in the application's wiring, not an answer of the scheme: a 500 it does not document.
+            tracing::error!("TokenAuth used without a TokenLayer around the application");
+            let outage = Outage::Internal;
+            return Err(poem::Error::from_response(detail_response(outage.status(), &outage)));
+        };
+        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        match service.authenticate(header).await {
+            Ok(authenticated) => Ok(Self(authenticated)),
+            Err(e) => Err(AuthFailure::from(e).into()),
+        }
     }
 }
 
-fn account_app(service: AuthService) -> impl Endpoint {
-    OpenApiService::new(Account, "Account", "1.0").with(TokenLayer::new(service))
-}
-```
-"#
-)]
-#[derive(SecurityScheme, Debug)]
-#[oai(rename = "TokenAuth", ty = "api_key", key_in = "header", key_name = "Authorization", checker = "check_token")]
-pub struct TokenAuth(pub Authenticated);
-
-async fn check_token(req: &Request, _: ApiKey) -> poem::Result<Authenticated> {
-    let Some(service) = req.data::<AuthService>() else {
-        tracing::error!("TokenAuth used without a TokenLayer around the application");
-        return Err(AuthFailure::Internal(crate::error::detail_body(Outage::Internal)).into());
-    };
-    let header = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
-    service.authenticate(header).await.map_err(|e| AuthFailure::from(e).into())
-}
-
-/// Serves [`TokenAuth`]: hands it the [`AuthService`], and answers a missing or unreadable `Authorization` header
-/// (which poem-openapi refuses before the scheme sees it) with the same 401 as the scheme.
+/// Serves [`TokenAuth`]: hands it the [`AuthService`] of the requests it wraps.
 ///
-/// It does authentication only: every other answer of the application, its own 404, 405, 413 or 415 included,
+/// It does authentication only: every answer of the application, its own 401, 404, 405, 413 or 415 included,
 /// passes through unchanged.
 #[derive(Clone, Debug)]
 pub struct TokenLayer {
@@ -94,24 +126,10 @@ pub struct TokenEndpoint<E> {
 }
 
 impl<E: Endpoint> Endpoint for TokenEndpoint<E> {
-    type Output = Response;
+    type Output = E::Output;
 
-    async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        // Kept for the refusal below; cloning a header value shares its bytes instead of copying them.
-        let authorization = req.headers().get(header::AUTHORIZATION).cloned();
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
         req.extensions_mut().insert(self.service.clone());
-        match self.inner.call(req).await {
-            Ok(response) => Ok(response.into_response()),
-            Err(error) if error.is::<AuthorizationError>() => {
-                // Judged as the scheme's checker would have judged the header.
-                let refusal = match parse_authorization(authorization.as_ref().map(|v| v.as_bytes())) {
-                    Credentials::Absent => AuthenticateError::NotProvided,
-                    Credentials::Missing => AuthenticateError::NoCredentials,
-                    Credentials::Malformed | Credentials::Token(_) => AuthenticateError::InvalidToken,
-                };
-                Ok(AuthFailure::from(refusal).into_response())
-            }
-            Err(error) => Err(error),
-        }
+        self.inner.call(req).await
     }
 }

@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use authtoken_argon2::{Argon2Hasher, Argon2Params, Argon2id, default_hash_concurrency};
-use authtoken_core::ports::SystemClock;
-use authtoken_core::service::{AuthenticateError, Authenticated, LoginError, LogoutError, Ports};
+use authtoken_core::error::chain;
+use authtoken_core::ports::{StoreError, SystemClock};
+use authtoken_core::service::{AuthenticateError, Authenticated, Failure, LoginError, LogoutError, Ports};
 use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
 use authtoken_core::{AuthService, Config};
@@ -68,7 +69,7 @@ impl FromRequestParts<AuthService> for LoggedIn {
         let header = parts.headers.get(header::AUTHORIZATION).map(|value| value.as_bytes());
         match service.authenticate(header).await {
             Ok(authenticated) => Ok(Self(authenticated)),
-            Err(AuthenticateError::Failed(_)) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+            Err(AuthenticateError::Failed(e)) => Err(unavailable(&e)),
             Err(
                 AuthenticateError::NotProvided | AuthenticateError::NoCredentials | AuthenticateError::InvalidToken,
             ) => Err((StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Token")]).into_response()),
@@ -92,17 +93,27 @@ async fn login(State(service): State<AuthService>, Json(credentials): Json<Crede
     match service.login(&credentials.username, &password, ClientInfo::new(None, None)).await {
         Ok(outcome) => Json(Token { token: outcome.token.expose() }).into_response(),
         Err(LoginError::InvalidCredentials) => StatusCode::UNAUTHORIZED.into_response(),
-        Err(LoginError::Failed(_)) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Err(LoginError::Failed(Failure::Store(e))) => unavailable(&e),
+        Err(LoginError::Failed(failure)) => {
+            eprintln!("login failed: {}", chain(&failure));
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
-async fn logout(State(service): State<AuthService>, LoggedIn(session): LoggedIn) -> StatusCode {
+async fn logout(State(service): State<AuthService>, LoggedIn(session): LoggedIn) -> Response {
     match service.logout(&session).await {
-        Ok(()) => StatusCode::NO_CONTENT,
-        Err(LogoutError::Failed(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(LogoutError::Failed(e)) => unavailable(&e),
     }
 }
 
 async fn notes(LoggedIn(session): LoggedIn) -> String {
     format!("the notes of {}", session.user.username)
+}
+
+/// 503 for a store that failed; the cause goes to the application's log (here stderr), never to the client.
+fn unavailable(e: &StoreError) -> Response {
+    eprintln!("store failure: {}", chain(e));
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
 }

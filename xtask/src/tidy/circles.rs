@@ -38,7 +38,8 @@ pub(super) fn circles(sources: &[(String, String)]) -> Vec<Vec<String>> {
     found.into_iter().collect()
 }
 
-/// The modules each top-level module names through `crate::`, outside comments; the crate root is no module.
+/// The modules each top-level module names through `crate::` (a group `crate::{a, b::c}` names each), outside
+/// comments; the crate root is no module.
 fn imports(sources: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (path, text) in sources {
@@ -46,22 +47,56 @@ fn imports(sources: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
         if matches!(module, "lib" | "main") {
             continue;
         }
+        let code: String =
+            text.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
         let targets = graph.entry(module.to_owned()).or_default();
-        for line in text.lines().map(str::trim).filter(|line| !line.starts_with("//")) {
-            for (at, _) in line.match_indices("crate::") {
-                let before = line[..at].chars().next_back();
-                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
-                    continue;
-                }
-                let name: String =
-                    line[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-                if !name.is_empty() && name != module {
-                    targets.insert(name);
-                }
-            }
-        }
+        targets.extend(named_modules(&code).into_iter().filter(|name| name != module));
     }
     graph
+}
+
+/// The first segment of every `crate::` path in `code`, whatever its group.
+fn named_modules(code: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        let before = code[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+            continue;
+        }
+        let rest = &code[at + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => names.extend(group_heads(group)),
+            None => names.push(identifier(rest)),
+        }
+    }
+    names.retain(|name| !name.is_empty() && name != "self");
+    names
+}
+
+/// The first identifier of each item of a group, from after its `{` to its matching `}`.
+fn group_heads(group: &str) -> Vec<String> {
+    let mut heads = Vec::new();
+    let mut depth = 0usize;
+    let mut item_start = true;
+    for (at, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => item_start = true,
+            c if item_start && !c.is_whitespace() => {
+                heads.push(identifier(&group[at..]));
+                item_start = false;
+            }
+            _ => {}
+        }
+    }
+    heads
+}
+
+/// The identifier `text` starts with.
+fn identifier(text: &str) -> String {
+    text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }
 
 /// `service/login.rs` and `service/mod.rs` belong to `service`, `ports.rs` to `ports`.
@@ -130,6 +165,18 @@ mod tests {
                 ("outbox.rs", "//! Delivered by [`crate::service::Delivery`].\nuse crate::time::Timestamp;"),
             ],
             &[],
+        );
+    }
+
+    #[test]
+    fn every_module_of_a_group_is_an_import() {
+        check(
+            &[
+                ("cli.rs", "use crate::{\n    admin,\n    startup::{self, Wired},\n};"),
+                ("startup.rs", "use crate::settings::Resolved;"),
+                ("settings/mod.rs", "pub(crate) fn f() { crate::cli::run() }"),
+            ],
+            &[&["cli", "startup", "settings", "cli"]],
         );
     }
 

@@ -1,6 +1,7 @@
 //! Token authentication of a request from its `Authorization` header.
 
-use super::{AuthService, Failure};
+use super::AuthService;
+use crate::error::StoreError;
 use crate::header::{Credentials, parse_authorization};
 use crate::session::{Session, SessionWithUser};
 use crate::user::User;
@@ -28,7 +29,7 @@ pub enum AuthenticateError {
     InvalidToken,
     /// The store failed while the token was looked up or deleted.
     #[error(transparent)]
-    Failed(#[from] Failure),
+    Failed(#[from] StoreError),
 }
 
 impl AuthService {
@@ -43,11 +44,11 @@ impl AuthService {
             Credentials::Token(token) => token,
         };
         let digest = token.digest();
-        let Some(SessionWithUser { session, user }) = self.tokens.find(&digest).await.map_err(Failure::from)? else {
+        let Some(SessionWithUser { session, user }) = self.tokens.find(&digest).await? else {
             return Err(AuthenticateError::InvalidToken);
         };
         if session.is_expired(self.clock.now()) {
-            self.tokens.delete(&digest).await.map_err(Failure::from)?;
+            self.tokens.delete(&digest).await?;
             return Err(AuthenticateError::InvalidToken);
         }
         if !user.is_active {

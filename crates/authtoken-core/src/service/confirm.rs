@@ -2,6 +2,7 @@
 
 use super::{AuthService, EmailConfirmation, Failure};
 use crate::confirmation::PendingConfirmation;
+use crate::error::StoreError;
 use crate::outbox::Mail;
 use crate::time::Timestamp;
 use crate::token::PlainToken;
@@ -35,7 +36,7 @@ pub enum ConfirmError {
     Invalid,
     /// The store failed while the link was looked up, deleted or used.
     #[error(transparent)]
-    Failed(#[from] Failure),
+    Failed(#[from] StoreError),
 }
 
 impl AuthService {
@@ -60,7 +61,7 @@ impl AuthService {
     /// Confirms the address a link was sent to, and consumes the link.
     pub async fn confirm_email(&self, token: &str) -> Result<(), ConfirmError> {
         let (confirmation, token) = self.valid_link(token).await?;
-        if !confirmation.repo.confirm(&token.digest()).await.map_err(Failure::from)? {
+        if !confirmation.repo.confirm(&token.digest()).await? {
             return Err(ConfirmError::Invalid);
         }
         Ok(())
@@ -94,11 +95,11 @@ impl AuthService {
         };
         let token = PlainToken::parse(token.as_bytes()).map_err(|_| ConfirmError::Invalid)?;
         let digest = token.digest();
-        let Some(found) = confirmation.repo.find_confirmation(&digest).await.map_err(Failure::from)? else {
+        let Some(found) = confirmation.repo.find_confirmation(&digest).await? else {
             return Err(ConfirmError::Invalid);
         };
         if found.confirmation.is_expired(self.clock.now()) {
-            confirmation.repo.delete_confirmation(&digest).await.map_err(Failure::from)?;
+            confirmation.repo.delete_confirmation(&digest).await?;
             return Err(ConfirmError::Invalid);
         }
         if found.user.email.as_deref() != Some(found.confirmation.email.as_str()) {

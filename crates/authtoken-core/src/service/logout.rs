@@ -1,6 +1,7 @@
 //! Logout: revoke the one session that authenticated the request.
 
-use super::{AuthService, Failure};
+use super::AuthService;
+use crate::error::StoreError;
 use crate::service::Authenticated;
 
 /// Why a session was not revoked.
@@ -8,7 +9,7 @@ use crate::service::Authenticated;
 pub enum LogoutError {
     /// The store failed, so the session may still be valid.
     #[error(transparent)]
-    Failed(#[from] Failure),
+    Failed(#[from] StoreError),
 }
 
 impl AuthService {
@@ -16,7 +17,7 @@ impl AuthService {
     ///
     /// A session that vanished since it authenticated (a concurrent logout) counts as logged out.
     pub async fn logout(&self, auth: &Authenticated) -> Result<(), LogoutError> {
-        self.tokens.delete(&auth.session.digest).await.map_err(Failure::from)?;
+        self.tokens.delete(&auth.session.digest).await?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use poem_openapi::payload::{Html, Json};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use crate::config::HttpConfig;
-use crate::error::{ErrorBody, RouteError, detail_body, impl_from_failure};
+use crate::error::{ErrorBody, RouteError, detail_body, impl_from_store_error};
 
 #[derive(Tags)]
 enum Tag {
@@ -54,12 +54,9 @@ enum ConfirmFailure {
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
-    /// An unexpected failure; its cause is in the service's log.
-    #[oai(status = 500, content_type = "application/json")]
-    Internal(Json<ErrorBody>),
 }
 
-impl_from_failure!(ConfirmFailure);
+impl_from_store_error!(ConfirmFailure);
 
 /// Why the button of the scanner-safe page did not confirm.
 #[derive(ApiResponse, Debug)]
@@ -70,16 +67,12 @@ enum ConfirmPostFailure {
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
-    /// An unexpected failure; its cause is in the service's log.
-    #[oai(status = 500, content_type = "application/json")]
-    Internal(Json<ErrorBody>),
 }
 
 impl From<ConfirmFailure> for ConfirmPostFailure {
     fn from(e: ConfirmFailure) -> Self {
         match e {
             ConfirmFailure::Unavailable(body) => Self::Unavailable(body),
-            ConfirmFailure::Internal(body) => Self::Internal(body),
         }
     }
 }
@@ -139,7 +132,7 @@ impl ConfirmApi {
                 Some(target) => ConfirmResponse::Redirect(target.clone()),
                 None => ConfirmResponse::Invalid(Html("invalid token!".to_owned())),
             }),
-            Err(ConfirmError::Failed(failure)) => Err(failure.into()),
+            Err(ConfirmError::Failed(e)) => Err(e.into()),
         }
     }
 }

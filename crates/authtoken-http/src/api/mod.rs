@@ -7,8 +7,7 @@ mod session;
 use poem::Response;
 use poem::http::StatusCode;
 
-use crate::envelope::json_response;
-use crate::error::Outage;
+use crate::error::{Outage, detail_response, json_response};
 
 pub(crate) use confirm::ConfirmApi;
 pub(crate) use registration::RegistrationApi;
@@ -21,7 +20,7 @@ pub(crate) async fn readyz(service: poem::web::Data<&authtoken_core::AuthService
         Ok(()) => json_response(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
         Err(failure) => {
             let outage = Outage::from(failure);
-            json_response(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({ "detail": outage.to_string() }))
+            detail_response(outage.status(), &outage)
         }
     }
 }

@@ -150,7 +150,7 @@ impl SessionApi {
     async fn logout(&self, service: Data<&AuthService>, auth: TokenAuth) -> Result<LogoutResponse, AuthFailure> {
         match service.logout(&auth.0).await {
             Ok(()) => Ok(LogoutResponse::NoContent),
-            Err(LogoutError::Failed(failure)) => Err(failure.into()),
+            Err(LogoutError::Failed(e)) => Err(e.into()),
         }
     }
 

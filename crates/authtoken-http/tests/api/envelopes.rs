@@ -1,5 +1,6 @@
 //! The contract's error envelopes for bodies and routes: 415, malformed JSON, 413, 405 and 404, `/healthz` and `/readyz`.
 
+use poem::Body;
 use poem::http::StatusCode;
 
 use super::support::{PASSWORD, TestApp, send};
@@ -92,6 +93,18 @@ async fn a_body_of_exactly_64_kib_is_read() {
 }
 
 #[tokio::test]
+async fn a_body_that_breaks_off_is_400_json() {
+    let Some(app) = TestApp::builder().registration(true).build().await else { return };
+    let broken = || Body::from_async_read(BrokenBody { sent: false });
+
+    let login = send(app.client.post("/auth/login/").content_type("application/json").body(broken())).await;
+    let register = send(app.client.post("/auth/register/").content_type("application/json").body(broken())).await;
+
+    login.assert_json(StatusCode::BAD_REQUEST, r#"{"detail":"Malformed request."}"#);
+    register.assert_json(StatusCode::BAD_REQUEST, r#"{"detail":"Malformed request."}"#);
+}
+
+#[tokio::test]
 async fn a_wrong_method_is_405_with_the_method_named() {
     let Some(app) = TestApp::builder().registration(true).build().await else { return };
 
@@ -152,4 +165,25 @@ async fn readyz_answers_200_while_the_store_answers() {
 fn padded_login(len: usize) -> String {
     let body = r#"{"username":"alice","password":"correct horse"}"#;
     format!("{body}{}", " ".repeat(len - body.len()))
+}
+
+/// A request body that breaks off after its first bytes, as when the client goes away.
+struct BrokenBody {
+    sent: bool,
+}
+
+impl tokio::io::AsyncRead for BrokenBody {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.sent {
+            let gone = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "the client went away");
+            return std::task::Poll::Ready(Err(gone));
+        }
+        self.sent = true;
+        buf.put_slice(br#"{"username":"#);
+        std::task::Poll::Ready(Ok(()))
+    }
 }
