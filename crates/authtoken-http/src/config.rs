@@ -15,6 +15,8 @@ pub struct HttpConfig {
     pub confirm_invalid_redirect: Option<String>,
     /// Scanner-safe mode: the link shows a page, and only its button (a `POST`) confirms.
     pub confirm_via_post: bool,
+    /// Whether `/openapi.json` and the Swagger UI at `/docs` are served; when false they answer 404.
+    pub docs_enabled: bool,
 }
 
 /// A field of a user that responses can show.

@@ -24,7 +24,9 @@ use std::sync::OnceLock;
 
 use authtoken_core::AuthService;
 use bytes::Bytes;
-use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
+use poem::http::{Method, header};
+use poem::middleware::{CatchPanic, Compression, NormalizePath, TrailingSlash};
+use poem::web::CompressionAlgo;
 use poem::{Endpoint, EndpointExt as _, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
@@ -48,14 +50,25 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         }
     };
     let logout_path = format!("{}/logout", config.prefix);
-    Route::new()
+    let mut allowed = envelope::AllowedMethods::from_apis(&config.prefix, &parts.meta);
+    let mut route = Route::new()
         .nest(&config.prefix, parts.api.with(NormalizePath::new(TrailingSlash::Trim)))
-        .at("/openapi.json", poem::get(parts.spec))
-        .nest("/docs", poem::get(parts.docs))
         .at("/healthz", poem::get(api::healthz))
-        .at("/readyz", poem::get(api::readyz))
+        .at("/readyz", poem::get(api::readyz));
+    let mut fixed = vec!["/healthz", "/readyz"];
+    if config.docs_enabled {
+        let documents = || Compression::new().algorithms([CompressionAlgo::GZIP, CompressionAlgo::BR]);
+        route = route
+            .at("/openapi.json", poem::get(parts.spec.with(documents())))
+            .nest("/docs", poem::get(parts.docs.with(documents())));
+        fixed.extend(["/openapi.json", "/docs"]);
+    }
+    for path in fixed {
+        allowed.add(path, &[Method::GET]);
+    }
+    route
         .with(TokenLayer::new(service.clone()))
-        .with(envelope::Envelopes::new(service, logout_path))
+        .with(envelope::Envelopes::new(service, logout_path, allowed))
         .with(CatchPanic::new().with_handler(|_| envelope::panicked()))
 }
 
@@ -94,6 +107,8 @@ fn api_service<T: OpenApi>(api: T, config: &HttpConfig) -> OpenApiService<T, ()>
 }
 
 struct Parts {
+    /// The operations of the API, for the `Allow` header of a 405.
+    meta: Vec<poem_openapi::registry::MetaApi>,
     api: poem::endpoint::BoxEndpoint<'static>,
     spec: poem::endpoint::BoxEndpoint<'static>,
     docs: poem::endpoint::BoxEndpoint<'static>,
@@ -103,11 +118,17 @@ struct Parts {
 fn parts<T: OpenApi + 'static>(make: impl Fn() -> OpenApiService<T, ()> + Send + Sync + 'static) -> Parts {
     let service = make();
     Parts {
+        meta: T::meta(),
         spec: service.spec_endpoint().map_to_response().boxed(),
         docs: LazyDocs { build: move || make().swagger_ui_html(), page: OnceLock::new() }.boxed(),
         api: service.map_to_response().boxed(),
     }
 }
+
+/// What the Swagger UI page may load: its own inline script and style, images inlined as data, and the document
+/// from this site; nothing from elsewhere, and no framing.
+const DOCS_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// Swagger UI, built when it is first asked for: the page carries the whole Swagger bundle (1.6 MB), which a
 /// service that nobody browses need not build nor hold. Each answer shares the one page instead of copying it.
@@ -124,6 +145,10 @@ impl<F: Fn() -> String + Send + Sync> Endpoint for LazyDocs<F> {
             return Err(poem::error::NotFoundError.into());
         }
         let page = self.page.get_or_init(|| Bytes::from((self.build)()));
-        Ok(Response::builder().content_type("text/html; charset=utf-8").body(page.clone()))
+        Ok(Response::builder()
+            .content_type("text/html; charset=utf-8")
+            .header(header::CONTENT_SECURITY_POLICY, DOCS_POLICY)
+            .header(header::CACHE_CONTROL, "public, max-age=3600")
+            .body(page.clone()))
     }
 }

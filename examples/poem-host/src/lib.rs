@@ -53,6 +53,7 @@ pub fn app(service: AuthService) -> impl Endpoint {
         confirm_redirect: "/".to_owned(),
         confirm_invalid_redirect: None,
         confirm_via_post: false,
+        docs_enabled: true,
     };
     let notes = OpenApiService::new(Notes, "Notes", "1.0").server("/api");
     let own =

@@ -40,9 +40,10 @@ enum ConfirmResponse {
     /// Also an invalid link when `registration_confirm_invalid_redirect_path` is set.
     #[oai(status = 302)]
     Redirect(#[oai(header = "Location")] String),
-    /// With `confirm_via_post`: a page whose button confirms by `POST` to the same address.
+    /// With `confirm_via_post`: a page whose button confirms by `POST` to the same address. Its address holds the
+    /// link, so no cache keeps it, and its policy lets it do nothing but post its form back.
     #[oai(status = 200)]
-    Page(Html<String>),
+    Page(Html<String>, #[oai(header = "Cache-Control")] String, #[oai(header = "Content-Security-Policy")] String),
     /// `invalid token!`: the link is malformed, unknown, expired, used, or was sent to an address the user no longer has.
     #[oai(status = 400)]
     Invalid(Html<String>),
@@ -125,7 +126,9 @@ impl ConfirmApi {
     fn answer(&self, outcome: Result<(), ConfirmError>, page: Option<&str>) -> Result<ConfirmResponse, ConfirmFailure> {
         match outcome {
             Ok(()) => Ok(match page {
-                Some(page) => ConfirmResponse::Page(Html(page.to_owned())),
+                Some(page) => {
+                    ConfirmResponse::Page(Html(page.to_owned()), "no-store".to_owned(), PAGE_POLICY.to_owned())
+                }
                 None => ConfirmResponse::Redirect(self.redirect.clone()),
             }),
             Err(ConfirmError::Invalid) => Ok(match &self.invalid_redirect {
@@ -136,6 +139,10 @@ impl ConfirmApi {
         }
     }
 }
+
+/// The scanner-safe page's content security policy: no script, no style from elsewhere, no framing; its one form
+/// posts back to this site.
+const PAGE_POLICY: &str = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The scanner-safe page: its form posts to the address it was loaded from.
 const PAGE: &str = r#"<!doctype html>

@@ -55,12 +55,16 @@ struct LoginBody {
     user: Option<UserBody>,
 }
 
+/// The `Cache-Control` of an answer that carries a token.
+const NO_STORE: &str = "no-store";
+
 /// A login that worked.
 #[derive(ApiResponse, Debug)]
 enum LoginResponse {
-    /// Logged in: a new token, independent of the user's other sessions.
+    /// Logged in: a new token, independent of the user's other sessions. `Cache-Control: no-store` keeps it out
+    /// of every cache.
     #[oai(status = 200, content_type = "application/json")]
-    Ok(Json<LoginBody>),
+    Ok(Json<LoginBody>, #[oai(header = "Cache-Control")] String),
 }
 
 /// Why a login did not work.
@@ -137,10 +141,11 @@ impl SessionApi {
         let ip = request.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string());
         let client = ClientInfo::new(user_agent, ip);
         let outcome = service.login(&username, &Password::new(password), client).await?;
-        Ok(LoginResponse::Ok(Json(LoginBody {
+        let body = LoginBody {
             token: outcome.token.expose(),
             user: self.login_fields.as_deref().map(|fields| UserBody::new(&outcome.user, fields)),
-        })))
+        };
+        Ok(LoginResponse::Ok(Json(body), NO_STORE.to_owned()))
     }
 
     /// Log out

@@ -7,6 +7,7 @@ mod authorization;
 mod concurrency;
 mod confirmation;
 mod envelopes;
+mod headers;
 mod host;
 mod login;
 mod logout;

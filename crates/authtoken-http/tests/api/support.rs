@@ -84,6 +84,7 @@ pub(super) struct TestAppBuilder {
     confirm_redirect: String,
     confirm_invalid_redirect: Option<String>,
     confirm_via_post: bool,
+    docs_enabled: bool,
 }
 
 impl TestApp {
@@ -105,6 +106,7 @@ impl TestApp {
             confirm_redirect: "/".to_owned(),
             confirm_invalid_redirect: None,
             confirm_via_post: false,
+            docs_enabled: true,
         }
     }
 
@@ -263,6 +265,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Without `/openapi.json` and `/docs`.
+    pub(super) fn docs_disabled(mut self) -> Self {
+        self.docs_enabled = false;
+        self
+    }
+
     /// Scanner-safe mode: `GET` on a link shows a page, and only its `POST` confirms.
     pub(super) fn confirm_via_post(mut self) -> Self {
         self.confirm_via_post = true;
@@ -313,6 +321,7 @@ impl TestAppBuilder {
             confirm_redirect: self.confirm_redirect,
             confirm_invalid_redirect: self.confirm_invalid_redirect,
             confirm_via_post: self.confirm_via_post,
+            docs_enabled: self.docs_enabled,
         };
         let client = TestClient::new(authtoken_http::app(service.clone(), http).map_to_response().boxed());
         Some(TestApp {
@@ -357,7 +366,9 @@ fn redirect(target: &str) -> String {
 pub(super) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text; a body that is not UTF-8 (a compressed one) is empty here, and counted in `body_bytes`.
     pub body: String,
+    pub body_bytes: usize,
 }
 
 /// Sends a request and reads the whole response.
@@ -366,8 +377,12 @@ pub(super) async fn send(request: TestRequestBuilder<'_, App>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().into_vec().await.expect("the body can be read");
-    let body = String::from_utf8(bytes).expect("the body is UTF-8");
-    Reply { status, headers, body }
+    let body_bytes = bytes.len();
+    let body = match headers.get(header::CONTENT_ENCODING) {
+        Some(_) => String::new(),
+        None => String::from_utf8(bytes).expect("the body is UTF-8"),
+    };
+    Reply { status, headers, body, body_bytes }
 }
 
 impl Reply {

@@ -56,6 +56,8 @@ pub struct Settings {
     /// Comma list of hosts allowed in absolute redirect URLs.
     pub allowed_redirect_hosts: String,
     pub confirm_via_post: bool,
+    /// Whether `/openapi.json` and `/docs` are served.
+    pub docs_enabled: bool,
     pub mail_url: String,
     pub mail_timeout: String,
     /// A PEM file of certificates to trust for SMTP over TLS, besides the public roots.
@@ -107,6 +109,7 @@ impl Settings {
             registration_confirm_invalid_redirect_path: None,
             allowed_redirect_hosts: String::new(),
             confirm_via_post: false,
+            docs_enabled: true,
             mail_url: "file://./mail".to_owned(),
             mail_timeout: "10s".to_owned(),
             mail_tls_ca_file: None,
@@ -172,6 +175,7 @@ impl Settings {
                     .map(|target| self.redirect("registration_confirm_invalid_redirect_path", target))
                     .transpose()?,
                 confirm_via_post: self.confirm_via_post,
+                docs_enabled: self.docs_enabled,
                 prefix,
                 registration_enabled: self.registration_enabled,
                 user_fields,

@@ -17,6 +17,7 @@ macro_rules! http_suite {
         mod concurrency;
         mod confirmation;
         mod envelopes;
+        mod headers;
         mod host;
         mod login;
         mod logout;
