@@ -88,7 +88,7 @@ impl Delivery {
             }
             Err(e) => {
                 let attempts = entry.attempts.saturating_add(1);
-                let retry_at = self.policy.retry_at(attempts, self.clock.now());
+                let retry_at = if e.is_permanent() { None } else { self.policy.retry_at(attempts, self.clock.now()) };
                 self.outbox.mark_failed(entry.id, &chain(&e), retry_at).await?;
                 report.failures.push((entry.id, attempts, retry_at.is_none()));
             }

@@ -1,7 +1,7 @@
 //! The errors of the ports: each keeps the error that caused it, for the log, and says nothing a client may see.
 //!
 //! An adapter wraps its driver's error (`StoreError::new(sqlx_error)`), or says what it was doing over it
-//! (`MailError::context("invalid recipient", e)`). `Display` names only the failure; the cause is its
+//! (`MailError::context("SMTP", e)`); a mail that trying again cannot deliver is `MailError::permanent`. `Display` names only the failure; the cause is its
 //! [`std::error::Error::source`], and [`chain`] writes the whole chain on one line for logs and stored reports.
 
 /// The error behind a port's failure.
@@ -41,11 +41,37 @@ port_error!(
     "password hashing failed"
 );
 
-port_error!(
-    /// The mail could not be handed to the transport.
-    MailError,
-    "mail not sent"
-);
+/// The mail could not be handed to the transport: for now (a server down, a full mailbox), or for good (an
+/// address the transport cannot send to, a server that refused the recipient).
+#[derive(Debug, thiserror::Error)]
+#[error("mail not sent")]
+pub struct MailError {
+    #[source]
+    cause: BoxError,
+    permanent: bool,
+}
+
+impl MailError {
+    /// A failure that may pass: the mail is tried again later.
+    pub fn new(cause: impl Into<BoxError>) -> Self {
+        Self { cause: cause.into(), permanent: false }
+    }
+
+    /// A failure that may pass, caused by `cause` while doing what `doing` says.
+    pub fn context(doing: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self::new(Context { doing: doing.into(), cause: cause.into() })
+    }
+
+    /// A failure that trying again cannot mend, caused by `cause` while doing what `doing` says.
+    pub fn permanent(doing: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Self { permanent: true, ..Self::context(doing, cause) }
+    }
+
+    /// Whether trying again cannot mend it.
+    pub fn is_permanent(&self) -> bool {
+        self.permanent
+    }
+}
 
 /// What an adapter was doing when its driver failed.
 #[derive(Debug, thiserror::Error)]

@@ -196,6 +196,8 @@ pub trait Outbox: Send + Sync {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     /// MUST hand the mail to its transport or return an error; MUST NOT report success for a mail it dropped.
+    /// MUST return a [`MailError::permanent`] when trying again cannot deliver the mail (a recipient the
+    /// transport cannot address, or that the server refused for good), and a temporary one otherwise.
     async fn send(&self, mail: &Mail) -> Result<(), MailError>;
 }
 

@@ -13,7 +13,7 @@ pub(crate) fn mailbox(text: &str) -> Result<Mailbox, lettre::address::AddressErr
 
 /// A plain-text UTF-8 message with `From`, `To`, `Subject`, `Date` and a fresh `Message-ID`.
 pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
-    let to = mailbox(&mail.to).map_err(|e| MailError::context("invalid recipient", e))?;
+    let to = mailbox(&mail.to).map_err(|e| MailError::permanent("invalid recipient", e))?;
     Message::builder()
         .from(from.clone())
         .to(to)
@@ -21,7 +21,7 @@ pub(crate) fn build(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
         .date_now()
         .message_id(None)
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.body.clone()))
-        .map_err(|e| MailError::context("cannot build the message", e))
+        .map_err(|e| MailError::permanent("cannot build the message", e))
 }
 
 /// The recipient for the log: the first letter and the domain only.

@@ -56,7 +56,11 @@ impl Mailer for SmtpMailer {
     #[tracing::instrument(skip_all)]
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let message = crate::message::build(&self.from, mail)?;
-        self.transport.send(message).await.map_err(|e| MailError::context("SMTP", e))?;
+        self.transport.send(message).await.map_err(|e| {
+            // A 5xx reply (an unknown recipient, say) stays so however often it is asked again; a 4xx reply, a
+            // timeout or a lost connection may pass.
+            if e.is_permanent() { MailError::permanent("SMTP", e) } else { MailError::context("SMTP", e) }
+        })?;
         tracing::debug!(to = %crate::message::masked(&mail.to), "mail handed to the SMTP server");
         Ok(())
     }

@@ -77,6 +77,8 @@ pub struct SmtpSink {
 #[derive(Clone)]
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
+    /// Recipients answered `550` at `RCPT TO`.
+    refused: Arc<Mutex<Vec<String>>>,
     up: Arc<AtomicBool>,
     arrived: Arc<Notify>,
     cut: Arc<Notify>,
@@ -91,6 +93,11 @@ impl std::fmt::Debug for SmtpSink {
 }
 
 impl SmtpSink {
+    /// Refuses mail to `recipient` for good from now on: `RCPT TO` answers `550`.
+    pub fn refuse(&self, recipient: &str) {
+        self.shared.refused.lock().unwrap_or_else(|p| p.into_inner()).push(recipient.to_owned());
+    }
+
     /// A plain-text sink on `127.0.0.1:0`.
     pub async fn start() -> Self {
         Self::start_on(0).await
@@ -118,6 +125,7 @@ impl SmtpSink {
         };
         let shared = Shared {
             received: Arc::new(Mutex::new(Vec::new())),
+            refused: Arc::new(Mutex::new(Vec::new())),
             up: Arc::new(AtomicBool::new(true)),
             arrived: Arc::new(Notify::new()),
             cut: Arc::new(Notify::new()),
@@ -270,6 +278,9 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 from = address(&command);
                 to.clear();
                 b"250 ok\r\n"
+            }
+            "RCPT" if shared.refused.lock().unwrap_or_else(|p| p.into_inner()).contains(&address(&command)) => {
+                b"550 5.1.1 no such user here\r\n"
             }
             "RCPT" => {
                 to.push(address(&command));

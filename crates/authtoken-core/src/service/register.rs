@@ -193,14 +193,21 @@ fn check_email(text: String) -> Result<String, &'static str> {
     let domain = email.rsplit_once('@').map_or("", |(_, domain)| domain);
     // A bare address only, no display name (`Alice <a@b.org>`), so the stored value is
     // exactly a mailbox and can never smuggle header text into a mail.
+    // And only what a mail transport can send to: a domain name, not an address literal (`user@[127.0.0.1]`),
+    // and a plain local part, not a quoted one (`"a b"@example.org`).
     let options = email_address::Options {
         minimum_sub_domains: 0,
-        allow_domain_literal: true,
+        allow_domain_literal: false,
         allow_display_text: false,
         allow_long_local_parts: true,
     };
     let parsed = email_address::EmailAddress::parse_with_options(email, options);
-    if parsed.is_err() || email.chars().any(char::is_control) || !domain.contains('.') && domain != "localhost" {
+    let quoted = email.starts_with('"');
+    if parsed.is_err()
+        || quoted
+        || email.chars().any(char::is_control)
+        || !domain.contains('.') && domain != "localhost"
+    {
         return Err(EMAIL_INVALID);
     }
     Ok(email.to_owned())

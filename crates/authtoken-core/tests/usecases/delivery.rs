@@ -101,6 +101,25 @@ async fn a_mail_that_keeps_failing_is_given_up_after_the_last_attempt() {
 }
 
 #[tokio::test]
+async fn a_mail_refused_for_good_fails_at_once_without_a_retry() {
+    let (app, mailer, delivery) = setup(POLICY);
+    mailer.refuse(ALICE);
+    app.register_with_email("alice", ALICE).await;
+    let id = only_pending(&app).await.id;
+
+    let report = delivery.run_once().await.unwrap();
+    app.clock.advance(Duration::from_secs(24 * 60 * 60));
+    let later = delivery.run_once().await.unwrap();
+
+    assert_eq!(report, DeliveryReport { sent: 0, failures: vec![(id, 1, true)] });
+    assert_eq!(later, DeliveryReport::default());
+    assert_eq!(mailer.tries(), [ALICE]);
+    let failed = app.outbox(&[OutboxState::Failed]).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].last_error.as_deref(), Some("mail not sent: SMTP: 550 no such user"));
+}
+
+#[tokio::test]
 async fn a_mail_that_fails_once_is_sent_on_its_retry() {
     let (app, mailer, delivery) = setup(POLICY);
     mailer.fail_for(ALICE);
@@ -222,11 +241,17 @@ struct RecordingMailer {
     tries: Mutex<Vec<String>>,
     sent: Mutex<Vec<Mail>>,
     failing: Mutex<HashSet<String>>,
+    refused: Mutex<HashSet<String>>,
 }
 
 impl RecordingMailer {
     fn fail_for(&self, to: &str) {
         lock(&self.failing).insert(to.to_owned());
+    }
+
+    /// Mail to `to` fails for good, as when the server answers 550.
+    fn refuse(&self, to: &str) {
+        lock(&self.refused).insert(to.to_owned());
     }
 
     fn recover(&self) {
@@ -250,6 +275,9 @@ impl Mailer for RecordingMailer {
         lock(&self.tries).push(mail.to.clone());
         if lock(&self.failing).contains(&mail.to) {
             return Err(MailError::new("connection refused"));
+        }
+        if lock(&self.refused).contains(&mail.to) {
+            return Err(MailError::permanent("SMTP", "550 no such user"));
         }
         lock(&self.sent).push(mail.clone());
         Ok(())

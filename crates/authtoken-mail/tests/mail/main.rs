@@ -87,8 +87,23 @@ async fn a_server_that_is_down_is_an_error_not_a_silent_loss() {
 
     let sent = mailer.send(&mail("john@example.org")).await;
 
-    assert!(sent.is_err());
+    assert!(sent.is_err_and(|e| !e.is_permanent()), "a server that is down may come back");
     assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_recipient_the_server_refuses_for_good_is_a_permanent_error() {
+    let sink = SmtpSink::start().await;
+    sink.refuse("nobody@example.org");
+    let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+
+    let refused = mailer.send(&mail("nobody@example.org")).await;
+    let accepted = mailer.send(&mail("john@example.org")).await;
+
+    let refused = refused.expect_err("the server refused the recipient");
+    assert!(refused.is_permanent());
+    assert!(authtoken_core::error::chain(&refused).contains("550"), "{}", authtoken_core::error::chain(&refused));
+    assert!(accepted.is_ok());
 }
 
 #[tokio::test]
@@ -102,17 +117,24 @@ async fn a_server_that_is_not_there_is_an_error() {
 
     let sent = mailer.send(&mail("john@example.org")).await;
 
-    assert!(sent.is_err());
+    assert!(sent.is_err_and(|e| !e.is_permanent()), "a server that is not there yet may come");
 }
 
 #[tokio::test]
-async fn an_invalid_recipient_is_an_error() {
+async fn an_invalid_recipient_is_a_permanent_error() {
     let sink = SmtpSink::start().await;
     let mailer = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
 
-    let sent = mailer.send(&mail("not an address")).await;
+    let sent = [
+        mailer.send(&mail("not an address")).await,
+        mailer.send(&mail("\"a b\"@example.org")).await,
+        mailer.send(&mail("user@[127.0.0.1]")).await,
+    ];
 
-    assert!(sent.is_err());
+    for sent in sent {
+        assert!(sent.is_err_and(|e| e.is_permanent()));
+    }
+    assert!(sink.received().is_empty());
 }
 
 #[tokio::test]
