@@ -48,6 +48,9 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         Routes::Confirmation => {
             parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c))
         }
+        Routes::ScannerSafeConfirmation => parts(move || {
+            api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)), &c)
+        }),
     };
     let logout_path = format!("{}/logout", config.prefix);
     let mut allowed = envelope::AllowedMethods::from_apis(&config.prefix, &parts.meta);
@@ -82,21 +85,27 @@ pub fn openapi_json(config: &HttpConfig, confirms_email: bool) -> String {
         Routes::Confirmation => {
             api_service((sessions, api::RegistrationApi, api::ConfirmApi::new(config)), config).spec()
         }
+        Routes::ScannerSafeConfirmation => {
+            api_service((sessions, api::RegistrationApi, api::ScannerSafeConfirmApi::new(config)), config).spec()
+        }
     }
 }
 
-/// Which groups of routes exist: registration only when enabled, the confirmation link only with confirmation too.
+/// Which groups of routes exist: registration only when enabled, the confirmation link only with confirmation too,
+/// and its `POST` only in scanner-safe mode.
 enum Routes {
     Sessions,
     Registration,
     Confirmation,
+    ScannerSafeConfirmation,
 }
 
 fn routes(config: &HttpConfig, confirms_email: bool) -> Routes {
-    match (config.registration_enabled, confirms_email) {
-        (false, _) => Routes::Sessions,
-        (true, false) => Routes::Registration,
-        (true, true) => Routes::Confirmation,
+    match (config.registration_enabled, confirms_email, config.confirm_via_post) {
+        (false, _, _) => Routes::Sessions,
+        (true, false, _) => Routes::Registration,
+        (true, true, false) => Routes::Confirmation,
+        (true, true, true) => Routes::ScannerSafeConfirmation,
     }
 }
 

@@ -9,7 +9,7 @@ use poem::http::StatusCode;
 
 use crate::error::{Outage, detail_response, json_response};
 
-pub(crate) use confirm::ConfirmApi;
+pub(crate) use confirm::{ConfirmApi, ScannerSafeConfirmApi};
 pub(crate) use registration::RegistrationApi;
 pub(crate) use session::SessionApi;
 

@@ -346,6 +346,7 @@ async fn other_methods_are_not_allowed_and_leave_the_link_working() {
     let delete = send(app.client.delete(&path)).await;
 
     post.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"POST\" not allowed."}"#);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"), "no POST without confirm_via_post");
     put.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"PUT\" not allowed."}"#);
     delete.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"DELETE\" not allowed."}"#);
     assert!(!app.email_confirmed("alice").await);

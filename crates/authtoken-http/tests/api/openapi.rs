@@ -13,6 +13,11 @@ type Operation = (&'static str, &'static str, bool);
 const SESSIONS: [Operation; 3] =
     [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)];
 const REGISTER: Operation = ("post /auth/register", "register", false);
+/// The operations of the confirmation link.
+const CONFIRM: [Operation; 2] = [
+    ("get /auth/register/confirm/{token}", "confirm", false),
+    ("head /auth/register/confirm/{token}", "confirm_check", false),
+];
 
 #[tokio::test]
 async fn the_document_lists_login_logout_me_and_register_when_registration_is_enabled() {
@@ -42,12 +47,19 @@ async fn the_document_lists_the_confirm_operations_when_confirmation_is_on() {
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    let confirm = [
-        ("get /auth/register/confirm/{token}", "confirm", false),
-        ("head /auth/register/confirm/{token}", "confirm_check", false),
-        ("post /auth/register/confirm/{token}", "confirm_post", false),
-    ];
-    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &confirm].concat());
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &CONFIRM].concat());
+}
+
+#[tokio::test]
+async fn the_document_lists_the_confirm_button_only_in_scanner_safe_mode() {
+    let Some(app) = TestApp::builder().registration(true).confirmation().confirm_via_post().build().await else {
+        return;
+    };
+
+    let reply = send(app.client.get("/openapi.json")).await;
+
+    let button = ("post /auth/register/confirm/{token}", "confirm_post", false);
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &CONFIRM, &[button]].concat());
 }
 
 #[tokio::test]
