@@ -1,11 +1,14 @@
-//! Delivering the outbox: claim what is due, hand it to the mailer, record the outcome, retry with backoff.
+//! Delivering the outbox: claim what is due, write each mail, hand it to the mailer, record the outcome, retry with
+//! backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::AuthService;
 use crate::error::chain;
 use crate::outbox::{OutboxEntry, OutboxId};
-use crate::ports::{Clock, Mailer, Outbox, StoreError};
+use crate::ports::{Mailer, Outbox, StoreError};
+use crate::service::{Composed, Failure};
 use crate::time::Timestamp;
 
 /// When to try again, and when to give up.
@@ -43,14 +46,16 @@ pub struct DeliveryReport {
     /// Entries that failed this round: their id, their attempts so far, and whether they were given up.
     /// The errors themselves are kept in the outbox (`authtoken outbox` shows them); they may name addresses.
     pub failures: Vec<(OutboxId, u32, bool)>,
+    /// Entries no longer worth sending (the user has confirmed, say); the outbox keeps them as failed, with why.
+    pub void: Vec<OutboxId>,
 }
 
-/// Delivers outbox mail through a mailer.
+/// Delivers outbox mail through a mailer; the service writes each mail ([`AuthService::compose`]).
 #[derive(Clone)]
 pub struct Delivery {
+    service: AuthService,
     outbox: Arc<dyn Outbox>,
     mailer: Arc<dyn Mailer>,
-    clock: Arc<dyn Clock>,
     policy: RetryPolicy,
 }
 
@@ -61,17 +66,17 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    /// A delivery that claims mail from `outbox`, sends it through `mailer`, reads the time from `clock`,
-    /// and retries as `policy` says.
-    pub fn new(outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Self {
-        Self { outbox, mailer, clock, policy }
+    /// A delivery that claims mail from `outbox`, has `service` write it (and reads the time from the service's
+    /// clock), sends it through `mailer`, and retries as `policy` says.
+    pub fn new(service: AuthService, outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>, policy: RetryPolicy) -> Self {
+        Self { service, outbox, mailer, policy }
     }
 
     /// Sends what is due now. A mail that fails is retried later; a store failure stops the round.
     ///
     /// A send that succeeded is recorded before the next one starts, so a recorded delivery is never repeated.
     pub async fn run_once(&self) -> Result<DeliveryReport, StoreError> {
-        let now = self.clock.now();
+        let now = self.service.now();
         let due = self.outbox.claim_due(now, now.plus(self.policy.lease), self.policy.batch).await?;
         let mut report = DeliveryReport::default();
         for entry in due {
@@ -81,14 +86,25 @@ impl Delivery {
     }
 
     async fn deliver(&self, entry: OutboxEntry, report: &mut DeliveryReport) -> Result<(), StoreError> {
-        match self.mailer.send(&entry.mail).await {
+        let sent = match self.service.compose(&entry).await {
+            Ok(Composed::Mail(mail)) => self.mailer.send(&mail).await,
+            Ok(Composed::Void(reason)) => {
+                self.outbox.mark_failed(entry.id, reason, None).await?;
+                report.void.push(entry.id);
+                return Ok(());
+            }
+            Err(Failure::Store(e)) => return Err(e),
+            // The random number generator failed: nothing was stored, so the mail is tried again later.
+            Err(e) => Err(crate::ports::MailError::context("the mail could not be written", e)),
+        };
+        match sent {
             Ok(()) => {
-                self.outbox.mark_sent(entry.id, self.clock.now()).await?;
+                self.outbox.mark_sent(entry.id, self.service.now()).await?;
                 report.sent += 1;
             }
             Err(e) => {
                 let attempts = entry.attempts.saturating_add(1);
-                let retry_at = if e.is_permanent() { None } else { self.policy.retry_at(attempts, self.clock.now()) };
+                let retry_at = if e.is_permanent() { None } else { self.policy.retry_at(attempts, self.service.now()) };
                 self.outbox.mark_failed(entry.id, &chain(&e), retry_at).await?;
                 report.failures.push((entry.id, attempts, retry_at.is_none()));
             }

@@ -1,11 +1,14 @@
 //! The outbox: mail waiting to be delivered, written in the same transaction as what it announces.
 //!
 //! The store keeps it through the [`crate::ports::Outbox`] port, and [`crate::delivery::Delivery`] delivers it.
+//! An entry says what the mail is about (its kind, its recipient, its language), never its text: a confirmation
+//! link is minted when the mail is delivered, so only the link's digest is ever written, and no plaintext link
+//! can be carved from a database file, its free pages or its write-ahead log.
 
 use crate::time::Timestamp;
 use crate::user::UserId;
 
-/// A mail to send: plain text UTF-8.
+/// A mail to send: plain text UTF-8. It exists only in memory, between composing and sending.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
     /// The recipient's address.
@@ -14,6 +17,43 @@ pub struct Mail {
     pub subject: String,
     /// The message; a confirmation mail carries its link, token included, here.
     pub body: String,
+}
+
+/// The kinds of mail the outbox sends; each is written when it is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MailKind {
+    /// A link that confirms the user's address, minted at delivery.
+    Confirmation,
+}
+
+impl MailKind {
+    /// The kind as a store spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmation => "confirmation",
+        }
+    }
+
+    /// The kind a store spelled with [`MailKind::as_str`], or `None` for a spelling this version does not know.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "confirmation" => Some(Self::Confirmation),
+            _ => None,
+        }
+    }
+}
+
+/// What an outbox entry asks to send: never the mail's text, which is written at delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxMail {
+    /// The recipient's address.
+    pub to: String,
+    /// What the mail is.
+    pub kind: MailKind,
+    /// The configured language tag of the mail's template (picked from the client's `Accept-Language`), or `None`
+    /// for the default template.
+    pub language: Option<String>,
 }
 
 /// The most characters of a delivery error an outbox keeps (see [`crate::ports::Outbox::mark_failed`]).
@@ -28,9 +68,9 @@ pub struct OutboxId(pub i64);
 pub enum OutboxState {
     /// Waiting for its next attempt.
     Pending,
-    /// Delivered; its body has been erased.
+    /// Delivered.
     Sent,
-    /// Given up after too many attempts.
+    /// Given up: refused for good, tried too often, or no longer worth sending.
     Failed,
 }
 
@@ -41,8 +81,8 @@ pub struct OutboxEntry {
     pub id: OutboxId,
     /// The user the mail is about, or `None` for mail about no user; deleting the user deletes the entry.
     pub user_id: Option<UserId>,
-    /// The mail; after delivery only the recipient and subject are kept.
-    pub mail: Mail,
+    /// What to send, and to whom.
+    pub mail: OutboxMail,
     /// Whether the mail waits, was delivered, or was given up.
     pub state: OutboxState,
     /// When the mail was put in the outbox.

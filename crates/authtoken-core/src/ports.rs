@@ -32,9 +32,9 @@
 
 use async_trait::async_trait;
 
-use crate::confirmation::{ConfirmationWithUser, PendingConfirmation};
+use crate::confirmation::{Confirmation, ConfirmationWithUser};
 pub use crate::error::{HashError, MailError, StoreError};
-use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxState};
+use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use crate::session::{Session, SessionWithUser};
 use crate::time::Timestamp;
 use crate::token::TokenDigest;
@@ -127,33 +127,34 @@ pub trait UserRepo: Send + Sync {
     async fn delete(&self, id: UserId) -> Result<bool, StoreError>;
 }
 
-/// Email confirmation links, stored together with the outbox mail that carries them.
+/// Email confirmation links, and the outbox mail that asks for them.
+///
+/// A link is minted when its mail is delivered ([`ConfirmationRepo::add_confirmation`]); until then the outbox holds
+/// only what the mail is about, so no plaintext link is ever written.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ConfirmationRepo: Send + Sync {
-    /// MUST create the user, the confirmation link for the new user's id, and the link's mail in the outbox,
-    /// in one transaction: all three or none.
+    /// MUST create the user and put `mail` in the outbox for the new user's id, due at the user's `joined_at`,
+    /// in one transaction: both or neither.
     /// MUST return [`CreateUserError::Duplicate`] under the same rules as [`UserRepo::create`].
-    async fn create_user_with_confirmation(
-        &self,
-        user: &NewUser,
-        confirmation: &PendingConfirmation,
-    ) -> Result<User, CreateUserError>;
+    async fn create_user_with_confirmation(&self, user: &NewUser, mail: &OutboxMail) -> Result<User, CreateUserError>;
 
     /// MUST, in one transaction, delete every confirmation link of the user and the user's mail still pending in the
-    /// outbox (its links no longer work), store the new link and put its mail in the outbox.
+    /// outbox (its links no longer work), and put `mail` in the outbox, due at `at`.
     /// Returns `false` (and changes nothing) when the user does not exist.
-    async fn replace_confirmation(
-        &self,
-        user_id: UserId,
-        confirmation: &PendingConfirmation,
-    ) -> Result<bool, StoreError>;
+    async fn replace_confirmation(&self, user_id: UserId, mail: &OutboxMail, at: Timestamp)
+    -> Result<bool, StoreError>;
+
+    /// MUST store the link, and return its user, only while the user exists, has exactly the link's `email` and has
+    /// not confirmed it; otherwise MUST store nothing and return `None`. The check and the write are one
+    /// transaction, so a link is never stored for an address the user no longer has.
+    async fn add_confirmation(&self, link: &Confirmation) -> Result<Option<User>, StoreError>;
 
     /// MUST return the link stored under `digest` with its user, or `None`; expired links too.
     async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError>;
 
-    /// MUST, in one transaction, mark the user's email confirmed and delete the link;
-    /// returns `false` (and changes nothing) when the link is gone.
+    /// MUST, in one transaction, mark the user's email confirmed and delete the link and every other link of the
+    /// user; returns `false` (and changes nothing) when the link is gone.
     async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
 
     /// MUST delete the link stored under `digest`; returns whether one was deleted.
@@ -180,7 +181,7 @@ pub trait Outbox: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError>;
 
-    /// MUST mark the entry sent at `at` and erase its body; a sent entry is never claimed again.
+    /// MUST mark the entry sent at `at`; a sent entry is never claimed again.
     async fn mark_sent(&self, id: OutboxId, at: Timestamp) -> Result<(), StoreError>;
 
     /// MUST count the attempt and keep `error` (MAY cut it to its first [`crate::outbox::OUTBOX_ERROR_MAX_CHARS`]

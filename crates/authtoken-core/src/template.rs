@@ -113,6 +113,11 @@ impl MailTemplates {
     /// The variant for the first of `preferred` (most preferred first) that matches a configured tag exactly,
     /// or by its primary subtag (`de-AT` falls back to `de`); the default when none does.
     pub fn pick(&self, preferred: &[String]) -> &MailTemplate {
+        self.get(self.language(preferred))
+    }
+
+    /// The configured tag that [`MailTemplates::pick`] picks for `preferred`, or `None` for the default.
+    pub fn language(&self, preferred: &[String]) -> Option<&str> {
         for wanted in preferred {
             let wanted = wanted.to_ascii_lowercase();
             let primary = wanted.split('-').next().unwrap_or(&wanted);
@@ -121,11 +126,19 @@ impl MailTemplates {
                 .iter()
                 .find(|(tag, _)| *tag == wanted)
                 .or_else(|| self.languages.iter().find(|(tag, _)| tag == primary));
-            if let Some((_, template)) = found {
-                return template;
+            if let Some((tag, _)) = found {
+                return Some(tag);
             }
         }
-        &self.default
+        None
+    }
+
+    /// The variant of a configured tag (compared case-insensitively); the default for `None` and for a tag that is
+    /// no longer configured.
+    pub fn get(&self, language: Option<&str>) -> &MailTemplate {
+        language
+            .and_then(|wanted| self.languages.iter().find(|(tag, _)| tag.eq_ignore_ascii_case(wanted)))
+            .map_or(&self.default, |(_, template)| template)
     }
 }
 
@@ -177,5 +190,16 @@ mod tests {
         check_pick(&["pt-BR"], "pt-br");
         check_pick(&["pt-PT"], "pt");
         check_pick(&["pt"], "pt");
+    }
+
+    #[test]
+    fn a_picked_language_finds_its_variant_again_and_a_dropped_one_falls_back() {
+        let templates = MailTemplates::new(variant("en"), vec![("pt-BR".into(), variant("pt-br"))]);
+        let tag = templates.language(&["PT-br".to_owned()]);
+        assert_eq!(tag, Some("pt-br"));
+        assert_eq!(templates.get(tag).subject.render("", ""), "pt-br");
+        assert_eq!(templates.get(Some("PT-BR")).subject.render("", ""), "pt-br");
+        assert_eq!(templates.get(Some("de")).subject.render("", ""), "en");
+        assert_eq!(templates.get(None).subject.render("", ""), "en");
     }
 }

@@ -39,7 +39,7 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     }
     let mailer =
         authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings).context("invalid mail settings")?;
-    let delivery = Delivery::new(store.clone(), mailer, Arc::new(SystemClock), settings.mail.retry);
+    let delivery = Delivery::new(service.clone(), store.clone(), mailer, settings.mail.retry);
     Ok(Wired { service, store, delivery })
 }
 
@@ -91,6 +91,9 @@ async fn deliver_outbox(delivery: Delivery, interval: Duration) {
             Ok(report) => {
                 if report.sent > 0 {
                     tracing::info!(sent = report.sent, "outbox mail delivered");
+                }
+                for id in &report.void {
+                    tracing::info!(outbox_id = id.0, "outbox mail no longer needed; see `authtoken outbox`");
                 }
                 for (id, attempts, gave_up) in &report.failures {
                     if *gave_up {

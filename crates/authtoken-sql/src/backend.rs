@@ -55,7 +55,7 @@ impl Pool {
             Backend::Postgres => Self::Postgres(postgres(options).await?),
         };
         let migrated = match &pool {
-            Self::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Sqlite { pool, .. } => migrate_sqlite(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         migrated.map_err(|e| StoreError::context("migration failed", e))?;
@@ -234,6 +234,25 @@ async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<A
         );
     }
     Ok((pool, reads.map(Arc::new)))
+}
+
+/// The migration that stops the outbox from keeping mail text; the text older versions wrote held plaintext links.
+const OUTBOX_WITHOUT_TEXT: i64 = 20_261_201_000_001;
+
+/// Applies the missing migrations. When this upgrades a database whose outbox kept mail text, it then rebuilds the
+/// file and empties the write-ahead log, so the blanked links do not survive in free pages or old log frames.
+async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default();
+    SQLITE_MIGRATIONS.run(pool).await?;
+    if !applied.is_empty() && !applied.contains(&OUTBOX_WITHOUT_TEXT) {
+        tracing::info!("compacting the SQLite database once, so that no mail text of the old outbox stays in the file");
+        sqlx::raw_sql("VACUUM").execute(pool).await?;
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+    }
+    Ok(())
 }
 
 async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError> {

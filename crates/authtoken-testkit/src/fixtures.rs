@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use authtoken_core::Config;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::PendingConfirmation;
-use authtoken_core::outbox::Mail;
+use authtoken_core::confirmation::Confirmation;
+use authtoken_core::outbox::{MailKind, OutboxMail};
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::token::PlainToken;
 use authtoken_core::user::{NewUser, UserId, Username};
@@ -53,19 +53,25 @@ pub fn session(user_id: UserId, created_at: Timestamp, validity: Duration) -> (P
     (token, session)
 }
 
-/// A fresh confirmation link for `email`, created at `created_at`, valid for `validity`, with the mail that carries it.
-pub fn confirmation(email: &str, created_at: Timestamp, validity: Duration) -> (PlainToken, PendingConfirmation) {
+/// A fresh confirmation link of `user_id` for `email`, created at `created_at`, valid for `validity`.
+pub fn confirmation(
+    user_id: UserId,
+    email: &str,
+    created_at: Timestamp,
+    validity: Duration,
+) -> (PlainToken, Confirmation) {
     let token = PlainToken::generate().expect("the OS random number generator works");
-    let confirmation = PendingConfirmation {
+    let link = Confirmation {
         digest: token.digest(),
+        user_id,
         email: email.to_owned(),
         created_at,
         expires_at: created_at.plus(validity),
-        mail: Mail {
-            to: email.to_owned(),
-            subject: "Confirm your email address".to_owned(),
-            body: format!("Open https://auth.example.org/confirm/{} to confirm your address.\n", token.expose()),
-        },
     };
-    (token, confirmation)
+    (token, link)
+}
+
+/// The outbox mail that asks for a confirmation link to `email`, in the German template (`de`).
+pub fn confirmation_mail(email: &str) -> OutboxMail {
+    OutboxMail { to: email.to_owned(), kind: MailKind::Confirmation, language: Some("de".to_owned()) }
 }

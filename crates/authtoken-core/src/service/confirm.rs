@@ -1,10 +1,9 @@
 //! Email confirmation: sending a link, and confirming an address with it.
 
 use super::{AuthService, EmailConfirmation, Failure};
-use crate::confirmation::PendingConfirmation;
+use crate::confirmation::Confirmation;
 use crate::error::StoreError;
-use crate::outbox::Mail;
-use crate::time::Timestamp;
+use crate::outbox::{Mail, MailKind, OutboxEntry, OutboxMail};
 use crate::token::PlainToken;
 use crate::user::User;
 
@@ -23,9 +22,18 @@ pub enum SendConfirmationError {
     /// The user's address is confirmed already.
     #[error("the email address is already confirmed")]
     AlreadyConfirmed,
-    /// Something outside the domain failed: the store or the random number generator.
+    /// The store failed.
     #[error(transparent)]
     Failed(#[from] Failure),
+}
+
+/// The mail an outbox entry asks for, as [`AuthService::compose`] wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Composed {
+    /// The mail to send now.
+    Mail(Mail),
+    /// Nothing is worth sending any more; the reason is for the operator.
+    Void(&'static str),
 }
 
 /// Why a link confirms nothing.
@@ -40,7 +48,7 @@ pub enum ConfirmError {
 }
 
 impl AuthService {
-    /// Queues a fresh confirmation link for `user` in the default language; the user's older links stop working.
+    /// Queues a fresh confirmation mail for `user` in the default language; the user's older links stop working.
     pub async fn send_confirmation_email(&self, user: &User) -> Result<(), SendConfirmationError> {
         let Some(confirmation) = &self.confirmation else {
             return Err(SendConfirmationError::Disabled);
@@ -51,8 +59,8 @@ impl AuthService {
         let Some(email) = user.email.as_deref().filter(|e| !e.is_empty()) else {
             return Err(SendConfirmationError::NoEmail);
         };
-        let pending = pending(confirmation, &user.username, email, &[], self.clock.now())?;
-        if !confirmation.repo.replace_confirmation(user.id, &pending).await.map_err(Failure::from)? {
+        let mail = confirmation_mail(confirmation, email, &[]);
+        if !confirmation.repo.replace_confirmation(user.id, &mail, self.clock.now()).await.map_err(Failure::from)? {
             return Err(SendConfirmationError::UnknownUser);
         }
         Ok(())
@@ -88,6 +96,45 @@ impl AuthService {
         }
     }
 
+    /// Writes the mail an outbox entry asks for, when it is delivered.
+    ///
+    /// A confirmation mail gets a new link: its token goes into the mail only, and the store keeps its digest, so
+    /// no plaintext link is ever written. The mail is void when confirmation is off, or when the user is gone, has
+    /// confirmed, or has another address now.
+    pub async fn compose(&self, entry: &OutboxEntry) -> Result<Composed, Failure> {
+        match entry.mail.kind {
+            MailKind::Confirmation => self.compose_confirmation(entry).await,
+        }
+    }
+
+    async fn compose_confirmation(&self, entry: &OutboxEntry) -> Result<Composed, Failure> {
+        let Some(confirmation) = &self.confirmation else {
+            return Ok(Composed::Void("email confirmation is off"));
+        };
+        let Some(user_id) = entry.user_id else {
+            return Ok(Composed::Void("the confirmation mail names no user"));
+        };
+        let token = PlainToken::generate()?;
+        let now = self.clock.now();
+        let link = Confirmation {
+            digest: token.digest(),
+            user_id,
+            email: entry.mail.to.clone(),
+            created_at: now,
+            expires_at: now.plus(confirmation.settings.token_validity),
+        };
+        let Some(user) = confirmation.repo.add_confirmation(&link).await? else {
+            return Ok(Composed::Void("the user is gone, has confirmed, or has another address now"));
+        };
+        let url = format!("{}{}/", confirmation.settings.link_prefix, token.expose());
+        let template = confirmation.settings.templates.get(entry.mail.language.as_deref());
+        Ok(Composed::Mail(Mail {
+            to: entry.mail.to.clone(),
+            subject: template.subject.render(&user.username, &url),
+            body: template.message.render(&user.username, &url),
+        }))
+    }
+
     /// A link that exists, is unexpired (an expired one is deleted) and matches the user's current address.
     async fn valid_link(&self, token: &str) -> Result<(&EmailConfirmation, PlainToken), ConfirmError> {
         let Some(confirmation) = &self.confirmation else {
@@ -109,26 +156,11 @@ impl AuthService {
     }
 }
 
-/// A new link for `email`, and its mail rendered in the best of `languages`.
-pub(super) fn pending(
-    confirmation: &EmailConfirmation,
-    username: &str,
-    email: &str,
-    languages: &[String],
-    now: Timestamp,
-) -> Result<PendingConfirmation, Failure> {
-    let token = PlainToken::generate()?;
-    let url = format!("{}{}/", confirmation.settings.link_prefix, token.expose());
-    let template = confirmation.settings.templates.pick(languages);
-    Ok(PendingConfirmation {
-        digest: token.digest(),
-        email: email.to_owned(),
-        created_at: now,
-        expires_at: now.plus(confirmation.settings.token_validity),
-        mail: Mail {
-            to: email.to_owned(),
-            subject: template.subject.render(username, &url),
-            body: template.message.render(username, &url),
-        },
-    })
+/// The outbox mail that asks for a link to `email`, in the best of `languages`.
+pub(super) fn confirmation_mail(confirmation: &EmailConfirmation, email: &str, languages: &[String]) -> OutboxMail {
+    OutboxMail {
+        to: email.to_owned(),
+        kind: MailKind::Confirmation,
+        language: confirmation.settings.templates.language(languages).map(str::to_owned),
+    }
 }

@@ -9,7 +9,7 @@ mod register;
 use std::sync::Arc;
 
 pub use authenticate::{AuthenticateError, Authenticated};
-pub use confirm::{ConfirmError, SendConfirmationError};
+pub use confirm::{Composed, ConfirmError, SendConfirmationError};
 pub use login::{LoginError, LoginOutcome};
 pub use logout::LogoutError;
 pub use register::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
@@ -124,6 +124,11 @@ impl AuthService {
     /// Whether registration asks for an email and sends a confirmation link.
     pub fn confirms_email(&self) -> bool {
         self.confirmation.is_some()
+    }
+
+    /// The current time, from the service's clock.
+    pub(crate) fn now(&self) -> crate::time::Timestamp {
+        self.clock.now()
     }
 
     /// The domain settings the service was built with.

@@ -135,9 +135,8 @@ impl AuthService {
         };
         let created = match (&self.confirmation, &new_user.email) {
             (Some(confirmation), Some(email)) => {
-                let pending =
-                    super::confirm::pending(confirmation, new_user.username.as_str(), email, &form.languages, now)?;
-                confirmation.repo.create_user_with_confirmation(&new_user, &pending).await
+                let mail = super::confirm::confirmation_mail(confirmation, email, &form.languages);
+                confirmation.repo.create_user_with_confirmation(&new_user, &mail).await
             }
             _ => self.users.create(&new_user).await,
         };

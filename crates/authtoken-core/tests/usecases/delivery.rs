@@ -1,33 +1,23 @@
 //! Delivering the outbox: due mail is sent once, a failure is retried after the policy's delay and given up after its
 //! last attempt, and one failure never holds up the rest of a round.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use authtoken_core::delivery::{Delivery, DeliveryReport, RetryPolicy};
-use authtoken_core::outbox::{Mail, OutboxEntry, OutboxId, OutboxState};
-use authtoken_core::ports::{MailError, Mailer, MockMailer, MockOutbox, StoreError};
+use authtoken_core::outbox::{MailKind, OutboxEntry, OutboxId, OutboxMail, OutboxState};
+use authtoken_core::ports::{ConfirmationRepo as _, MockMailer, MockOutbox, StoreError};
+use authtoken_core::user::UserId;
 use authtoken_testkit::fixtures;
 
-use crate::support::App;
-
-/// Waits of 10 s and then 20 s, and a third failure is the last.
-const POLICY: RetryPolicy = RetryPolicy {
-    first_delay: Duration::from_secs(10),
-    max_delay: Duration::from_secs(60),
-    max_attempts: 3,
-    lease: Duration::from_secs(30),
-    batch: 10,
-};
+use crate::support::{App, LINK_VALIDITY, POLICY, RecordingMailer, digest, token_in};
 
 const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
 const CAROL: &str = "carol@example.org";
 
 #[tokio::test]
-async fn due_mail_is_sent_once_and_marked_sent_with_its_body_erased() {
+async fn due_mail_is_written_with_a_new_link_sent_once_and_marked_sent() {
     let (app, mailer, delivery) = setup(POLICY);
     let alice = app.register_with_email("alice", ALICE).await;
     let queued = app.pending_mail().await;
@@ -36,16 +26,73 @@ async fn due_mail_is_sent_once_and_marked_sent_with_its_body_erased() {
     let first = delivery.run_once().await.unwrap();
     let second = delivery.run_once().await.unwrap();
 
-    assert_eq!(first, DeliveryReport { sent: 1, failures: vec![] });
+    assert_eq!(first, DeliveryReport { sent: 1, ..DeliveryReport::default() });
     assert_eq!(second, DeliveryReport::default());
-    assert_eq!(mailer.sent(), queued);
+    let mail = single_sent(&mailer);
+    assert_eq!((mail.to.as_str(), mail.subject.as_str()), (ALICE, "Confirm your address, alice"));
+    let link = app.store.find_confirmation(&digest(&token_in(&mail))).await.unwrap().expect("the link is stored");
+    let written_at = fixtures::EPOCH.plus(Duration::from_secs(5));
+    assert_eq!(
+        (link.confirmation.created_at, link.confirmation.expires_at),
+        (written_at, written_at.plus(LINK_VALIDITY))
+    );
     let sent = app.outbox(&[OutboxState::Sent]).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0].user_id, Some(alice.id));
-    assert_eq!(sent[0].sent_at, Some(fixtures::EPOCH.plus(Duration::from_secs(5))));
-    assert_eq!((sent[0].mail.to.as_str(), sent[0].mail.subject.as_str()), (ALICE, queued[0].subject.as_str()));
-    assert_eq!(sent[0].mail.body, "");
+    assert_eq!((sent[0].user_id, &sent[0].mail), (Some(alice.id), &queued[0]));
+    assert_eq!(sent[0].sent_at, Some(written_at));
     assert!(app.pending_mail().await.is_empty());
+}
+
+#[tokio::test]
+async fn each_attempt_carries_a_new_link_and_every_link_sent_confirms() {
+    let (app, mailer, delivery) = setup(POLICY);
+    mailer.fail_for(ALICE);
+    app.register_with_email("alice", ALICE).await;
+    delivery.run_once().await.unwrap();
+    mailer.recover();
+    app.clock.advance(Duration::from_secs(10));
+
+    delivery.run_once().await.unwrap();
+
+    let token = token_in(&single_sent(&mailer));
+    let alice = app.user("alice").await;
+    assert_eq!(app.store.confirmation_count(alice.id), 2, "the failed attempt's link is stored too, unknown to all");
+    assert!(app.service.confirm_email(&token).await.is_ok());
+    assert_eq!(app.store.confirmation_count(alice.id), 0, "confirming deletes every link of the user");
+}
+
+#[tokio::test]
+async fn mail_no_longer_needed_is_not_sent_and_fails_with_the_reason() {
+    let (app, mailer, delivery) = setup(POLICY);
+    let alice = app.register_with_email("alice", ALICE).await;
+    let id = only_pending(&app).await.id;
+    let (token, link) = fixtures::confirmation(alice.id, ALICE, fixtures::EPOCH, LINK_VALIDITY);
+    app.store.add_confirmation(&link).await.unwrap();
+    app.service.confirm_email(&token.expose()).await.unwrap();
+
+    let report = delivery.run_once().await.unwrap();
+
+    assert_eq!(report, DeliveryReport { void: vec![id], ..DeliveryReport::default() });
+    assert_eq!(mailer.tries(), Vec::<String>::new());
+    assert_eq!(app.store.confirmation_count(alice.id), 0, "no link is minted for a confirmed address");
+    let failed = app.outbox(&[OutboxState::Failed]).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].last_error.as_deref(), Some("the user is gone, has confirmed, or has another address now"));
+}
+
+#[tokio::test]
+async fn with_confirmation_off_a_queued_confirmation_mail_is_not_sent() {
+    let app = App::confirming();
+    app.register_with_email("alice", ALICE).await;
+    let without = App::new();
+    let delivery = Delivery::new(without.service.clone(), Arc::new(app.store.clone()), app.mailer.clone(), POLICY);
+
+    let report = delivery.run_once().await.unwrap();
+
+    assert_eq!(report.void.len(), 1, "{report:?}");
+    assert_eq!(app.mailer.tries(), Vec::<String>::new());
+    let failed = app.outbox(&[OutboxState::Failed]).await;
+    assert_eq!(failed[0].last_error.as_deref(), Some("email confirmation is off"));
 }
 
 #[tokio::test]
@@ -62,10 +109,10 @@ async fn a_failed_send_is_retried_after_the_policys_delay_and_not_before() {
     app.clock.advance(Duration::from_millis(1));
     let due_again = delivery.run_once().await.unwrap();
 
-    assert_eq!(failed, DeliveryReport { sent: 0, failures: vec![(id, 1, false)] });
+    assert_eq!(failed, DeliveryReport { failures: vec![(id, 1, false)], ..DeliveryReport::default() });
     assert_eq!(at_once, DeliveryReport::default());
     assert_eq!(too_early, DeliveryReport::default());
-    assert_eq!(due_again, DeliveryReport { sent: 0, failures: vec![(id, 2, false)] });
+    assert_eq!(due_again, DeliveryReport { failures: vec![(id, 2, false)], ..DeliveryReport::default() });
     assert_eq!(mailer.tries(), [ALICE, ALICE]);
     let entry = only_pending(&app).await;
     assert_eq!(entry.attempts, 2);
@@ -90,7 +137,7 @@ async fn a_mail_that_keeps_failing_is_given_up_after_the_last_attempt() {
 
     assert_eq!(first.failures, [(id, 1, false)]);
     assert_eq!(second.failures, [(id, 2, false)]);
-    assert_eq!(third, DeliveryReport { sent: 0, failures: vec![(id, 3, true)] });
+    assert_eq!(third, DeliveryReport { failures: vec![(id, 3, true)], ..DeliveryReport::default() });
     assert_eq!(later, DeliveryReport::default());
     assert_eq!(mailer.tries().len(), 3);
     assert!(app.pending_mail().await.is_empty());
@@ -111,7 +158,7 @@ async fn a_mail_refused_for_good_fails_at_once_without_a_retry() {
     app.clock.advance(Duration::from_secs(24 * 60 * 60));
     let later = delivery.run_once().await.unwrap();
 
-    assert_eq!(report, DeliveryReport { sent: 0, failures: vec![(id, 1, true)] });
+    assert_eq!(report, DeliveryReport { failures: vec![(id, 1, true)], ..DeliveryReport::default() });
     assert_eq!(later, DeliveryReport::default());
     assert_eq!(mailer.tries(), [ALICE]);
     let failed = app.outbox(&[OutboxState::Failed]).await;
@@ -131,7 +178,7 @@ async fn a_mail_that_fails_once_is_sent_on_its_retry() {
 
     let retry = delivery.run_once().await.unwrap();
 
-    assert_eq!(retry, DeliveryReport { sent: 1, failures: vec![] });
+    assert_eq!(retry, DeliveryReport { sent: 1, ..DeliveryReport::default() });
     assert_eq!(mailer.sent().len(), 1);
     let sent = app.outbox(&[OutboxState::Sent]).await;
     assert_eq!(sent.iter().map(|entry| (entry.id, entry.attempts)).collect::<Vec<_>>(), [(id, 1)]);
@@ -148,7 +195,7 @@ async fn one_failing_mail_does_not_stop_the_others_in_the_same_round() {
 
     let report = delivery.run_once().await.unwrap();
 
-    assert_eq!(report, DeliveryReport { sent: 2, failures: vec![(bobs, 1, false)] });
+    assert_eq!(report, DeliveryReport { sent: 2, failures: vec![(bobs, 1, false)], ..DeliveryReport::default() });
     assert_eq!(mailer.tries(), [ALICE, BOB, CAROL]);
     assert_eq!(mailer.sent().iter().map(|mail| mail.to.as_str()).collect::<Vec<_>>(), [ALICE, CAROL]);
     assert_eq!(app.outbox(&[OutboxState::Sent]).await.len(), 2);
@@ -173,13 +220,16 @@ async fn a_round_sends_at_most_one_batch_oldest_first() {
 
 #[tokio::test]
 async fn a_store_failure_stops_the_round_after_the_mail_in_hand() {
-    let app = App::new();
+    let app = App::confirming();
+    let alice = app.register_with_email("alice", ALICE).await;
+    let bob = app.register_with_email("bob", BOB).await;
     let mut outbox = MockOutbox::new();
-    outbox.expect_claim_due().times(1).returning(|_, _, _| Ok(vec![entry(1, ALICE), entry(2, BOB)]));
+    let due = vec![entry(1, alice.id, ALICE), entry(2, bob.id, BOB)];
+    outbox.expect_claim_due().times(1).return_once(|_, _, _| Ok(due));
     outbox.expect_mark_sent().times(1).returning(|_, _| Err(StoreError::new("connection reset")));
     let mut mailer = MockMailer::new();
     mailer.expect_send().times(1).returning(|_| Ok(()));
-    let delivery = Delivery::new(Arc::new(outbox), Arc::new(mailer), Arc::new(app.clock.clone()), POLICY);
+    let delivery = Delivery::new(app.service.clone(), Arc::new(outbox), Arc::new(mailer), POLICY);
 
     let result = delivery.run_once().await;
 
@@ -199,19 +249,25 @@ async fn a_round_claims_what_is_due_now_leased_for_the_policys_lease() {
         .returning(|_, _, _| Ok(vec![]));
     let mut mailer = MockMailer::new();
     mailer.expect_send().never();
-    let delivery = Delivery::new(Arc::new(outbox), Arc::new(mailer), Arc::new(app.clock.clone()), POLICY);
+    let delivery = Delivery::new(app.service.clone(), Arc::new(outbox), Arc::new(mailer), POLICY);
 
     let report = delivery.run_once().await.unwrap();
 
     assert_eq!(report, DeliveryReport::default());
 }
 
-/// An app with confirmation on, a recording mailer, and a delivery over the app's outbox and clock.
+/// An app with confirmation on, its recording mailer, and a delivery over the app's service, outbox and mailer.
 fn setup(policy: RetryPolicy) -> (App, Arc<RecordingMailer>, Delivery) {
     let app = App::confirming();
-    let mailer = Arc::new(RecordingMailer::default());
-    let delivery = Delivery::new(Arc::new(app.store.clone()), mailer.clone(), Arc::new(app.clock.clone()), policy);
+    let (mailer, delivery) = (app.mailer.clone(), app.delivery(policy));
     (app, mailer, delivery)
+}
+
+#[track_caller]
+fn single_sent(mailer: &RecordingMailer) -> authtoken_core::outbox::Mail {
+    let mut sent = mailer.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    sent.remove(0)
 }
 
 async fn only_pending(app: &App) -> OutboxEntry {
@@ -220,12 +276,12 @@ async fn only_pending(app: &App) -> OutboxEntry {
     pending.remove(0)
 }
 
-/// A pending entry due at the epoch, as a store would hand it out.
-fn entry(id: i64, to: &str) -> OutboxEntry {
+/// A pending confirmation mail of the user, due at the epoch, as a store would hand it out.
+fn entry(id: i64, user_id: UserId, to: &str) -> OutboxEntry {
     OutboxEntry {
         id: OutboxId(id),
-        user_id: None,
-        mail: Mail { to: to.to_owned(), subject: "Confirm".to_owned(), body: "Open the link.".to_owned() },
+        user_id: Some(user_id),
+        mail: OutboxMail { to: to.to_owned(), kind: MailKind::Confirmation, language: None },
         state: OutboxState::Pending,
         created_at: fixtures::EPOCH,
         attempts: 0,
@@ -233,57 +289,4 @@ fn entry(id: i64, to: &str) -> OutboxEntry {
         last_error: None,
         sent_at: None,
     }
-}
-
-/// A mailer that records every attempt and every mail it accepted, and refuses mail to the addresses it is told to.
-#[derive(Debug, Default)]
-struct RecordingMailer {
-    tries: Mutex<Vec<String>>,
-    sent: Mutex<Vec<Mail>>,
-    failing: Mutex<HashSet<String>>,
-    refused: Mutex<HashSet<String>>,
-}
-
-impl RecordingMailer {
-    fn fail_for(&self, to: &str) {
-        lock(&self.failing).insert(to.to_owned());
-    }
-
-    /// Mail to `to` fails for good, as when the server answers 550.
-    fn refuse(&self, to: &str) {
-        lock(&self.refused).insert(to.to_owned());
-    }
-
-    fn recover(&self) {
-        lock(&self.failing).clear();
-    }
-
-    /// The recipients of every attempt, in order.
-    fn tries(&self) -> Vec<String> {
-        lock(&self.tries).clone()
-    }
-
-    /// The mail accepted, in order.
-    fn sent(&self) -> Vec<Mail> {
-        lock(&self.sent).clone()
-    }
-}
-
-#[async_trait]
-impl Mailer for RecordingMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        lock(&self.tries).push(mail.to.clone());
-        if lock(&self.failing).contains(&mail.to) {
-            return Err(MailError::new("connection refused"));
-        }
-        if lock(&self.refused).contains(&mail.to) {
-            return Err(MailError::permanent("SMTP", "550 no such user"));
-        }
-        lock(&self.sent).push(mail.clone());
-        Ok(())
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -1,9 +1,9 @@
 //! Registration with email confirmation: the email field's rules, the unconfirmed user, and the one confirmation
-//! mail queued with it in the client's language.
+//! mail queued with it, written in the client's language when it is delivered.
 
 use std::time::Duration;
 
-use authtoken_core::outbox::{Mail, OutboxState};
+use authtoken_core::outbox::{Mail, MailKind, OutboxMail, OutboxState};
 use authtoken_core::ports::ConfirmationRepo;
 use authtoken_core::service::FieldValue::{Missing, NotString, Null};
 use authtoken_core::service::{FieldValue, RegisterError, RegistrationForm};
@@ -82,15 +82,19 @@ async fn a_valid_registration_stores_an_unconfirmed_user_and_queues_one_mail_wit
     let outbox = app.outbox(EVERY_STATE).await;
     assert_eq!(outbox.len(), 1, "{outbox:?}");
     let entry = &outbox[0];
-    let token = token_in(&entry.mail);
+    let queued = OutboxMail { to: "alice@example.org".to_owned(), kind: MailKind::Confirmation, language: None };
+    assert_eq!(entry.mail, queued, "the outbox keeps what the mail is, never its text");
+    assert_eq!(entry.user_id, Some(user.id));
+    assert_eq!((entry.state, entry.attempts, entry.next_attempt_at), (OutboxState::Pending, 0, fixtures::EPOCH));
+    assert_eq!(app.store.confirmation_count(user.id), 0, "the link is minted when the mail is delivered");
+    let mail = app.delivered_to("alice@example.org").await;
+    let token = token_in(&mail);
     let expected = Mail {
         to: "alice@example.org".to_owned(),
         subject: "Confirm your address, alice".to_owned(),
         body: format!("Hello alice,\n\nopen {} to confirm your address.\n", link(&token)),
     };
-    assert_eq!(entry.mail, expected);
-    assert_eq!(entry.user_id, Some(user.id));
-    assert_eq!((entry.state, entry.attempts, entry.next_attempt_at), (OutboxState::Pending, 0, fixtures::EPOCH));
+    assert_eq!(mail, expected);
     assert!(PlainToken::parse(token.as_bytes()).is_ok(), "{token}");
 }
 
@@ -118,7 +122,8 @@ async fn the_mail_is_in_the_first_configured_language_the_client_prefers() {
 
     app.service.register(RegistrationForm { languages, ..email_form("alice", "alice@example.org") }).await.unwrap();
 
-    let mail = single(app.pending_mail().await);
+    assert_eq!(single(app.pending_mail().await).language.as_deref(), Some("de"));
+    let mail = app.delivered_to("alice@example.org").await;
     assert_eq!(mail.subject, "Bestätige deine Adresse, alice");
     assert_eq!(
         mail.body,
@@ -133,7 +138,8 @@ async fn without_a_configured_language_the_mail_is_in_the_default_one() {
 
     app.service.register(RegistrationForm { languages, ..email_form("alice", "alice@example.org") }).await.unwrap();
 
-    let mail = single(app.pending_mail().await);
+    assert_eq!(single(app.pending_mail().await).language, None);
+    let mail = app.delivered_to("alice@example.org").await;
     assert_eq!(mail.subject, "Confirm your address, alice");
     assert_eq!(mail.body, format!("Hello alice,\n\nopen {} to confirm your address.\n", link(&token_in(&mail))));
 }
@@ -181,7 +187,7 @@ struct Attempt {
     /// The value as the test gave it (`FieldValue` redacts text in `Debug`).
     email: String,
     result: Result<User, RegisterError>,
-    outbox: Vec<Mail>,
+    outbox: Vec<OutboxMail>,
 }
 
 async fn with_email(email: FieldValue) -> Attempt {
@@ -218,7 +224,7 @@ fn check_accepted(attempt: Attempt, address: &str) {
 }
 
 #[track_caller]
-fn single(mut mail: Vec<Mail>) -> Mail {
+fn single(mut mail: Vec<OutboxMail>) -> OutboxMail {
     assert_eq!(mail.len(), 1, "{mail:?}");
     mail.remove(0)
 }

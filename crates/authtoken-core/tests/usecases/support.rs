@@ -1,11 +1,14 @@
 //! Builds an `AuthService` over the testkit fakes, and the small helpers every use-case test shares.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_core::outbox::{Mail, OutboxEntry, OutboxState};
-use authtoken_core::ports::{Outbox, UserRepo};
+use authtoken_core::delivery::{Delivery, DeliveryReport, RetryPolicy};
+use authtoken_core::outbox::{Mail, OutboxEntry, OutboxMail, OutboxState};
+use authtoken_core::ports::{MailError, Mailer, Outbox, UserRepo};
 use authtoken_core::service::{
     AuthenticateError, Authenticated, FieldErrors, FieldValue, LoginError, LoginOutcome, Ports, RegisterError,
     RegistrationForm,
@@ -37,14 +40,24 @@ pub(crate) const MESSAGE: &str = "Hello {username},\n\nopen {url} to confirm you
 pub(crate) const SUBJECT_DE: &str = "Bestätige deine Adresse, {username}";
 pub(crate) const MESSAGE_DE: &str = "Hallo {username},\n\nöffne {url}, um deine Adresse zu bestätigen.\n";
 
+/// Waits of 10 s and then 20 s, and a third failure is the last.
+pub(crate) const POLICY: RetryPolicy = RetryPolicy {
+    first_delay: Duration::from_secs(10),
+    max_delay: Duration::from_secs(60),
+    max_attempts: 3,
+    lease: Duration::from_secs(30),
+    batch: 10,
+};
+
 /// An `AuthService` over one `InMemoryStore` (tokens and users, and with confirmation on also links and the outbox),
-/// a `FakePasswordHasher` and a `FakeClock` at `fixtures::EPOCH`, with handles on the fakes so tests can look inside
-/// and move time.
+/// a `FakePasswordHasher`, a `FakeClock` at `fixtures::EPOCH` and a [`RecordingMailer`], with handles on the fakes so
+/// tests can look inside and move time.
 pub(crate) struct App {
     pub service: AuthService,
     pub store: InMemoryStore,
     pub hasher: Arc<FakePasswordHasher>,
     pub clock: FakeClock,
+    pub mailer: Arc<RecordingMailer>,
     ports: Ports,
     confirmation: Option<ConfirmationSettings>,
 }
@@ -71,7 +84,8 @@ impl App {
             clock: Arc::new(clock.clone()),
         };
         let service = AuthService::new(ports.clone(), config);
-        Self { service, store, hasher, clock, ports, confirmation: None }
+        let mailer = Arc::new(RecordingMailer::default());
+        Self { service, store, hasher, clock, mailer, ports, confirmation: None }
     }
 
     /// The same app with email confirmation on; links and their mail are kept in the app's store.
@@ -120,15 +134,31 @@ impl App {
         Outbox::entries(&self.store, states).await.expect("the store answers")
     }
 
-    /// The mail waiting to be delivered, oldest first.
-    pub(crate) async fn pending_mail(&self) -> Vec<Mail> {
+    /// What the outbox holds for delivery, oldest first.
+    pub(crate) async fn pending_mail(&self) -> Vec<OutboxMail> {
         self.outbox(&[OutboxState::Pending]).await.into_iter().map(|entry| entry.mail).collect()
     }
 
-    /// The token in the newest pending mail to `to`.
+    /// A delivery over the app's service, store and mailer.
+    pub(crate) fn delivery(&self, policy: RetryPolicy) -> Delivery {
+        Delivery::new(self.service.clone(), Arc::new(self.store.clone()), self.mailer.clone(), policy)
+    }
+
+    /// Delivers what is due now through the app's mailer, with [`POLICY`].
+    pub(crate) async fn deliver(&self) -> DeliveryReport {
+        self.delivery(POLICY).run_once().await.expect("the store answers")
+    }
+
+    /// Delivers what is due now, then returns the newest mail the mailer accepted for `to`.
+    pub(crate) async fn delivered_to(&self, to: &str) -> Mail {
+        self.deliver().await;
+        let mail = self.mailer.sent().into_iter().rev().find(|mail| mail.to == to);
+        mail.expect("a mail to the address was delivered")
+    }
+
+    /// Delivers what is due now, then returns the token in the newest mail delivered to `to`.
     pub(crate) async fn link_token(&self, to: &str) -> String {
-        let mail = self.pending_mail().await.into_iter().rev().find(|mail| mail.to == to);
-        token_in(&mail.expect("a confirmation mail is pending for the address"))
+        token_in(&self.delivered_to(to).await)
     }
 
     /// Authenticates `Authorization: Token <token>`.
@@ -222,4 +252,58 @@ pub(crate) fn assert_field_errors(result: Result<User, RegisterError>, expected:
 
 pub(crate) fn field_errors(expected: &[(&'static str, &str)]) -> FieldErrors {
     FieldErrors(expected.iter().map(|(field, message)| (*field, vec![(*message).to_owned()])).collect())
+}
+
+/// A mailer that records every attempt and every mail it accepted, and refuses mail to the addresses it is told to.
+#[derive(Debug, Default)]
+pub(crate) struct RecordingMailer {
+    tries: Mutex<Vec<String>>,
+    sent: Mutex<Vec<Mail>>,
+    failing: Mutex<HashSet<String>>,
+    refused: Mutex<HashSet<String>>,
+}
+
+impl RecordingMailer {
+    /// Mail to `to` fails for now, as when the server cannot be reached.
+    pub(crate) fn fail_for(&self, to: &str) {
+        lock(&self.failing).insert(to.to_owned());
+    }
+
+    /// Mail to `to` fails for good, as when the server answers 550.
+    pub(crate) fn refuse(&self, to: &str) {
+        lock(&self.refused).insert(to.to_owned());
+    }
+
+    pub(crate) fn recover(&self) {
+        lock(&self.failing).clear();
+    }
+
+    /// The recipients of every attempt, in order.
+    pub(crate) fn tries(&self) -> Vec<String> {
+        lock(&self.tries).clone()
+    }
+
+    /// The mail accepted, in order.
+    pub(crate) fn sent(&self) -> Vec<Mail> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        lock(&self.tries).push(mail.to.clone());
+        if lock(&self.failing).contains(&mail.to) {
+            return Err(MailError::new("connection refused"));
+        }
+        if lock(&self.refused).contains(&mail.to) {
+            return Err(MailError::permanent("SMTP", "550 no such user"));
+        }
+        lock(&self.sent).push(mail.clone());
+        Ok(())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

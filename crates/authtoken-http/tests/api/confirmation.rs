@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use authtoken_testkit::fixtures;
 use poem::http::StatusCode;
 use poem::test::TestForm;
 
@@ -79,10 +78,11 @@ async fn register_creates_an_unconfirmed_user_and_queues_one_mail_to_the_address
     reply.assert_json(StatusCode::CREATED, CREATED);
     assert!(!app.email_confirmed("alice").await, "the address waits for its link");
     assert_eq!(app.login_status("alice", PASSWORD).await, StatusCode::UNAUTHORIZED);
-    let mail = app.pending_mail().await;
+    assert_eq!(app.pending_mail().await.len(), 1);
+    let link = format!("{LINK_BASE}{}", app.confirm_path().await);
+    let mail = app.delivered_mail().await;
     assert_eq!(mail.len(), 1, "{mail:?}");
     assert_eq!((mail[0].to.as_str(), mail[0].subject.as_str()), ("alice@example.org", "Confirm your address, alice"));
-    let link = format!("{LINK_BASE}{}", app.confirm_path().await);
     assert_eq!(mail[0].body, format!("Hello alice,\n\nopen {link} to confirm your address.\n"));
 }
 
@@ -131,9 +131,9 @@ async fn the_mail_is_written_in_the_language_of_accept_language() {
         send(request).await.assert_json(StatusCode::CREATED, CREATED);
     }
 
-    let subjects: Vec<String> = app.pending_mail().await.into_iter().map(|mail| mail.subject).collect();
+    let subjects: Vec<String> = app.delivered_mail().await.into_iter().map(|mail| mail.subject).collect();
     assert_eq!(subjects, cases.map(|(_, _, subject)| subject));
-    let german = app.pending_mail().await.remove(0).body;
+    let german = app.delivered_mail().await.remove(0).body;
     assert!(german.starts_with("Hallo anna,\n\nöffne http://app.example.org/auth/register/confirm/"), "{german:?}");
 }
 
@@ -280,29 +280,6 @@ async fn a_link_is_invalid_one_millisecond_after_its_expiry() {
 
     assert_invalid(&reply);
     assert!(!app.email_confirmed("alice").await);
-}
-
-#[tokio::test]
-async fn a_link_sent_to_another_address_than_the_users_is_invalid() {
-    let Some(app) = confirming().build().await else { return };
-    let now = fixtures::EPOCH;
-    let mut alice = fixtures::new_user("alice", PASSWORD);
-    alice.email = Some("alice@example.org".to_owned());
-    let (stale, stale_link) = fixtures::confirmation("old-alice@example.org", now, LINK_VALIDITY);
-    let mut bob = fixtures::new_user("bob", PASSWORD);
-    bob.email = Some("bob@example.org".to_owned());
-    let (current, current_link) = fixtures::confirmation("bob@example.org", now, LINK_VALIDITY);
-    for (user, link) in [(&alice, &stale_link), (&bob, &current_link)] {
-        app.confirmations.create_user_with_confirmation(user, link).await.expect("the user is new");
-    }
-
-    let stale_reply = app.get(&format!("/auth/register/confirm/{}/", stale.expose())).await;
-    let current_reply = app.get(&format!("/auth/register/confirm/{}/", current.expose())).await;
-
-    assert_invalid(&stale_reply);
-    assert!(!app.email_confirmed("alice").await);
-    assert_redirect(&current_reply, "/");
-    assert!(app.email_confirmed("bob").await);
 }
 
 #[tokio::test]

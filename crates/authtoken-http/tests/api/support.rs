@@ -6,12 +6,13 @@
 //! `authtoken-http` runs the suite over the testkit's `InMemoryStore`; `authtoken-server` runs the same files
 //! over SQLite and PostgreSQL. So tests reach the stores only through the ports, never through a concrete store.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_core::outbox::{Mail, OutboxState};
-use authtoken_core::ports::{ConfirmationRepo, Outbox, TokenRepo, UserRepo};
+use authtoken_core::delivery::{Delivery, RetryPolicy};
+use authtoken_core::outbox::{Mail, OutboxMail, OutboxState};
+use authtoken_core::ports::{MockMailer, Outbox, TokenRepo, UserRepo};
 use authtoken_core::service::Ports;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};
@@ -60,10 +61,10 @@ pub(super) struct TestApp {
     pub tokens: Arc<dyn TokenRepo>,
     /// The users the service keeps: the backend's store, or the mock the builder was given.
     pub users: Arc<dyn UserRepo>,
-    /// The backend's confirmation links (in use only when the builder turned confirmation on).
-    pub confirmations: Arc<dyn ConfirmationRepo>,
-    /// The backend's outbox, where confirmation mail waits (no worker delivers it here).
+    /// The backend's outbox, where confirmation mail waits until [`TestApp::delivered_mail`] delivers it.
     pub outbox: Arc<dyn Outbox>,
+    /// What delivery handed to the mailer, in order.
+    mailbox: Arc<Mutex<Vec<Mail>>>,
     pub clock: FakeClock,
     case_insensitive: bool,
     prefix: String,
@@ -165,16 +166,37 @@ impl TestApp {
         user.unwrap_or_else(|| panic!("no user {username:?} in the store")).email_confirmed
     }
 
-    /// The mail waiting in the outbox, oldest first.
-    pub(super) async fn pending_mail(&self) -> Vec<Mail> {
+    /// What the outbox holds for delivery, oldest first.
+    pub(super) async fn pending_mail(&self) -> Vec<OutboxMail> {
         let entries = self.outbox.entries(&[OutboxState::Pending]).await.expect("the store works");
         entries.into_iter().map(|entry| entry.mail).collect()
     }
 
-    /// The path of the confirmation link in the newest pending mail, such as `/auth/register/confirm/<token>/`;
-    /// the test fails if no pending mail carries a link.
+    /// Delivers the mail that is due, as the server's worker would, and returns every mail delivered so far.
+    pub(super) async fn delivered_mail(&self) -> Vec<Mail> {
+        let policy = RetryPolicy {
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(1),
+            max_attempts: 1,
+            lease: Duration::from_secs(60),
+            batch: 100,
+        };
+        let mut mailer = MockMailer::new();
+        let mailbox = Arc::clone(&self.mailbox);
+        mailer.expect_send().returning(move |mail| {
+            mailbox.lock().unwrap_or_else(PoisonError::into_inner).push(mail.clone());
+            Ok(())
+        });
+        let delivery = Delivery::new(self.service.clone(), Arc::clone(&self.outbox), Arc::new(mailer), policy);
+        let report = delivery.run_once().await.expect("the store works");
+        assert!(report.failures.is_empty() && report.void.is_empty(), "{report:?}");
+        self.mailbox.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The path of the confirmation link in the newest mail delivered, such as `/auth/register/confirm/<token>/`,
+    /// after delivering what is due; the test fails if no mail carries a link.
     pub(super) async fn confirm_path(&self) -> String {
-        let mail = self.pending_mail().await.pop().expect("a confirmation mail is pending");
+        let mail = self.delivered_mail().await.pop().expect("a confirmation mail was delivered");
         let start = format!("{LINK_BASE}{}/register/confirm/", self.prefix);
         let (_, rest) = mail.body.split_once(&start).unwrap_or_else(|| panic!("no link in {:?}", mail.body));
         let token: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).collect();
@@ -329,8 +351,8 @@ impl TestAppBuilder {
             service,
             tokens,
             users,
-            confirmations: Arc::clone(&stores.confirmations),
             outbox: Arc::clone(&stores.outbox),
+            mailbox: Arc::default(),
             clock,
             case_insensitive: self.case_insensitive,
             prefix: self.prefix,

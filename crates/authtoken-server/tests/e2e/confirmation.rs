@@ -10,10 +10,10 @@ use serde_json::json;
 
 use crate::support::{CHEAP_ARGON2, Server, binary, database};
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// The settings of a server that confirms email through `sink`.
-fn confirming(sink: &SmtpSink, extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
+pub(crate) fn confirming(sink: &SmtpSink, extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
     let mut settings: Vec<(&str, String)> = CHEAP_ARGON2.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
     settings.extend([
         ("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true".to_owned()),
@@ -28,16 +28,16 @@ fn confirming(sink: &SmtpSink, extra: &[(&'static str, &'static str)]) -> Vec<(&
     settings
 }
 
-fn start(url: &str, settings: &[(&'static str, String)]) -> Server {
+pub(crate) fn start(url: &str, settings: &[(&'static str, String)]) -> Server {
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Server::start(url, &settings)
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
-async fn register(server: &Server, username: &str, email: &str) -> StatusCode {
+pub(crate) async fn register(server: &Server, username: &str, email: &str) -> StatusCode {
     let body = json!({ "username": username, "password": "correct horse", "email": email });
     client().post(server.url("/auth/register/")).json(&body).send().await.unwrap().status()
 }
@@ -48,7 +48,7 @@ async fn login(server: &Server, username: &str) -> StatusCode {
 }
 
 /// The path of the confirmation link in a mail (its host is the configured base URL's).
-fn link_path(mail: &Received) -> String {
+pub(crate) fn link_path(mail: &Received) -> String {
     let body = mail.body().replace("=\r\n", "");
     let start = body.find("http://app.example.org/").expect("the mail holds the link");
     let link: String = body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
@@ -249,7 +249,7 @@ async fn resending_to_every_unconfirmed_user_replaces_their_links_and_reports_ea
 }
 
 /// Runs `authtoken outbox` until its listing satisfies `done` (the worker records attempts as it makes them).
-async fn outbox_until(database_url: &str, done: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn outbox_until(database_url: &str, done: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let output = binary().arg("outbox").env("AUTHTOKEN_DATABASE_URL", database_url).output().unwrap();

@@ -1,20 +1,20 @@
 //! Statements on `email_confirmation_tokens`.
 
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::PendingConfirmation;
+use authtoken_core::confirmation::Confirmation;
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::UserId;
 use sea_query::{DeleteStatement, Expr, ExprTrait as _, InsertStatement, Query, SelectStatement};
 
 use super::{CONFIRMATION_COLUMNS, Confirmations, USER_COLUMNS, Users};
 
-pub(crate) fn insert(user_id: UserId, confirmation: &PendingConfirmation) -> InsertStatement {
+pub(crate) fn insert(confirmation: &Confirmation) -> InsertStatement {
     Query::insert()
         .into_table(Confirmations::Table)
         .columns(CONFIRMATION_COLUMNS)
         .values_panic([
             confirmation.digest.as_bytes().to_vec().into(),
-            user_id.0.into(),
+            confirmation.user_id.0.into(),
             confirmation.email.as_str().into(),
             confirmation.created_at.as_millis().into(),
             confirmation.expires_at.as_millis().into(),

@@ -78,6 +78,8 @@ pub(crate) enum Outbox {
     Recipient,
     Subject,
     Body,
+    Kind,
+    Language,
     State,
     CreatedAt,
     Attempts,
@@ -130,13 +132,14 @@ pub(crate) const CONFIRMATION_COLUMNS: [Confirmations; 5] = [
     Confirmations::ExpiresAt,
 ];
 
-/// The outbox columns every outbox query returns, in this order (not the lease: it is the store's business).
+/// The outbox columns every outbox query returns, in this order (not the lease: it is the store's business, and not
+/// the `subject` and `body` of old versions, which are always empty now).
 pub(crate) const OUTBOX_COLUMNS: [Outbox; 11] = [
     Outbox::Id,
     Outbox::UserId,
     Outbox::Recipient,
-    Outbox::Subject,
-    Outbox::Body,
+    Outbox::Kind,
+    Outbox::Language,
     Outbox::State,
     Outbox::CreatedAt,
     Outbox::Attempts,

@@ -1,8 +1,7 @@
 //! Statements on `outbox`.
 
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::PendingConfirmation;
-use authtoken_core::outbox::{OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxState};
+use authtoken_core::outbox::{OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxMail, OutboxState};
 use authtoken_core::user::UserId;
 use sea_query::{
     Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query,
@@ -29,7 +28,7 @@ pub(crate) fn state_from_text(text: &str) -> Option<OutboxState> {
     }
 }
 
-/// The user's mail still waiting: its links were just replaced, so it would carry a dead link.
+/// The user's mail still waiting: a new one replaces it.
 pub(crate) fn delete_pending_of_user(user_id: UserId) -> DeleteStatement {
     Query::delete()
         .from_table(Outbox::Table)
@@ -38,9 +37,9 @@ pub(crate) fn delete_pending_of_user(user_id: UserId) -> DeleteStatement {
         .to_owned()
 }
 
-/// The link's mail, due at once: pending, no attempts yet, next attempt at the link's creation.
-pub(crate) fn insert_confirmation_mail(user_id: UserId, confirmation: &PendingConfirmation) -> InsertStatement {
-    let mail = &confirmation.mail;
+/// The user's mail, due at `at`: pending, no attempts yet. Only what the mail is goes in; `subject` and `body`
+/// stay empty, since the mail is written when it is delivered.
+pub(crate) fn insert(user_id: UserId, mail: &OutboxMail, at: Timestamp) -> InsertStatement {
     Query::insert()
         .into_table(Outbox::Table)
         .columns([
@@ -48,6 +47,8 @@ pub(crate) fn insert_confirmation_mail(user_id: UserId, confirmation: &PendingCo
             Outbox::Recipient,
             Outbox::Subject,
             Outbox::Body,
+            Outbox::Kind,
+            Outbox::Language,
             Outbox::State,
             Outbox::CreatedAt,
             Outbox::Attempts,
@@ -56,12 +57,14 @@ pub(crate) fn insert_confirmation_mail(user_id: UserId, confirmation: &PendingCo
         .values_panic([
             user_id.0.into(),
             mail.to.as_str().into(),
-            mail.subject.as_str().into(),
-            mail.body.as_str().into(),
+            "".into(),
+            "".into(),
+            mail.kind.as_str().into(),
+            mail.language.clone().into(),
             state_text(OutboxState::Pending).into(),
-            confirmation.created_at.as_millis().into(),
+            at.as_millis().into(),
             0_i32.into(),
-            confirmation.created_at.as_millis().into(),
+            at.as_millis().into(),
         ])
         .to_owned()
 }
@@ -98,13 +101,12 @@ pub(crate) fn claim_due(now: Timestamp, lease_until: Timestamp, limit: u32) -> U
         .to_owned()
 }
 
-/// Sent: the body goes (a confirmation mail carries a token), and so does the lease.
+/// Sent: the lease goes.
 pub(crate) fn mark_sent(id: OutboxId, at: Timestamp) -> UpdateStatement {
     Query::update()
         .table(Outbox::Table)
         .value(Outbox::State, state_text(OutboxState::Sent))
         .value(Outbox::SentAt, at.as_millis())
-        .value(Outbox::Body, "")
         .value(Outbox::LeasedUntil, None::<i64>)
         .and_where(Expr::col(Outbox::Id).eq(id.0))
         .to_owned()

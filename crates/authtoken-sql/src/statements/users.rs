@@ -39,11 +39,12 @@ pub(crate) fn find_by(column: Users, value: &str) -> SelectStatement {
     Query::select().columns(CREDENTIAL_COLUMNS).from(Users::Table).and_where(Expr::col(column).eq(value)).to_owned()
 }
 
-/// The user's id, with the row locked until the transaction ends (on PostgreSQL; a SQLite write transaction
-/// locks the whole database anyway), so the user cannot vanish and writers of one user take turns.
+/// The user's [`USER_COLUMNS`] (the id first), with the row locked until the transaction ends (on PostgreSQL; a
+/// SQLite write transaction locks the whole database anyway), so the user cannot vanish or change meanwhile and
+/// writers of one user take turns.
 pub(crate) fn lock(id: UserId) -> SelectStatement {
     Query::select()
-        .column(Users::Id)
+        .columns(USER_COLUMNS)
         .from(Users::Table)
         .and_where(Expr::col(Users::Id).eq(id.0))
         .lock(LockType::Update)

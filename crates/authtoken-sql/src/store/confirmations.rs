@@ -2,39 +2,35 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser, PendingConfirmation};
+use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser};
+use authtoken_core::outbox::OutboxMail;
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};
 
 use super::users::created;
 use super::{SqlStore, user_from_row};
-use crate::backend::Tx;
-use crate::error::DbError;
 use crate::row::Row;
 use crate::statements::{CONFIRMATION_COLUMNS, confirmations, outbox, users};
 
 #[async_trait]
 impl ConfirmationRepo for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_user_with_confirmation(
-        &self,
-        user: &NewUser,
-        confirmation: &PendingConfirmation,
-    ) -> Result<User, CreateUserError> {
+    async fn create_user_with_confirmation(&self, user: &NewUser, mail: &OutboxMail) -> Result<User, CreateUserError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         // A duplicate returns here, and dropping the transaction rolls it back: nothing is written.
-        let user = created(tx.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)?;
-        store_link(&mut tx, user.id, confirmation).await.map_err(StoreError::from)?;
+        let created = created(tx.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)?;
+        tx.execute(&outbox::insert(created.id, mail, user.joined_at)).await.map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(user)
+        Ok(created)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_confirmation(
         &self,
         user_id: UserId,
-        confirmation: &PendingConfirmation,
+        mail: &OutboxMail,
+        at: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         if tx.fetch_optional(&users::lock(user_id), |row| row.int(0)).await?.is_none() {
@@ -42,9 +38,22 @@ impl ConfirmationRepo for SqlStore {
         }
         tx.execute(&confirmations::delete_of_user(user_id)).await?;
         tx.execute(&outbox::delete_pending_of_user(user_id)).await?;
-        store_link(&mut tx, user_id, confirmation).await?;
+        tx.execute(&outbox::insert(user_id, mail, at)).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn add_confirmation(&self, link: &Confirmation) -> Result<Option<User>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locked, so the address cannot change or be confirmed between the check and the write.
+        let user = tx.fetch_optional(&users::lock(link.user_id), |row| user_from_row(row, 0)).await?;
+        let Some(user) = user.filter(|u| u.email.as_deref() == Some(link.email.as_str()) && !u.email_confirmed) else {
+            return Ok(None);
+        };
+        tx.execute(&confirmations::insert(link)).await?;
+        tx.commit().await?;
+        Ok(Some(user))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -66,6 +75,8 @@ impl ConfirmationRepo for SqlStore {
             return Ok(false);
         };
         tx.execute(&users::confirm_email(UserId(user_id))).await?;
+        // Links minted by earlier attempts to deliver the mail have nothing left to confirm.
+        tx.execute(&confirmations::delete_of_user(UserId(user_id))).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -84,13 +95,6 @@ impl ConfirmationRepo for SqlStore {
     async fn unconfirmed_users(&self) -> Result<Vec<User>, StoreError> {
         Ok(self.pool.fetch_all(&users::unconfirmed(), |row| user_from_row(row, 0)).await?)
     }
-}
-
-/// Stores the link for the user and puts its mail in the outbox, inside the caller's transaction.
-async fn store_link(tx: &mut Tx, user_id: UserId, confirmation: &PendingConfirmation) -> Result<(), DbError> {
-    tx.execute(&confirmations::insert(user_id, confirmation)).await?;
-    tx.execute(&outbox::insert_confirmation_mail(user_id, confirmation)).await?;
-    Ok(())
 }
 
 /// Decodes [`CONFIRMATION_COLUMNS`] from the start of the row.

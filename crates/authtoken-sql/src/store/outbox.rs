@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::outbox::{Mail, OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::outbox::{MailKind, OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use authtoken_core::ports::{Outbox, StoreError};
 use authtoken_core::user::UserId;
 
@@ -49,10 +49,16 @@ impl Outbox for SqlStore {
 /// Decodes [`crate::statements::OUTBOX_COLUMNS`] from the start of the row.
 fn entry_from_row(row: &dyn Row) -> Result<OutboxEntry, StoreError> {
     let state = row.text(5)?;
+    let kind = row.text(3)?;
     Ok(OutboxEntry {
         id: OutboxId(row.int(0)?),
         user_id: row.opt_int(1)?.map(UserId),
-        mail: Mail { to: row.text(2)?, subject: row.text(3)?, body: row.text(4)? },
+        mail: OutboxMail {
+            to: row.text(2)?,
+            kind: MailKind::parse(&kind)
+                .ok_or_else(|| StoreError::new(format!("an outbox entry has the unknown kind {kind:?}")))?,
+            language: row.opt_text(4)?,
+        },
         state: outbox::state_from_text(&state)
             .ok_or_else(|| StoreError::new(format!("an outbox entry has the unknown state {state:?}")))?,
         created_at: Timestamp::from_millis(row.int(6)?),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
 mod migrations;
+mod upgrade;
 
 mod sqlite {
     use authtoken_sql::SqlStore;

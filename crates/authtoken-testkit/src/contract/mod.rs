@@ -18,7 +18,7 @@ use std::time::Duration;
 use authtoken_core::ports::{ConfirmationRepo, Outbox, TokenRepo, UserRepo};
 use authtoken_core::{PlainToken, Timestamp, User};
 
-use crate::fixtures::{confirmation, new_user};
+use crate::fixtures::{confirmation, confirmation_mail, new_user};
 
 /// The stores under test; one object usually implements every port.
 #[allow(missing_debug_implementations, reason = "ports are trait objects without Debug")]
@@ -45,15 +45,19 @@ impl Stores {
     }
 }
 
-/// Creates the user `name` with the address `name@example.org` through
-/// [`ConfirmationRepo::create_user_with_confirmation`], with a link created at `created_at` and valid for
-/// `validity`; so it also queues one mail, due at `created_at`.
+/// Creates the user `name` with the address `name@example.org` at `created_at` through
+/// [`ConfirmationRepo::create_user_with_confirmation`], which queues one mail, due at `created_at`; then stores a link
+/// for the address, made at `created_at` and valid for `validity`, as delivering the mail would.
 async fn register(stores: &Stores, name: &str, created_at: Timestamp, validity: Duration) -> (User, PlainToken) {
     let email = format!("{name}@example.org");
     let mut user = new_user(name, "password");
     user.email = Some(email.clone());
-    let (token, pending) = confirmation(&email, created_at, validity);
-    let user = stores.confirmations.create_user_with_confirmation(&user, &pending).await.expect("the user is created");
+    user.joined_at = created_at;
+    let mail = confirmation_mail(&email);
+    let user = stores.confirmations.create_user_with_confirmation(&user, &mail).await.expect("the user is created");
+    let (token, link) = confirmation(user.id, &email, created_at, validity);
+    let added = stores.confirmations.add_confirmation(&link).await.expect("the store answers");
+    assert_eq!(added.as_ref(), Some(&user), "the link is stored for the new user");
     (user, token)
 }
 
@@ -84,16 +88,18 @@ macro_rules! store_contract_suite {
             users::set_active_changes_only_that_user,
             users::delete_removes_the_user_and_every_session_of_the_user,
             users::names_and_emails_keep_every_unicode_character,
-            confirmations::create_user_with_confirmation_stores_the_user_the_link_and_its_mail,
+            confirmations::create_user_with_confirmation_stores_the_user_and_queues_its_mail,
             confirmations::create_user_with_confirmation_rejects_a_duplicate_username_and_writes_nothing,
             confirmations::create_user_with_confirmation_rejects_a_duplicate_key_and_writes_nothing,
             confirmations::concurrent_creates_with_confirmation_of_one_username_give_exactly_one_user,
             confirmations::replace_confirmation_deletes_the_old_links_and_their_pending_mail_and_queues_the_new_mail,
-            confirmations::concurrent_replacements_of_one_users_link_leave_exactly_one_link,
+            confirmations::concurrent_replacements_of_one_users_mail_leave_exactly_one_pending_mail,
             confirmations::replace_confirmation_of_an_unknown_user_returns_false_and_changes_nothing,
+            confirmations::add_confirmation_stores_the_link_and_returns_its_user,
+            confirmations::add_confirmation_stores_nothing_for_a_gone_changed_or_confirmed_address,
             confirmations::find_confirmation_of_an_unknown_digest_returns_none,
             confirmations::find_confirmation_returns_expired_links_too,
-            confirmations::confirm_marks_the_email_confirmed_and_deletes_the_link,
+            confirmations::confirm_marks_the_email_confirmed_and_deletes_every_link_of_the_user,
             confirmations::confirm_of_a_missing_link_returns_false_and_changes_nothing,
             confirmations::delete_confirmation_removes_only_the_given_link,
             confirmations::purge_expired_confirmations_deletes_only_links_past_their_expiry,
@@ -103,7 +109,7 @@ macro_rules! store_contract_suite {
             outbox::claim_due_returns_at_most_limit_entries,
             outbox::a_leased_entry_is_claimed_again_only_after_its_lease_has_expired,
             outbox::concurrent_claims_never_return_the_same_entry,
-            outbox::mark_sent_erases_the_body_and_the_entry_is_never_claimed_again,
+            outbox::mark_sent_marks_the_entry_sent_and_it_is_never_claimed_again,
             outbox::mark_failed_with_a_retry_time_counts_the_attempt_and_keeps_the_entry_pending,
             outbox::mark_failed_without_a_retry_time_fails_the_entry_for_good,
             outbox::mark_failed_keeps_the_first_1000_characters_of_the_error,

@@ -97,7 +97,7 @@ pub async fn concurrent_claims_never_return_the_same_entry(stores: &Stores) {
     assert_eq!(claimed, all, "every entry is claimed exactly once");
 }
 
-pub async fn mark_sent_erases_the_body_and_the_entry_is_never_claimed_again(stores: &Stores) {
+pub async fn mark_sent_marks_the_entry_sent_and_it_is_never_claimed_again(stores: &Stores) {
     queued(stores, "alice", EPOCH).await;
     let claimed = claim_one(stores, EPOCH).await;
     let at = EPOCH.plus(Duration::from_secs(1));
@@ -108,7 +108,6 @@ pub async fn mark_sent_erases_the_body_and_the_entry_is_never_claimed_again(stor
     let mut expected = claimed.clone();
     expected.state = OutboxState::Sent;
     expected.sent_at = Some(at);
-    expected.mail.body = String::new();
     assert_eq!(sent, vec![expected]);
     assert_eq!(stores.outbox.entries(&[OutboxState::Pending]).await.unwrap(), vec![]);
     let far_future = EPOCH.plus(365 * DAY);

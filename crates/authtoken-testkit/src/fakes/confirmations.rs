@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
-use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser, PendingConfirmation};
-use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxState};
+use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser};
+use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};
@@ -13,21 +13,18 @@ use super::store::{InMemoryStore, State, StoredEntry};
 
 #[async_trait]
 impl ConfirmationRepo for InMemoryStore {
-    async fn create_user_with_confirmation(
-        &self,
-        user: &NewUser,
-        confirmation: &PendingConfirmation,
-    ) -> Result<User, CreateUserError> {
+    async fn create_user_with_confirmation(&self, user: &NewUser, mail: &OutboxMail) -> Result<User, CreateUserError> {
         let mut state = lock(&self.0);
         let user = state.create_user(user)?;
-        state.store_link(user.id, confirmation);
+        state.queue(user.id, mail, user.joined_at);
         Ok(user)
     }
 
     async fn replace_confirmation(
         &self,
         user_id: UserId,
-        confirmation: &PendingConfirmation,
+        mail: &OutboxMail,
+        at: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut state = lock(&self.0);
         if state.user(user_id).is_none() {
@@ -35,8 +32,20 @@ impl ConfirmationRepo for InMemoryStore {
         }
         state.confirmations.retain(|_, c| c.user_id != user_id);
         state.outbox.retain(|e| e.entry.user_id != Some(user_id) || e.entry.state != OutboxState::Pending);
-        state.store_link(user_id, confirmation);
+        state.queue(user_id, mail, at);
         Ok(true)
+    }
+
+    async fn add_confirmation(&self, link: &Confirmation) -> Result<Option<User>, StoreError> {
+        let mut state = lock(&self.0);
+        let user = state
+            .user(link.user_id)
+            .filter(|user| user.email.as_deref() == Some(link.email.as_str()) && !user.email_confirmed)
+            .cloned();
+        if user.is_some() {
+            state.confirmations.insert(*link.digest.as_bytes(), link.clone());
+        }
+        Ok(user)
     }
 
     async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError> {
@@ -53,6 +62,7 @@ impl ConfirmationRepo for InMemoryStore {
         let Some(confirmation) = state.confirmations.remove(digest.as_bytes()) else {
             return Ok(false);
         };
+        state.confirmations.retain(|_, c| c.user_id != confirmation.user_id);
         if let Some(user) = state.user_mut(confirmation.user_id) {
             user.email_confirmed = true;
         }
@@ -85,27 +95,17 @@ impl ConfirmationRepo for InMemoryStore {
 }
 
 impl State {
-    /// Stores the link for the user and puts its mail in the outbox, due at once.
-    fn store_link(&mut self, user_id: UserId, confirmation: &PendingConfirmation) {
-        self.confirmations.insert(
-            *confirmation.digest.as_bytes(),
-            Confirmation {
-                digest: confirmation.digest.clone(),
-                user_id,
-                email: confirmation.email.clone(),
-                created_at: confirmation.created_at,
-                expires_at: confirmation.expires_at,
-            },
-        );
+    /// Puts the user's mail in the outbox, due at `at`.
+    fn queue(&mut self, user_id: UserId, mail: &OutboxMail, at: Timestamp) {
         self.last_outbox_id += 1;
         let entry = OutboxEntry {
             id: OutboxId(self.last_outbox_id),
             user_id: Some(user_id),
-            mail: confirmation.mail.clone(),
+            mail: mail.clone(),
             state: OutboxState::Pending,
-            created_at: confirmation.created_at,
+            created_at: at,
             attempts: 0,
-            next_attempt_at: confirmation.created_at,
+            next_attempt_at: at,
             last_error: None,
             sent_at: None,
         };

@@ -40,7 +40,6 @@ impl Outbox for InMemoryStore {
         if let Some(stored) = state.outbox.iter_mut().find(|e| e.entry.id == id) {
             stored.entry.state = OutboxState::Sent;
             stored.entry.sent_at = Some(at);
-            stored.entry.mail.body = String::new();
             stored.leased_until = None;
         }
         Ok(())

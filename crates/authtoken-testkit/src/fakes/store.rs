@@ -51,6 +51,17 @@ impl InMemoryStore {
     pub fn session_count(&self) -> usize {
         lock(&self.0).sessions.len()
     }
+
+    /// How many confirmation links of the user are stored, expired or not.
+    pub fn confirmation_count(&self, user_id: UserId) -> usize {
+        lock(&self.0).confirmations.values().filter(|link| link.user_id == user_id).count()
+    }
+
+    /// Stores a link as it is, without the checks of `ConfirmationRepo::add_confirmation`: for states a store
+    /// reaches only over time, such as a link to an address the user has changed since.
+    pub fn insert_confirmation(&self, link: Confirmation) {
+        lock(&self.0).confirmations.insert(*link.digest.as_bytes(), link);
+    }
 }
 
 impl State {
