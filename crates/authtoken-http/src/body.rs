@@ -80,7 +80,7 @@ async fn read_fields(request: &Request, body: Body) -> Result<Fields, BodyError>
         _ if content_type.is_empty() && bytes.is_empty() => Ok(Fields::Object(HashMap::new())),
         JSON => json_fields(&bytes),
         FORM => form_fields(&bytes),
-        MULTIPART => multipart_fields(content_type, &bytes),
+        MULTIPART => multipart_fields(request, Body::from(bytes)).await,
         _ => Err(BodyError::UnsupportedMediaType(content_type.to_owned())),
     }
 }
@@ -125,9 +125,20 @@ fn form_fields(bytes: &[u8]) -> Result<Fields, BodyError> {
 }
 
 /// A multipart form's text fields; file parts are not fields (Django keeps them apart), so they are skipped.
-/// When a name repeats, the last value wins, as in a form.
-fn multipart_fields(content_type: &str, bytes: &[u8]) -> Result<Fields, BodyError> {
-    let fields =
-        crate::multipart::text_fields(content_type, bytes).map_err(|e| BodyError::MultipartParse(e.to_string()))?;
-    Ok(Fields::Object(fields.into_iter().map(|(name, value)| (name, FieldValue::Text(value))).collect()))
+async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, BodyError> {
+    let parse_error = |e: &dyn std::fmt::Display| BodyError::MultipartParse(e.to_string());
+    let mut body = RequestBody::new(body);
+    // A missing or malformed boundary fails here, so it too must become the JSON envelope.
+    let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, &mut body)
+        .await
+        .map_err(|e| parse_error(&e))?;
+    let mut fields = HashMap::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| parse_error(&e))? {
+        let (Some(name), None) = (field.name().map(str::to_owned), field.file_name()) else {
+            continue;
+        };
+        let text = field.text().await.map_err(|e| parse_error(&e))?;
+        fields.insert(name, FieldValue::Text(text));
+    }
+    Ok(Fields::Object(fields))
 }

@@ -18,7 +18,6 @@ mod config;
 mod document;
 mod envelope;
 mod error;
-mod multipart;
 mod security;
 mod user;
 

@@ -127,10 +127,10 @@ async fn swagger_ui_shows_the_same_document() {
 }
 
 #[tokio::test]
-async fn a_multipart_login_reads_its_fields_whatever_the_other_field_names() {
+async fn a_multipart_login_reads_its_fields_whatever_unicode_the_other_field_names_hold() {
     let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
-    let names = ["n\u{e4}me", "a\u{e}b\u{7f}c", "\u{1f600}", "tab\there"];
+    let names = ["n\u{e4}me", "\u{1f600}", "\u{540d}\u{524d}", "tab\there", "percent%22encoded%0D"];
     let mut statuses = Vec::new();
 
     for name in names {
@@ -150,14 +150,18 @@ async fn a_multipart_login_reads_its_fields_whatever_the_other_field_names() {
 }
 
 #[tokio::test]
-async fn a_multipart_field_name_may_be_written_as_rfc_2231_says() {
+async fn a_multipart_part_header_with_a_control_character_is_a_malformed_body() {
     let Some(app) = TestApp::new().await else { return };
     app.seed_user("alice", PASSWORD).await;
-    let body = multipart(&[("name*=UTF-8''user%6Eame", "alice"), ("name=\"password\"", PASSWORD)]);
+    // A header field value cannot hold control characters other than tab (RFC 9110 section 5.5), and RFC 7578 has
+    // browsers percent-encode them in a field name; so such a part header is broken, not an unusual name.
+    let body =
+        multipart(&[("name=\"username\"", "alice"), ("name=\"a\u{1b}b\"", "x"), ("name=\"password\"", PASSWORD)]);
 
     let reply = send(login(&app, body)).await;
 
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.starts_with(r#"{"detail":"Multipart form parse error"#), "{}", reply.body);
 }
 
 /// A `multipart/form-data` body with the boundary `XX`, one part per (disposition parameters, value).
