@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory as _};
 use zeroize::Zeroizing;
 
 use crate::time::Timestamp;
@@ -10,6 +11,8 @@ use crate::time::Timestamp;
 pub const USERNAME_MAX_CHARS: usize = 150;
 /// The most characters a password may have (upstream's limit).
 pub const PASSWORD_MAX_CHARS: usize = 128;
+/// The most characters an email address may have (RFC 5321's path limit, as Django uses).
+pub const EMAIL_MAX_CHARS: usize = 254;
 
 /// A store's identifier of a user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,7 +65,8 @@ pub struct NewUser {
 }
 
 /// A username that passed the registration rules: trimmed, not blank, at most 150 characters,
-/// only Unicode letters and digits and `@ . + - _`.
+/// only Unicode letters and numbers (the general categories `L` and `N`, as Python's `\w` reads them for Django)
+/// and `@ . + - _`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
@@ -75,7 +79,7 @@ pub enum UsernameError {
     /// More than [`USERNAME_MAX_CHARS`] characters once trimmed.
     #[error("Ensure this field has no more than 150 characters.")]
     TooLong,
-    /// A character other than a Unicode letter, a digit, or `@ . + - _`.
+    /// A character other than a Unicode letter, a number, or `@ . + - _`.
     #[error("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")]
     InvalidCharacters,
 }
@@ -90,7 +94,7 @@ impl Username {
         if trimmed.chars().count() > USERNAME_MAX_CHARS {
             return Err(UsernameError::TooLong);
         }
-        if !trimmed.chars().all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_')) {
+        if !trimmed.chars().all(is_username_char) {
             return Err(UsernameError::InvalidCharacters);
         }
         Ok(Self(trimmed.to_owned()))
@@ -105,6 +109,14 @@ impl Username {
     pub fn key(&self, case_insensitive: bool) -> String {
         username_key(&self.0, case_insensitive)
     }
+}
+
+/// A letter or a number by its Unicode general category, or one of `@ . + - _`. Not `char::is_alphanumeric`, which
+/// also takes the combining marks and symbols of Unicode's `Other_Alphabetic` (`ा`, `Ⓐ`), which Django refuses and
+/// a regular expression's `\p{L}` and `\p{N}` do not name.
+fn is_username_char(c: char) -> bool {
+    matches!(c.general_category_group(), GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number)
+        || matches!(c, '@' | '.' | '+' | '-' | '_')
 }
 
 /// The lookup key of any text given as a username at login.
@@ -183,6 +195,11 @@ mod tests {
         check("john doe", Err(UsernameError::InvalidCharacters));
         check("john!", Err(UsernameError::InvalidCharacters));
         check("a/b", Err(UsernameError::InvalidCharacters));
+        check("Ⅻ½", Ok("Ⅻ½"));
+        check("\u{24b6}", Err(UsernameError::InvalidCharacters));
+        check("\u{930}\u{93e}\u{92e}", Err(UsernameError::InvalidCharacters));
+        check("Ju\u{308}rgen", Err(UsernameError::InvalidCharacters));
+        check("\u{2003}john\u{3000}\u{85}", Ok("john"));
         check(&"a".repeat(150), Ok(&"a".repeat(150)));
         check(&"ä".repeat(150), Ok(&"ä".repeat(150)));
         check(&"a".repeat(151), Err(UsernameError::TooLong));

@@ -15,12 +15,13 @@
 mod api;
 mod body;
 mod config;
+mod document;
 mod envelope;
 mod error;
 mod security;
 mod user;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use authtoken_core::AuthService;
 use bytes::Bytes;
@@ -42,22 +43,32 @@ pub const API_TITLE: &str = "authtoken";
 /// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs`, `/healthz` and `/readyz`.
 pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
     let c = config.clone();
-    let parts = match routes(&config, service.confirms_email()) {
-        Routes::Sessions => parts(move || api_service(api::SessionApi::new(&c), &c)),
-        Routes::Registration => parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi), &c)),
-        Routes::Confirmation => {
-            parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c))
-        }
-        Routes::ScannerSafeConfirmation => parts(move || {
-            api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)), &c)
-        }),
+    let rules = document::FieldRules {
+        password_min_length: service.config().password_min_length,
+        confirms_email: service.confirms_email(),
+    };
+    let parts = match routes(&config, rules.confirms_email) {
+        Routes::Sessions => parts(move || api_service(api::SessionApi::new(&c), &c), rules),
+        Routes::Registration => parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi), &c), rules),
+        Routes::Confirmation => parts(
+            move || api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c),
+            rules,
+        ),
+        Routes::ScannerSafeConfirmation => parts(
+            move || {
+                api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)), &c)
+            },
+            rules,
+        ),
     };
     let logout_path = format!("{}/logout", config.prefix);
     let mut allowed = envelope::AllowedMethods::from_apis(&config.prefix, &parts.meta);
+    // The health routes are operations of their own service, mounted at the root of the site.
+    let health = Arc::new(health_service().map_to_response().boxed());
     let mut route = Route::new()
         .nest(&config.prefix, parts.api.with(NormalizePath::new(TrailingSlash::Trim)))
-        .at("/healthz", poem::get(api::healthz))
-        .at("/readyz", poem::get(api::readyz));
+        .at("/healthz", health.clone())
+        .at("/readyz", health);
     let mut fixed = vec!["/healthz", "/readyz"];
     if config.docs_enabled {
         let documents = || Compression::new().algorithms([CompressionAlgo::GZIP, CompressionAlgo::BR]);
@@ -75,19 +86,23 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         .with(CatchPanic::new().with_handler(|_| envelope::panicked()))
 }
 
-/// The OpenAPI document of the service as [`app`] would serve it, for a service that confirms email addresses
-/// or not ([`AuthService::confirms_email`]). It needs no service, so no database either.
-pub fn openapi_json(config: &HttpConfig, confirms_email: bool) -> String {
+/// The OpenAPI document of the service as [`app`] would serve it, for a service with the domain settings `core`
+/// that confirms email addresses or not ([`AuthService::confirms_email`]). It needs no service, so no database
+/// either.
+pub fn openapi_json(config: &HttpConfig, core: &authtoken_core::Config, confirms_email: bool) -> String {
+    let rules = document::FieldRules { password_min_length: core.password_min_length, confirms_email };
     let sessions = api::SessionApi::new(config);
     match routes(config, confirms_email) {
-        Routes::Sessions => api_service(sessions, config).spec(),
-        Routes::Registration => api_service((sessions, api::RegistrationApi), config).spec(),
-        Routes::Confirmation => {
-            api_service((sessions, api::RegistrationApi, api::ConfirmApi::new(config)), config).spec()
-        }
-        Routes::ScannerSafeConfirmation => {
-            api_service((sessions, api::RegistrationApi, api::ScannerSafeConfirmApi::new(config)), config).spec()
-        }
+        Routes::Sessions => document::document(&api_service(sessions, config), rules),
+        Routes::Registration => document::document(&api_service((sessions, api::RegistrationApi), config), rules),
+        Routes::Confirmation => document::document(
+            &api_service((sessions, api::RegistrationApi, api::ConfirmApi::new(config)), config),
+            rules,
+        ),
+        Routes::ScannerSafeConfirmation => document::document(
+            &api_service((sessions, api::RegistrationApi, api::ScannerSafeConfirmApi::new(config)), config),
+            rules,
+        ),
     }
 }
 
@@ -109,6 +124,11 @@ fn routes(config: &HttpConfig, confirms_email: bool) -> Routes {
     }
 }
 
+/// The health routes' own service: they live at the root of the site, so without the prefix.
+fn health_service() -> OpenApiService<api::HealthApi, ()> {
+    OpenApiService::new(api::HealthApi, API_TITLE, env!("CARGO_PKG_VERSION"))
+}
+
 fn api_service<T: OpenApi>(api: T, config: &HttpConfig) -> OpenApiService<T, ()> {
     OpenApiService::new(api, API_TITLE, env!("CARGO_PKG_VERSION"))
         .description("Per-login tokens that can be revoked one session at a time. Send `Authorization: Token <token>`.")
@@ -123,13 +143,22 @@ struct Parts {
     docs: poem::endpoint::BoxEndpoint<'static>,
 }
 
-/// The endpoints of the service that `make` builds; the Swagger UI page is built on its first request.
-fn parts<T: OpenApi + 'static>(make: impl Fn() -> OpenApiService<T, ()> + Send + Sync + 'static) -> Parts {
+/// The endpoints of the service that `make` builds; the document is written once, and the Swagger UI page is built
+/// on its first request.
+fn parts<T: OpenApi + 'static>(
+    make: impl Fn() -> OpenApiService<T, ()> + Send + Sync + 'static,
+    rules: document::FieldRules,
+) -> Parts {
     let service = make();
+    let document = document::document(&service, rules);
+    let spec = Bytes::from(document.clone());
     Parts {
         meta: T::meta(),
-        spec: service.spec_endpoint().map_to_response().boxed(),
-        docs: LazyDocs { build: move || make().swagger_ui_html(), page: OnceLock::new() }.boxed(),
+        spec: poem::endpoint::make_sync(move |_| {
+            Response::builder().content_type("application/json").body(spec.clone())
+        })
+        .boxed(),
+        docs: LazyDocs { build: move || document::swagger_ui(&make(), &document), page: OnceLock::new() }.boxed(),
         api: service.map_to_response().boxed(),
     }
 }

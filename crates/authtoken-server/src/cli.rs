@@ -77,7 +77,10 @@ impl Command {
         match self {
             Self::Serve => startup::serve(settings, startup::shutdown_signal()).await,
             Self::Openapi => {
-                println!("{}", authtoken_http::openapi_json(&settings.http, settings.confirmation.is_some()));
+                println!(
+                    "{}",
+                    authtoken_http::openapi_json(&settings.http, &settings.core, settings.confirmation.is_some())
+                );
                 Ok(())
             }
             Self::Migrate => {

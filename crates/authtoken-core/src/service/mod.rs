@@ -117,8 +117,8 @@ impl AuthService {
     }
 
     /// Whether the store answers now (for readiness checks).
-    pub async fn ready(&self) -> Result<(), Failure> {
-        Ok(self.tokens.ping().await?)
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.tokens.ping().await
     }
 
     /// Whether registration asks for an email and sends a confirmation link.

@@ -2,7 +2,7 @@
 
 use super::{AuthService, Failure};
 use crate::ports::CreateUserError;
-use crate::user::{NewUser, PASSWORD_MAX_CHARS, Password, User, Username};
+use crate::user::{EMAIL_MAX_CHARS, NewUser, PASSWORD_MAX_CHARS, Password, User, Username};
 
 /// One submitted field, as the HTTP layer found it in the body.
 #[derive(Clone, PartialEq, Eq)]
@@ -74,8 +74,6 @@ const DUPLICATE: &str = "A user with that username already exists.";
 const DUPLICATE_KEY: &str = "already exists";
 const EMAIL_TOO_LONG: &str = "Ensure this field has no more than 254 characters.";
 const EMAIL_INVALID: &str = "Enter a valid email address.";
-/// The longest email address accepted (RFC 5321's path limit, as Django uses).
-const EMAIL_MAX_CHARS: usize = 254;
 
 impl AuthService {
     /// Validates the form and creates an active user.

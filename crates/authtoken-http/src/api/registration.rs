@@ -22,12 +22,14 @@ pub(crate) struct RegistrationApi;
 #[allow(dead_code, reason = "a schema for the OpenAPI document; bodies are read by FieldsBody")]
 #[derive(Object, Debug)]
 struct RegisterFields {
-    /// 1 to 150 characters: letters, digits and `@ . + - _`; surrounding whitespace is trimmed.
+    /// 1 to 150 characters, each a Unicode letter or number or one of `@ . + - _`; surrounding white space is
+    /// trimmed.
     username: String,
     /// At least `password_min_length` (default 8) and at most 128 characters; never trimmed.
     #[oai(write_only)]
     password: String,
-    /// Required when email confirmation is on (a link is mailed to it); ignored otherwise.
+    /// The address the confirmation link is mailed to; surrounding white space is trimmed. The field exists only
+    /// when email confirmation is on.
     email: Option<String>,
 }
 

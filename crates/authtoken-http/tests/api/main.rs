@@ -14,6 +14,7 @@ mod logout;
 mod me;
 mod openapi;
 mod register;
+mod schema;
 mod store_failure;
 mod support;
 

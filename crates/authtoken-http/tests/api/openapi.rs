@@ -9,9 +9,11 @@ use super::support::{TestApp, send};
 /// An operation as (`method path`, operation id, whether it requires `TokenAuth`).
 type Operation = (&'static str, &'static str, bool);
 
-/// The operations of every configuration.
+/// The operations of every configuration under the prefix.
 const SESSIONS: [Operation; 3] =
     [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)];
+/// The health routes, at the root of every configuration.
+const HEALTH: [Operation; 2] = [("get /healthz", "healthz", false), ("get /readyz", "readyz", false)];
 const REGISTER: Operation = ("post /auth/register", "register", false);
 /// The operations of the confirmation link.
 const CONFIRM: [Operation; 2] = [
@@ -27,7 +29,7 @@ async fn the_document_lists_login_logout_me_and_register_when_registration_is_en
 
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")), "{:?}", reply.headers);
-    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER]].concat());
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &HEALTH].concat());
 }
 
 #[tokio::test]
@@ -37,7 +39,7 @@ async fn the_document_has_no_register_operation_when_registration_is_disabled() 
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    assert_operations(&reply.json(), &SESSIONS);
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &HEALTH].concat());
 }
 
 #[tokio::test]
@@ -47,7 +49,7 @@ async fn the_document_lists_the_confirm_operations_when_confirmation_is_on() {
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &CONFIRM].concat());
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &CONFIRM, &HEALTH].concat());
 }
 
 #[tokio::test]
@@ -59,7 +61,7 @@ async fn the_document_lists_the_confirm_button_only_in_scanner_safe_mode() {
     let reply = send(app.client.get("/openapi.json")).await;
 
     let button = ("post /auth/register/confirm/{token}", "confirm_post", false);
-    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &CONFIRM, &[button]].concat());
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &[REGISTER], &CONFIRM, &[button], &HEALTH].concat());
 }
 
 #[tokio::test]
@@ -69,7 +71,7 @@ async fn the_document_has_no_register_or_confirm_operation_when_only_confirmatio
     let reply = send(app.client.get("/openapi.json")).await;
 
     assert_eq!(reply.status, StatusCode::OK);
-    assert_operations(&reply.json(), &SESSIONS);
+    assert_operations(&reply.json(), &[SESSIONS.as_slice(), &HEALTH].concat());
 }
 
 #[tokio::test]
@@ -79,7 +81,10 @@ async fn the_document_paths_follow_a_configured_prefix() {
     let reply = send(app.client.get("/openapi.json")).await;
 
     let routes: Vec<String> = operations(&reply.json()).into_iter().map(|(route, _, _)| route).collect();
-    assert_eq!(routes, ["post /api/v1/auth/login", "delete /api/v1/auth/logout", "get /api/v1/auth/me"]);
+    assert_eq!(
+        routes,
+        ["post /api/v1/auth/login", "delete /api/v1/auth/logout", "get /api/v1/auth/me", "get /healthz", "get /readyz"]
+    );
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ macro_rules! http_suite {
         mod me;
         mod openapi;
         mod register;
+        mod schema;
         mod store_failure;
         mod support;
     };
