@@ -4,6 +4,7 @@
 
 mod config;
 mod confirmation;
+mod connections;
 mod flow;
 mod migrate;
 mod openapi;
