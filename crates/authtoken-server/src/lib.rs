@@ -4,5 +4,6 @@
 
 mod admin;
 pub mod cli;
+pub mod listener;
 pub mod settings;
 pub mod startup;

@@ -11,8 +11,11 @@ use authtoken_core::delivery::Delivery;
 use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo as _};
 use authtoken_core::service::Ports;
 use authtoken_sql::SqlStore;
+use poem::EndpointExt as _;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 
+use crate::listener::body::BodyDeadline;
+use crate::listener::{self, LimitedAcceptor};
 use crate::settings::Resolved;
 
 /// The service, the store it runs on, and the outbox delivery.
@@ -44,13 +47,21 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
 }
 
 /// Serves HTTP until `shutdown` completes, purging expired sessions in the background.
+///
+/// Connections are bounded in number and time (see [`listener`]); the open-files limit is raised first.
 pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let open_files = listener::raise_open_files_limit();
     let wired = wire(settings).await?;
-    let app = authtoken_http::app(wired.service.clone(), settings.http.clone());
-    let acceptor = TcpListener::bind(settings.bind)
+    let limits = settings.connections;
+    let app = authtoken_http::app(wired.service.clone(), settings.http.clone())
+        .with(BodyDeadline { timeout: limits.body_timeout });
+    let tcp = TcpListener::bind(settings.bind)
         .into_acceptor()
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let max_connections = listener::max_connections(limits.max_connections, open_files);
+    tracing::info!(max_connections, open_files, "connection limits");
+    let acceptor = LimitedAcceptor::new(tcp, limits, max_connections);
     for addr in acceptor.local_addr().iter().filter_map(|addr| addr.as_socket_addr().copied()) {
         tracing::info!("listening on http://{addr}");
     }

@@ -21,11 +21,21 @@ use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::listener::Limits;
+
 /// The settings as written in the file and the environment (names follow the contract, section 6).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub bind: String,
+    /// How long a new connection has to send its first request head, and any later head from its first byte.
+    pub http_header_timeout: String,
+    /// How long a request body may take to arrive.
+    pub http_body_timeout: String,
+    /// How long a connection may stay open without a request after its last answer.
+    pub http_idle_timeout: String,
+    /// How many connections may be open at once; 0 means three quarters of the open-files limit, at most 10 000.
+    pub http_max_connections: usize,
     pub database_url: String,
     pub database_max_connections: u32,
     pub database_connect_timeout: String,
@@ -81,6 +91,10 @@ impl Settings {
     pub fn defaults() -> Self {
         Self {
             bind: "127.0.0.1:8000".to_owned(),
+            http_header_timeout: "10s".to_owned(),
+            http_body_timeout: "30s".to_owned(),
+            http_idle_timeout: "1m".to_owned(),
+            http_max_connections: 0,
             database_url: "sqlite://authtoken.sqlite3".to_owned(),
             database_max_connections: 8,
             database_connect_timeout: "5s".to_owned(),
@@ -157,6 +171,7 @@ impl Settings {
         };
         Ok(Resolved {
             bind,
+            connections: self.connections()?,
             database,
             core: Config {
                 auth_token_validity: duration("auth_token_validity", &self.auth_token_validity)?,
@@ -208,6 +223,15 @@ fn describe(errors: figment::Error) -> anyhow::Error {
 }
 
 impl Settings {
+    fn connections(&self) -> anyhow::Result<Limits> {
+        Ok(Limits {
+            header_timeout: duration("http_header_timeout", &self.http_header_timeout)?,
+            body_timeout: duration("http_body_timeout", &self.http_body_timeout)?,
+            idle_timeout: duration("http_idle_timeout", &self.http_idle_timeout)?,
+            max_connections: (self.http_max_connections > 0).then_some(self.http_max_connections),
+        })
+    }
+
     fn database(&self) -> anyhow::Result<DatabaseOptions> {
         if self.database_max_connections == 0 {
             bail!("invalid setting `database_max_connections`: must be at least 1");
@@ -227,6 +251,8 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub bind: SocketAddr,
+    /// How many connections the server holds, and for how long.
+    pub connections: Limits,
     pub database: DatabaseOptions,
     pub core: Config,
     pub http: HttpConfig,
@@ -274,6 +300,15 @@ mod tests {
         assert!(!resolved.http.registration_enabled);
         assert_eq!(resolved.argon2, Argon2Params { memory_kib: 19_456, iterations: 2, parallelism: 1 });
         assert!(resolved.hash_concurrency >= 1);
+        assert_eq!(
+            resolved.connections,
+            Limits {
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(30),
+                idle_timeout: Duration::from_secs(60),
+                max_connections: None,
+            }
+        );
     }
 
     #[test]
@@ -289,6 +324,12 @@ mod tests {
         check_error(|s| s.database_max_connections = 0, "`database_max_connections`");
         check_error(|s| s.database_statement_timeout = "never".into(), "`database_statement_timeout`");
         check_error(|s| s.database_connect_timeout = "0s".into(), "`database_connect_timeout`");
+        check_error(|s| s.http_header_timeout = "0s".into(), "`http_header_timeout`");
+        check_error(|s| s.http_header_timeout = "slow".into(), "`http_header_timeout`");
+        check_error(|s| s.http_body_timeout = "0s".into(), "`http_body_timeout`");
+        check_error(|s| s.http_body_timeout = "-1s".into(), "`http_body_timeout`");
+        check_error(|s| s.http_idle_timeout = "0s".into(), "`http_idle_timeout`");
+        check_error(|s| s.http_idle_timeout = "10".into(), "`http_idle_timeout`");
         check_error(|s| s.mail_url = "http://mail".into(), "`mail_url`");
         check_error(|s| s.registration_email_message = "{name}".into(), "`registration_email_message`");
         check_error(|s| s.registration_email_subject = "oops }".into(), "`registration_email_subject`");
@@ -309,6 +350,22 @@ mod tests {
             },
             "`registration_email_languages.de_message`",
         );
+    }
+
+    #[test]
+    fn connection_settings_resolve_and_zero_connections_means_derived() {
+        let mut settings = Settings::defaults();
+        settings.http_header_timeout = "2s".into();
+        settings.http_body_timeout = "5m".into();
+        settings.http_idle_timeout = "90s".into();
+        settings.http_max_connections = 500;
+
+        let resolved = settings.resolve().unwrap().connections;
+
+        assert_eq!(resolved.header_timeout, Duration::from_secs(2));
+        assert_eq!(resolved.body_timeout, Duration::from_secs(300));
+        assert_eq!(resolved.idle_timeout, Duration::from_secs(90));
+        assert_eq!(resolved.max_connections, Some(500));
     }
 
     #[test]

@@ -30,6 +30,9 @@ fn a_bad_value_stops_start_up_and_names_the_setting() {
     check_refused("AUTHTOKEN_USER_FIELDS", "id,password");
     check_refused("AUTHTOKEN_REGISTRATION_ENABLED", "perhaps");
     check_refused("AUTHTOKEN_DATABASE_URL", "mysql://localhost/db");
+    check_refused("AUTHTOKEN_HTTP_HEADER_TIMEOUT", "0s");
+    check_refused("AUTHTOKEN_HTTP_IDLE_TIMEOUT", "a while");
+    check_refused("AUTHTOKEN_HTTP_MAX_CONNECTIONS", "-1");
     check_refused("AUTHTOKEN_NO_SUCH_SETTING", "1");
 }
 

@@ -5,6 +5,7 @@
 mod at_rest;
 mod config;
 mod confirmation;
+mod connections;
 mod flow;
 mod migrate;
 mod openapi;

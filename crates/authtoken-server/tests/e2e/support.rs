@@ -34,10 +34,25 @@ pub(crate) async fn database(backend: Backend) -> Option<TestDatabase> {
 impl Server {
     /// Starts the service on `database_url` with registration enabled and `extra` settings on top.
     pub(crate) fn start(database_url: &str, extra: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
         let mut command = binary();
+        command.arg("serve");
+        Self::spawn(command, database_url, extra)
+    }
+
+    /// As [`Server::start`], with the soft and hard limits of open files both at `open_files`.
+    pub(crate) fn start_with_open_files(database_url: &str, extra: &[(&str, &str)], open_files: usize) -> Self {
+        let mut command = Command::new("/bin/sh");
         command
-            .arg("serve")
+            .env_clear()
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\" serve"))
+            .arg(env!("CARGO_BIN_EXE_authtoken"));
+        Self::spawn(command, database_url, extra)
+    }
+
+    fn spawn(mut command: Command, database_url: &str, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        command
             .current_dir(dir.path())
             .env("AUTHTOKEN_BIND", "127.0.0.1:0")
             .env("AUTHTOKEN_DATABASE_URL", database_url)
@@ -65,6 +80,16 @@ impl Server {
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("the server did not report its address; log:\n{}", log.lock().unwrap()));
         Self { child, base: format!("http://{addr}"), log, _dir: dir }
+    }
+
+    /// The address the server listens on, as `host:port`.
+    pub(crate) fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+
+    /// The process id of the server.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
