@@ -1,5 +1,6 @@
 //! The settings the use cases need. The server reads them from its configuration and writes every default there, once.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 /// Domain settings of [`crate::AuthService`].
@@ -14,6 +15,16 @@ pub struct Config {
     /// When true, a user whose email is not confirmed cannot log in
     /// (upstream: the confirmation flag is the active flag).
     pub require_confirmed_email_for_login: bool,
+    /// A session not used for this long is invalid and deleted; `None` (the default) keeps sessions until they
+    /// expire. The check allows for [`Config::last_used_resolution`]: a session ends between this long and this long
+    /// plus the resolution after its last use.
+    pub auth_token_idle_timeout: Option<Duration>,
+    /// How stale a session's recorded last use may get before a request writes it again, so that a busy session
+    /// costs one write per resolution rather than one per request.
+    pub last_used_resolution: Duration,
+    /// The most sessions one user may have; a login beyond it revokes the user's least recently used sessions.
+    /// `None` (the default) is unlimited.
+    pub max_sessions_per_user: Option<NonZeroU32>,
 }
 
 /// Settings of email confirmation, given to [`crate::AuthService::with_confirmation`].

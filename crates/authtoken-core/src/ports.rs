@@ -35,7 +35,7 @@ use async_trait::async_trait;
 use crate::confirmation::{Confirmation, ConfirmationWithUser};
 pub use crate::error::{HashError, MailError, StoreError};
 use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxMail, OutboxState};
-use crate::session::{Session, SessionWithUser};
+use crate::session::{Revoke, Session, SessionId, SessionWithUser};
 use crate::time::Timestamp;
 use crate::token::TokenDigest;
 use crate::user::{NewUser, Password, PasswordHash, User, UserCredentials, UserId};
@@ -74,6 +74,12 @@ pub trait TokenRepo: Send + Sync {
     /// MUST keep every other session of the same user untouched.
     async fn insert(&self, session: &Session) -> Result<(), StoreError>;
 
+    /// MUST store the session and then delete the user's least recently active sessions (by
+    /// [`Session::last_active_at`], the earlier login first on a tie) until at most `max` are left, the new one among
+    /// them, in one transaction, so that concurrent logins of one user never leave more than `max`; returns how many
+    /// were deleted.
+    async fn insert_limited(&self, session: &Session, max: u32) -> Result<u64, StoreError>;
+
     /// MUST return the session stored under `digest` with its user, or `None`.
     /// MUST return expired sessions too: deciding about expiry is the caller's job.
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError>;
@@ -84,8 +90,30 @@ pub trait TokenRepo: Send + Sync {
     /// MUST delete every session whose expiry is before `now`; returns how many were deleted.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
 
+    /// MUST delete every session last active ([`Session::last_active_at`]) before `before`; returns how many.
+    async fn purge_idle(&self, before: Timestamp) -> Result<u64, StoreError>;
+
+    /// MUST set the session's `last_used_at` to `at` when it is unset or before `stale_before`, and leave it alone
+    /// otherwise, in one conditional statement (of many requests racing, the writes after the first change nothing);
+    /// returns whether it wrote.
+    async fn touch(&self, digest: &TokenDigest, at: Timestamp, stale_before: Timestamp) -> Result<bool, StoreError>;
+
     /// MUST return every session of the user, expired ones included, oldest first.
     async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError>;
+
+    /// MUST return the session whose public id is `id`, with its user, or `None`; expired sessions too.
+    async fn find_by_id(&self, id: &SessionId) -> Result<Option<SessionWithUser>, StoreError>;
+
+    /// MUST delete the session whose public id is `id` when it belongs to `user_id`, and no other; returns whether
+    /// one was deleted (`false` for another user's session, exactly as for none).
+    async fn revoke(&self, user_id: UserId, id: &SessionId) -> Result<bool, StoreError>;
+
+    /// MUST delete the sessions of the user that `which` names, and no other user's, in one statement, so that every
+    /// session stored before it began is gone when it returns; returns how many were deleted.
+    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke) -> Result<u64, StoreError>;
+
+    /// MUST delete every session of every user; returns how many were deleted.
+    async fn revoke_everyone(&self) -> Result<u64, StoreError>;
 
     /// MUST succeed when the store can answer a query now, and fail otherwise (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -117,10 +145,22 @@ pub trait UserRepo: Send + Sync {
     /// MUST return the user whose username key is exactly `key`, with the password hash, or `None`.
     async fn find_by_key(&self, key: &str) -> Result<Option<UserCredentials>, StoreError>;
 
+    /// MUST return the user with the id `id`, with the password hash, or `None`.
+    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, StoreError>;
+
+    /// MUST return up to `limit` users whose id is greater than `after` (every user when `after` is `None`), in id
+    /// order, so that a listing pages through the users by the last id it showed.
+    async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
+
+    /// MUST replace the user's password hash and delete the user's sessions that `revoke` names, in one transaction;
+    /// returns how many sessions were deleted, or `None` (and changes nothing) when the user does not exist.
+    async fn set_password(&self, id: UserId, hash: &PasswordHash, revoke: &Revoke) -> Result<Option<u64>, StoreError>;
+
     /// MUST record `at` as the user's last login.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError>;
 
     /// MUST set the user's active flag and no other user's; returns whether the user exists.
+    /// MUST, when `active` is false, delete every session of the user in the same transaction.
     async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError>;
 
     /// MUST delete the user together with all of the user's sessions; returns whether the user existed.

@@ -24,6 +24,12 @@ impl Timestamp {
         let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
         Self(self.0.saturating_add(millis))
     }
+
+    /// The point `duration` earlier, saturating at the start of the representable range.
+    pub fn minus(self, duration: Duration) -> Self {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(millis))
+    }
 }
 
 #[cfg(test)]
@@ -35,5 +41,14 @@ mod tests {
         assert_eq!(Timestamp::from_millis(1_000).plus(Duration::from_secs(2)), Timestamp::from_millis(3_000));
         assert_eq!(Timestamp::from_millis(i64::MAX - 1).plus(Duration::from_secs(1)), Timestamp::from_millis(i64::MAX));
         assert_eq!(Timestamp::from_millis(0).plus(Duration::MAX), Timestamp::from_millis(i64::MAX));
+    }
+
+    #[test]
+    fn minus_subtracts_milliseconds_and_saturates() {
+        assert_eq!(Timestamp::from_millis(3_000).minus(Duration::from_secs(2)), Timestamp::from_millis(1_000));
+        assert_eq!(
+            Timestamp::from_millis(i64::MIN + 1).minus(Duration::from_secs(1)),
+            Timestamp::from_millis(i64::MIN)
+        );
     }
 }

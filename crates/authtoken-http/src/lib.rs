@@ -48,15 +48,30 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         confirms_email: service.confirms_email(),
     };
     let parts = match routes(&config, rules.confirms_email) {
-        Routes::Sessions => parts(move || api_service(api::SessionApi::new(&c), &c), rules),
-        Routes::Registration => parts(move || api_service((api::SessionApi::new(&c), api::RegistrationApi), &c), rules),
+        Routes::Sessions => parts(move || api_service((api::SessionApi::new(&c), api::SessionsApi), &c), rules),
+        Routes::Registration => {
+            parts(move || api_service((api::SessionApi::new(&c), api::SessionsApi, api::RegistrationApi), &c), rules)
+        }
         Routes::Confirmation => parts(
-            move || api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c),
+            move || {
+                api_service(
+                    (api::SessionApi::new(&c), api::SessionsApi, api::RegistrationApi, api::ConfirmApi::new(&c)),
+                    &c,
+                )
+            },
             rules,
         ),
         Routes::ScannerSafeConfirmation => parts(
             move || {
-                api_service((api::SessionApi::new(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)), &c)
+                api_service(
+                    (
+                        api::SessionApi::new(&c),
+                        api::SessionsApi,
+                        api::RegistrationApi,
+                        api::ScannerSafeConfirmApi::new(&c),
+                    ),
+                    &c,
+                )
             },
             rules,
         ),
@@ -91,7 +106,7 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
 /// either.
 pub fn openapi_json(config: &HttpConfig, core: &authtoken_core::Config, confirms_email: bool) -> String {
     let rules = document::FieldRules { password_min_length: core.password_min_length, confirms_email };
-    let sessions = api::SessionApi::new(config);
+    let sessions = (api::SessionApi::new(config), api::SessionsApi);
     match routes(config, confirms_email) {
         Routes::Sessions => document::document(&api_service(sessions, config), rules),
         Routes::Registration => document::document(&api_service((sessions, api::RegistrationApi), config), rules),

@@ -70,7 +70,8 @@ impl<T> OrNull for MaybeUndefined<T> {
     }
 }
 
-fn rfc3339(at: Timestamp) -> String {
+/// A time as RFC 3339 in UTC, to the millisecond, as every response shows times.
+pub(crate) fn rfc3339(at: Timestamp) -> String {
     let millis = u64::try_from(at.as_millis()).unwrap_or(0);
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
     humantime::format_rfc3339_millis(time).to_string()

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use authtoken_argon2::{Argon2Hasher, Argon2id};
 use authtoken_core::AuthService;
 use authtoken_core::delivery::Delivery;
-use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo as _};
+use authtoken_core::ports::SystemClock;
 use authtoken_core::service::Ports;
 use authtoken_sql::SqlStore;
 use poem::EndpointExt as _;
@@ -75,9 +75,10 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     served.context("the HTTP server failed")
 }
 
-/// Deletes expired sessions and confirmation links; returns how many of each.
+/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions and expired confirmation links; returns how
+/// many of each.
 pub async fn purge_once(wired: &Wired) -> anyhow::Result<(u64, u64)> {
-    let sessions = wired.store.purge_expired(SystemClock.now()).await?;
+    let sessions = wired.service.purge_sessions().await?;
     let links = wired.service.purge_expired_confirmations().await?;
     Ok((sessions, links))
 }

@@ -22,6 +22,9 @@ pub fn config() -> Config {
         username_case_insensitive: false,
         password_min_length: 8,
         require_confirmed_email_for_login: false,
+        auth_token_idle_timeout: None,
+        last_used_resolution: Duration::from_secs(60),
+        max_sessions_per_user: None,
     }
 }
 

@@ -40,6 +40,9 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
         username_case_insensitive: false,
         password_min_length: 8,
         require_confirmed_email_for_login: false,
+        auth_token_idle_timeout: None,
+        last_used_resolution: std::time::Duration::from_secs(60),
+        max_sessions_per_user: None,
     };
     Ok(AuthService::new(ports, config))
 }

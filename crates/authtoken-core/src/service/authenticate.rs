@@ -35,7 +35,8 @@ pub enum AuthenticateError {
 impl AuthService {
     /// Authenticates a raw `Authorization` header value.
     ///
-    /// A malformed token is rejected before any store is asked; an expired one is deleted when presented.
+    /// A malformed token is rejected before any store is asked; an expired or idle one is deleted when presented.
+    /// A session's use is recorded at most once per [`Config::last_used_resolution`](crate::Config).
     pub async fn authenticate(&self, header: Option<&[u8]>) -> Result<Authenticated, AuthenticateError> {
         let token = match parse_authorization(header) {
             Credentials::Absent => return Err(AuthenticateError::NotProvided),
@@ -44,16 +45,32 @@ impl AuthService {
             Credentials::Token(token) => token,
         };
         let digest = token.digest();
-        let Some(SessionWithUser { session, user }) = self.tokens.find(&digest).await? else {
+        let Some(SessionWithUser { mut session, user }) = self.tokens.find(&digest).await? else {
             return Err(AuthenticateError::InvalidToken);
         };
-        if session.is_expired(self.clock.now()) {
+        let now = self.clock.now();
+        if session.is_expired(now) || self.is_idle(&session, now) {
             self.tokens.delete(&digest).await?;
             return Err(AuthenticateError::InvalidToken);
         }
         if !user.is_active {
             return Err(AuthenticateError::InvalidToken);
         }
+        let resolution = self.config.last_used_resolution;
+        if session.use_is_stale(now, resolution) {
+            // Conditional, so that of the requests racing here only the first writes.
+            self.tokens.touch(&digest, now, now.minus(resolution)).await?;
+            session.last_used_at = Some(now);
+        }
         Ok(Authenticated { user, session })
+    }
+}
+
+impl AuthService {
+    /// Whether the session has been idle past `auth_token_idle_timeout` (never, when it is unset).
+    pub(crate) fn is_idle(&self, session: &Session, now: crate::time::Timestamp) -> bool {
+        self.config
+            .auth_token_idle_timeout
+            .is_some_and(|timeout| session.is_idle(now, timeout, self.config.last_used_resolution))
     }
 }

@@ -26,7 +26,8 @@ pub enum LoginError {
 }
 
 impl AuthService {
-    /// Checks the credentials and issues a new token; every other session of the user stays valid.
+    /// Checks the credentials and issues a new token; every other session of the user stays valid, unless the user
+    /// would have more than `max_sessions_per_user`: then the least recently used ones are revoked.
     ///
     /// An unknown username costs one dummy verification, so it takes as long as a wrong password.
     pub async fn login(
@@ -57,7 +58,11 @@ impl AuthService {
             last_used_at: None,
             client,
         };
-        self.tokens.insert(&session).await.map_err(Failure::from)?;
+        match self.config.max_sessions_per_user {
+            Some(max) => self.tokens.insert_limited(&session, max.get()).await.map(drop),
+            None => self.tokens.insert(&session).await,
+        }
+        .map_err(Failure::from)?;
         self.users.record_login(credentials.user.id, now).await.map_err(Failure::from)?;
         let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
         Ok(LoginOutcome { token, user })

@@ -5,6 +5,7 @@ mod confirm;
 mod login;
 mod logout;
 mod register;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub use confirm::{Composed, ConfirmError, SendConfirmationError};
 pub use login::{LoginError, LoginOutcome};
 pub use logout::LogoutError;
 pub use register::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
+pub use sessions::ReauthError;
 
 use crate::config::{Config, ConfirmationSettings};
 use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, StoreError, TokenRepo, UserRepo};

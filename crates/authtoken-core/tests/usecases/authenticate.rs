@@ -7,6 +7,8 @@ use std::time::Duration;
 use authtoken_core::ports::UserRepo;
 use authtoken_core::ports::{MockTokenRepo, StoreError};
 use authtoken_core::service::{AuthenticateError, Authenticated};
+use authtoken_core::session::SessionWithUser;
+use authtoken_core::user::User;
 use authtoken_core::{AuthService, PlainToken};
 use authtoken_testkit::fixtures;
 
@@ -118,7 +120,7 @@ async fn using_a_token_does_not_extend_its_life() {
 }
 
 #[tokio::test]
-async fn an_inactive_users_token_is_invalid_until_the_user_is_reactivated() {
+async fn deactivating_a_user_ends_every_session_of_the_user_for_good() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
     let token = app.token("alice", PASSWORD).await;
@@ -129,8 +131,27 @@ async fn an_inactive_users_token_is_invalid_until_the_user_is_reactivated() {
     let after_reactivation = app.authenticate(&token).await;
 
     assert!(matches!(while_inactive, Err(AuthenticateError::InvalidToken)), "{while_inactive:?}");
-    assert_eq!(after_reactivation.expect("the token works again").user.id, alice.id);
-    assert_eq!(app.store.session_count(), 1);
+    assert!(matches!(after_reactivation, Err(AuthenticateError::InvalidToken)), "{after_reactivation:?}");
+    assert_eq!(app.store.session_count(), 0);
+}
+
+#[tokio::test]
+async fn a_session_whose_user_is_inactive_is_invalid_and_not_touched() {
+    let app = App::new();
+    let alice = app.register("alice", PASSWORD).await;
+    let (token, session) = fixtures::session(alice.id, fixtures::EPOCH, Duration::from_secs(60));
+    let inactive = User { is_active: false, ..alice };
+    let mut tokens = MockTokenRepo::new();
+    tokens
+        .expect_find()
+        .returning(move |_| Ok(Some(SessionWithUser { session: session.clone(), user: inactive.clone() })));
+    tokens.expect_touch().never();
+    tokens.expect_delete().never();
+    let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
+
+    let result = service.authenticate(Some(header(&token).as_bytes())).await;
+
+    assert!(matches!(result, Err(AuthenticateError::InvalidToken)), "{result:?}");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::Timestamp;
+use authtoken_core::ports::Clock as _;
 use authtoken_core::ports::{HashError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::{Failure, LoginError};
 use authtoken_testkit::fixtures;
@@ -148,7 +149,7 @@ async fn a_session_records_where_the_login_came_from_and_gets_its_own_public_id(
     let first = app.authenticate(&first).await.unwrap().session;
     let second = app.authenticate(&second).await.unwrap().session;
     assert_eq!(first.client, client());
-    assert_eq!(first.last_used_at, None);
+    assert_eq!(first.last_used_at, Some(app.clock.now()), "authenticating records the use");
     assert_eq!(first.id.as_str().len(), 22);
     assert_ne!(first.id, second.id);
 }

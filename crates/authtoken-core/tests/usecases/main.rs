@@ -1,4 +1,4 @@
-//! The use cases of `AuthService` (login, logout, authenticate, register, email confirmation) and the outbox delivery,
+//! The use cases of `AuthService` (login, logout, authenticate, register, email confirmation, the session lifecycle) and the outbox delivery,
 //! over the testkit fakes and mockall mocks.
 
 mod authenticate;
@@ -8,4 +8,5 @@ mod login;
 mod logout;
 mod register;
 mod register_email;
+mod sessions;
 mod support;

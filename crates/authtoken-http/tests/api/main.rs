@@ -15,6 +15,7 @@ mod me;
 mod openapi;
 mod register;
 mod schema;
+mod sessions;
 mod store_failure;
 mod support;
 

@@ -12,6 +12,13 @@ type Operation = (&'static str, &'static str, bool);
 /// The operations of every configuration under the prefix.
 const SESSIONS: [Operation; 3] =
     [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)];
+/// The session inventory, also in every configuration.
+const INVENTORY: [Operation; 4] = [
+    ("post /auth/logout/all", "logout_all", true),
+    ("post /auth/logout/others", "logout_others", true),
+    ("get /auth/sessions", "sessions", true),
+    ("delete /auth/sessions/{id}", "revoke_session", true),
+];
 /// The health routes, at the root of every configuration.
 const HEALTH: [Operation; 2] = [("get /healthz", "healthz", false), ("get /readyz", "readyz", false)];
 const REGISTER: Operation = ("post /auth/register", "register", false);
@@ -83,7 +90,17 @@ async fn the_document_paths_follow_a_configured_prefix() {
     let routes: Vec<String> = operations(&reply.json()).into_iter().map(|(route, _, _)| route).collect();
     assert_eq!(
         routes,
-        ["post /api/v1/auth/login", "delete /api/v1/auth/logout", "get /api/v1/auth/me", "get /healthz", "get /readyz"]
+        [
+            "post /api/v1/auth/login",
+            "delete /api/v1/auth/logout",
+            "post /api/v1/auth/logout/all",
+            "post /api/v1/auth/logout/others",
+            "get /api/v1/auth/me",
+            "get /api/v1/auth/sessions",
+            "delete /api/v1/auth/sessions/{id}",
+            "get /healthz",
+            "get /readyz"
+        ]
     );
 }
 
@@ -131,6 +148,8 @@ fn assert_operations(document: &Value, expected: &[Operation]) {
     let listed = operations(document);
     let listed: Vec<(&str, &str, bool)> =
         listed.iter().map(|(route, id, secured)| (&**route, &**id, *secured)).collect();
+    let mut expected = [expected, INVENTORY.as_slice()].concat();
+    expected.sort_by_key(|(route, _, _)| route.split_once(' ').map(|(method, path)| (path, method)));
     assert_eq!(listed, expected);
 }
 

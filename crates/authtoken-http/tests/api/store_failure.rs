@@ -58,6 +58,7 @@ async fn logout_answers_503_when_the_session_cannot_be_deleted() {
     let found = SessionWithUser { session, user: stored_user(1, "alice") };
     let mut tokens = MockTokenRepo::new();
     tokens.expect_find().times(1).returning(move |_| Ok(Some(found.clone())));
+    tokens.expect_touch().times(1).returning(|_, _, _| Ok(true));
     tokens.expect_delete().times(1).returning(|_| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 

@@ -8,6 +8,7 @@ pub use confirmation::MailSetup;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
@@ -42,6 +43,12 @@ pub struct Settings {
     pub database_statement_timeout: String,
     pub prefix: String,
     pub auth_token_validity: String,
+    /// How long a session may go unused before it ends; unset keeps sessions until they expire.
+    pub auth_token_idle_timeout: Option<String>,
+    /// How stale a session's recorded last use may get before a request writes it again.
+    pub last_used_resolution: String,
+    /// The most sessions one user may have; unset is unlimited.
+    pub max_sessions_per_user: Option<u32>,
     pub expired_token_purge_interval: String,
     pub user_fields: Option<String>,
     pub username_case_insensitive: bool,
@@ -101,6 +108,9 @@ impl Settings {
             database_statement_timeout: "5s".to_owned(),
             prefix: "/auth".to_owned(),
             auth_token_validity: "1d".to_owned(),
+            auth_token_idle_timeout: None,
+            last_used_resolution: "1m".to_owned(),
+            max_sessions_per_user: None,
             expired_token_purge_interval: "1h".to_owned(),
             user_fields: None,
             username_case_insensitive: false,
@@ -178,6 +188,23 @@ impl Settings {
                 username_case_insensitive: self.username_case_insensitive,
                 password_min_length: self.password_min_length,
                 require_confirmed_email_for_login: self.require_confirmed_email_for_login,
+                auth_token_idle_timeout: self
+                    .auth_token_idle_timeout
+                    .as_deref()
+                    .map(|text| duration("auth_token_idle_timeout", text))
+                    .transpose()?,
+                last_used_resolution: duration("last_used_resolution", &self.last_used_resolution)?,
+                max_sessions_per_user: self
+                    .max_sessions_per_user
+                    .map(|max| {
+                        NonZeroU32::new(max).ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "invalid setting `max_sessions_per_user`: 0 would refuse every login; leave it unset \
+                                 for no limit"
+                            )
+                        })
+                    })
+                    .transpose()?,
             },
             confirmation: self.confirmation(&prefix)?,
             mail: self.mail()?,
@@ -296,6 +323,9 @@ mod tests {
         assert_eq!(resolved.bind.to_string(), "127.0.0.1:8000");
         assert_eq!(resolved.core.auth_token_validity, Duration::from_secs(86_400));
         assert_eq!(resolved.core.password_min_length, 8);
+        assert_eq!(resolved.core.auth_token_idle_timeout, None);
+        assert_eq!(resolved.core.last_used_resolution, Duration::from_secs(60));
+        assert_eq!(resolved.core.max_sessions_per_user, None);
         assert_eq!(resolved.http.prefix, "/auth");
         assert!(!resolved.http.registration_enabled);
         assert_eq!(resolved.argon2, Argon2Params { memory_kib: 19_456, iterations: 2, parallelism: 1 });
@@ -318,6 +348,9 @@ mod tests {
         check_error(|s| s.auth_token_validity = "soon".into(), "`auth_token_validity`");
         check_error(|s| s.auth_token_validity = "0s".into(), "`auth_token_validity`");
         check_error(|s| s.user_fields = Some("id,password".into()), "`user_fields`");
+        check_error(|s| s.auth_token_idle_timeout = Some("0s".into()), "`auth_token_idle_timeout`");
+        check_error(|s| s.last_used_resolution = "often".into(), "`last_used_resolution`");
+        check_error(|s| s.max_sessions_per_user = Some(0), "`max_sessions_per_user`");
         check_error(|s| s.password_min_length = 0, "`password_min_length`");
         check_error(|s| s.password_min_length = 129, "`password_min_length`");
         check_error(|s| s.database_url = "mysql://x".into(), "`database_url`");

@@ -25,6 +25,7 @@ macro_rules! http_suite {
         mod openapi;
         mod register;
         mod schema;
+        mod sessions;
         mod store_failure;
         mod support;
     };

@@ -1,7 +1,7 @@
 //! Statements on `users`.
 
 use authtoken_core::Timestamp;
-use authtoken_core::user::{NewUser, UserId};
+use authtoken_core::user::{NewUser, PasswordHash, UserId};
 use sea_query::{
     Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockType, Order, Query, SelectStatement,
     UpdateStatement,
@@ -37,6 +37,29 @@ pub(crate) fn insert(user: &NewUser) -> InsertStatement {
 
 pub(crate) fn find_by(column: Users, value: &str) -> SelectStatement {
     Query::select().columns(CREDENTIAL_COLUMNS).from(Users::Table).and_where(Expr::col(column).eq(value)).to_owned()
+}
+
+pub(crate) fn find_credentials(id: UserId) -> SelectStatement {
+    Query::select().columns(CREDENTIAL_COLUMNS).from(Users::Table).and_where(Expr::col(Users::Id).eq(id.0)).to_owned()
+}
+
+/// A page of users after `after`, by id (the primary key serves it).
+pub(crate) fn list(after: Option<UserId>, limit: u32) -> SelectStatement {
+    Query::select()
+        .columns(USER_COLUMNS)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).gt(after.map_or(i64::MIN, |id| id.0)))
+        .order_by(Users::Id, Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned()
+}
+
+pub(crate) fn set_password(id: UserId, hash: &PasswordHash) -> UpdateStatement {
+    Query::update()
+        .table(Users::Table)
+        .value(Users::PasswordHash, hash.as_str())
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .to_owned()
 }
 
 /// The user's [`USER_COLUMNS`] (the id first), with the row locked until the transaction ends (on PostgreSQL; a

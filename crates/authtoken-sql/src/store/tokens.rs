@@ -3,13 +3,13 @@
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::ports::{StoreError, TokenRepo};
-use authtoken_core::session::{ClientInfo, Session, SessionId, SessionWithUser};
+use authtoken_core::session::{ClientInfo, Revoke, Session, SessionId, SessionWithUser};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::UserId;
 
 use super::{SqlStore, user_from_row};
 use crate::row::Row;
-use crate::statements::{SESSION_COLUMNS, sessions};
+use crate::statements::{SESSION_COLUMNS, sessions, users};
 
 #[async_trait]
 impl TokenRepo for SqlStore {
@@ -20,11 +20,21 @@ impl TokenRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn insert_limited(&self, session: &Session, max: u32) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Logins of one user take turns here, so together they never leave more than `max`.
+        if tx.fetch_optional(&users::lock(session.user_id), |row| row.int(0)).await?.is_none() {
+            return Err(StoreError::new(format!("no user {:?}", session.user_id)));
+        }
+        tx.execute(&sessions::insert(session)).await?;
+        let evicted = tx.execute(&sessions::evict_least_recent(session.user_id, &session.digest, max)).await?;
+        tx.commit().await?;
+        Ok(evicted)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
-        let decode = |row: &dyn Row| {
-            Ok(SessionWithUser { session: session_from_row(row)?, user: user_from_row(row, SESSION_COLUMNS.len())? })
-        };
-        Ok(self.pool.fetch_by_key(&sessions::FIND, digest.as_bytes(), decode).await?)
+        Ok(self.pool.fetch_by_key(&sessions::FIND, digest.as_bytes(), session_with_user_from_row).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -38,6 +48,39 @@ impl TokenRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn purge_idle(&self, before: Timestamp) -> Result<u64, StoreError> {
+        Ok(self.pool.execute(&sessions::purge_idle(before)).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn touch(&self, digest: &TokenDigest, at: Timestamp, stale_before: Timestamp) -> Result<bool, StoreError> {
+        Ok(self.pool.execute(&sessions::touch(digest, at, stale_before)).await? > 0)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn find_by_id(&self, id: &SessionId) -> Result<Option<SessionWithUser>, StoreError> {
+        Ok(self.pool.fetch_optional(&sessions::find_by_id(id), session_with_user_from_row).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn revoke(&self, user_id: UserId, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(self.pool.execute(&sessions::revoke(user_id, id)).await? > 0)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke) -> Result<u64, StoreError> {
+        match sessions::revoke_of_user(user_id, which) {
+            Some(delete) => Ok(self.pool.execute(&delete).await?),
+            None => Ok(0),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn revoke_everyone(&self) -> Result<u64, StoreError> {
+        Ok(self.pool.execute(&sessions::revoke_everyone()).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool.fetch_optional(&sessions::ping(), |row| row.int(0)).await?;
         Ok(())
@@ -47,6 +90,11 @@ impl TokenRepo for SqlStore {
     async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
         Ok(self.pool.fetch_all(&sessions::of_user(user_id), session_from_row).await?)
     }
+}
+
+/// Decodes [`SESSION_COLUMNS`] and then the user's columns.
+fn session_with_user_from_row(row: &dyn Row) -> Result<SessionWithUser, StoreError> {
+    Ok(SessionWithUser { session: session_from_row(row)?, user: user_from_row(row, SESSION_COLUMNS.len())? })
 }
 
 /// Decodes [`SESSION_COLUMNS`] from the start of the row.

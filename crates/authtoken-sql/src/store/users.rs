@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::ports::{CreateUserError, StoreError, UserRepo};
-use authtoken_core::user::{NewUser, User, UserCredentials, UserId};
+use authtoken_core::session::Revoke;
+use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId};
 
 use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::error::DbError;
-use crate::statements::{Users, users};
+use crate::statements::{Users, sessions, users};
 
 #[async_trait]
 impl UserRepo for SqlStore {
@@ -33,8 +34,40 @@ impl UserRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, StoreError> {
+        Ok(self.pool.fetch_optional(&users::find_credentials(id), |row| credentials_from_row(row, 0)).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+        Ok(self.pool.fetch_all(&users::list(after, limit), |row| user_from_row(row, 0)).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn set_password(&self, id: UserId, hash: &PasswordHash, revoke: &Revoke) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if tx.execute(&users::set_password(id, hash)).await? == 0 {
+            return Ok(None);
+        }
+        let revoked = match sessions::revoke_of_user(id, revoke) {
+            Some(delete) => tx.execute(&delete).await?,
+            None => 0,
+        };
+        tx.commit().await?;
+        Ok(Some(revoked))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
-        Ok(self.pool.execute(&users::set_active(id, active)).await? > 0)
+        let mut tx = self.pool.begin().await?;
+        if tx.execute(&users::set_active(id, active)).await? == 0 {
+            return Ok(false);
+        }
+        if !active && let Some(delete) = sessions::revoke_of_user(id, &Revoke::All) {
+            tx.execute(&delete).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

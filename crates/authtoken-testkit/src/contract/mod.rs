@@ -1,5 +1,5 @@
 //! Contract suites: every MUST in the docs of `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` as a plain
-//! async function.
+//! async function. `revocation` holds the cases of the session lifecycle, which span `TokenRepo` and `UserRepo`.
 //!
 //! An adapter's tests run them all with [`store_contract_suite!`](crate::store_contract_suite!), which makes one
 //! test per case, each against a fresh store from the adapter's own constructor.
@@ -8,6 +8,7 @@
 
 pub mod confirmations;
 pub mod outbox;
+pub mod revocation;
 pub mod tokens;
 pub mod users;
 
@@ -88,6 +89,20 @@ macro_rules! store_contract_suite {
             users::set_active_changes_only_that_user,
             users::delete_removes_the_user_and_every_session_of_the_user,
             users::names_and_emails_keep_every_unicode_character,
+            users::find_credentials_returns_the_user_by_id_with_the_password_hash,
+            users::list_pages_through_the_users_in_id_order,
+            revocation::touch_records_a_use_only_when_none_is_recorded_or_it_is_stale,
+            revocation::concurrent_touches_write_once,
+            revocation::purge_idle_deletes_sessions_last_active_before_the_cut_off,
+            revocation::insert_limited_evicts_the_least_recently_active_sessions,
+            revocation::concurrent_limited_inserts_never_leave_more_than_the_limit,
+            revocation::find_by_id_returns_the_session_with_its_user,
+            revocation::revoke_deletes_one_session_of_its_owner_only,
+            revocation::revoke_sessions_deletes_what_it_names_of_that_user_only,
+            revocation::revoke_everyone_deletes_every_session,
+            revocation::set_password_replaces_the_hash_and_revokes_what_it_names,
+            revocation::set_password_of_an_unknown_user_returns_none,
+            revocation::deactivating_a_user_revokes_every_session_of_the_user,
             confirmations::create_user_with_confirmation_stores_the_user_and_queues_its_mail,
             confirmations::create_user_with_confirmation_rejects_a_duplicate_username_and_writes_nothing,
             confirmations::create_user_with_confirmation_rejects_a_duplicate_key_and_writes_nothing,

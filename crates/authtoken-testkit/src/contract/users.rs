@@ -132,3 +132,31 @@ pub async fn names_and_emails_keep_every_unicode_character(stores: &Stores) {
     assert_eq!(found.email.as_deref(), Some("jürgen@exämple.org"));
     assert_eq!(stores.users.find_by_username("jürgen_名前").await.unwrap(), None);
 }
+
+pub async fn find_credentials_returns_the_user_by_id_with_the_password_hash(stores: &Stores) {
+    let alice = stores.users.create(&new_user("alice", "pw-alice")).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw-bob")).await.unwrap();
+
+    let found = stores.users.find_credentials(bob.id).await.unwrap().expect("found by id");
+
+    assert_eq!(found.user, bob);
+    assert_eq!(found.password_hash, FakePasswordHasher::hash_of("pw-bob"));
+    let nobody = authtoken_core::user::UserId(alice.id.0.max(bob.id.0) + 1);
+    assert_eq!(stores.users.find_credentials(nobody).await.unwrap(), None);
+}
+
+pub async fn list_pages_through_the_users_in_id_order(stores: &Stores) {
+    let mut created = Vec::new();
+    for name in ["carol", "alice", "bob", "dave", "erin"] {
+        created.push(stores.users.create(&new_user(name, "pw")).await.unwrap());
+    }
+    created.sort_by_key(|u| u.id);
+
+    let first = stores.users.list(None, 2).await.unwrap();
+    let second = stores.users.list(first.last().map(|u| u.id), 2).await.unwrap();
+    let third = stores.users.list(second.last().map(|u| u.id), 2).await.unwrap();
+    let past_the_end = stores.users.list(third.last().map(|u| u.id), 2).await.unwrap();
+
+    assert_eq!([first, second, third].concat(), created);
+    assert_eq!(past_the_end, Vec::new());
+}

@@ -8,7 +8,7 @@ use authtoken_core::Timestamp;
 use authtoken_core::confirmation::Confirmation;
 use authtoken_core::outbox::OutboxEntry;
 use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
-use authtoken_core::session::{Session, SessionWithUser};
+use authtoken_core::session::{Revoke, Session, SessionId, SessionWithUser};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId};
 
@@ -95,6 +95,22 @@ impl State {
     pub(super) fn user(&self, id: UserId) -> Option<&User> {
         self.users.iter().find(|u| u.user.id == id).map(|u| &u.user)
     }
+
+    /// Deletes the user's sessions that `which` names; returns how many.
+    fn revoke_sessions(&mut self, user_id: UserId, which: &Revoke) -> u64 {
+        match which {
+            Revoke::Nothing => 0,
+            Revoke::AllBut(keep) => remove_sessions(self, |s| s.user_id == user_id && s.digest != *keep),
+            Revoke::All => remove_sessions(self, |s| s.user_id == user_id),
+        }
+    }
+}
+
+/// Deletes the sessions that `doomed` picks; returns how many.
+fn remove_sessions(state: &mut State, doomed: impl Fn(&Session) -> bool) -> u64 {
+    let before = state.sessions.len();
+    state.sessions.retain(|_, s| !doomed(s));
+    (before - state.sessions.len()) as u64
 }
 
 #[async_trait]
@@ -106,6 +122,19 @@ impl TokenRepo for InMemoryStore {
         }
         state.sessions.insert(*session.digest.as_bytes(), session.clone());
         Ok(())
+    }
+
+    async fn insert_limited(&self, session: &Session, max: u32) -> Result<u64, StoreError> {
+        self.insert(session).await?;
+        let mut state = lock(&self.0);
+        let mut own: Vec<&Session> = state.sessions.values().filter(|s| s.user_id == session.user_id).collect();
+        // Most recently active first; on a tie, the later login first.
+        own.sort_by_key(|s| std::cmp::Reverse((s.last_active_at(), s.created_at)));
+        let doomed: Vec<[u8; 64]> = own.iter().skip(max as usize).map(|s| *s.digest.as_bytes()).collect();
+        for digest in &doomed {
+            state.sessions.remove(digest);
+        }
+        Ok(doomed.len() as u64)
     }
 
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
@@ -122,10 +151,44 @@ impl TokenRepo for InMemoryStore {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        Ok(remove_sessions(&mut lock(&self.0), |s| s.expires_at < now))
+    }
+
+    async fn purge_idle(&self, before: Timestamp) -> Result<u64, StoreError> {
+        Ok(remove_sessions(&mut lock(&self.0), |s| s.last_active_at() < before))
+    }
+
+    async fn touch(&self, digest: &TokenDigest, at: Timestamp, stale_before: Timestamp) -> Result<bool, StoreError> {
         let mut state = lock(&self.0);
-        let before = state.sessions.len();
-        state.sessions.retain(|_, s| s.expires_at >= now);
-        Ok((before - state.sessions.len()) as u64)
+        let Some(session) = state.sessions.get_mut(digest.as_bytes()) else {
+            return Ok(false);
+        };
+        if session.last_used_at.is_some_and(|used| used >= stale_before) {
+            return Ok(false);
+        }
+        session.last_used_at = Some(at);
+        Ok(true)
+    }
+
+    async fn find_by_id(&self, id: &SessionId) -> Result<Option<SessionWithUser>, StoreError> {
+        let state = lock(&self.0);
+        let Some(session) = state.sessions.values().find(|s| s.id == *id) else {
+            return Ok(None);
+        };
+        let user = state.user(session.user_id).cloned();
+        Ok(user.map(|user| SessionWithUser { session: session.clone(), user }))
+    }
+
+    async fn revoke(&self, user_id: UserId, id: &SessionId) -> Result<bool, StoreError> {
+        Ok(remove_sessions(&mut lock(&self.0), |s| s.user_id == user_id && s.id == *id) > 0)
+    }
+
+    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke) -> Result<u64, StoreError> {
+        Ok(lock(&self.0).revoke_sessions(user_id, which))
+    }
+
+    async fn revoke_everyone(&self) -> Result<u64, StoreError> {
+        Ok(remove_sessions(&mut lock(&self.0), |_| true))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -165,12 +228,41 @@ impl UserRepo for InMemoryStore {
         Ok(())
     }
 
+    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, StoreError> {
+        Ok(lock(&self.0)
+            .users
+            .iter()
+            .find(|u| u.user.id == id)
+            .map(|u| UserCredentials { user: u.user.clone(), password_hash: u.password_hash.clone() }))
+    }
+
+    async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+        let state = lock(&self.0);
+        let mut users: Vec<User> =
+            state.users.iter().map(|u| u.user.clone()).filter(|u| after.is_none_or(|after| u.id > after)).collect();
+        users.sort_by_key(|u| u.id);
+        users.truncate(limit as usize);
+        Ok(users)
+    }
+
+    async fn set_password(&self, id: UserId, hash: &PasswordHash, revoke: &Revoke) -> Result<Option<u64>, StoreError> {
+        let mut state = lock(&self.0);
+        let Some(stored) = state.users.iter_mut().find(|u| u.user.id == id) else {
+            return Ok(None);
+        };
+        stored.password_hash = hash.clone();
+        Ok(Some(state.revoke_sessions(id, revoke)))
+    }
+
     async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
         let mut state = lock(&self.0);
         let Some(user) = state.user_mut(id) else {
             return Ok(false);
         };
         user.is_active = active;
+        if !active {
+            state.revoke_sessions(id, &Revoke::All);
+        }
         Ok(true)
     }
 

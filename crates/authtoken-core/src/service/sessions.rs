@@ -1,0 +1,79 @@
+//! The session inventory: listing one's sessions and ending them, one, all but the current one, or all.
+
+use super::{AuthService, Failure};
+use crate::error::StoreError;
+use crate::service::Authenticated;
+use crate::session::{Revoke, Session, SessionId};
+use crate::user::{Password, UserId};
+
+/// Why sessions were not revoked by a request that re-enters the password.
+#[derive(Debug, thiserror::Error)]
+pub enum ReauthError {
+    /// The password is not the user's: nothing was revoked.
+    #[error("Your password was entered incorrectly. Please enter it again.")]
+    WrongPassword,
+    /// Something outside the domain failed: a store or the hasher.
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl AuthService {
+    /// The caller's live sessions (neither expired nor idle), newest first.
+    pub async fn list_sessions(&self, auth: &Authenticated) -> Result<Vec<Session>, StoreError> {
+        let now = self.clock.now();
+        let mut sessions = self.tokens.sessions_of(auth.user.id).await?;
+        sessions.retain(|s| !s.is_expired(now) && !self.is_idle(s, now));
+        sessions.reverse();
+        Ok(sessions)
+    }
+
+    /// Revokes one of the caller's sessions by its public id, the current one included; `false` when the caller
+    /// has no such session (another user's id is answered exactly as an unknown one).
+    pub async fn revoke_session(&self, auth: &Authenticated, id: &str) -> Result<bool, StoreError> {
+        let Some(id) = SessionId::parse(id) else {
+            return Ok(false);
+        };
+        self.tokens.revoke(auth.user.id, &id).await
+    }
+
+    /// Revokes every session of the caller but the current one, once the caller has re-entered the password;
+    /// returns how many were revoked.
+    pub async fn logout_others(&self, auth: &Authenticated, password: &Password) -> Result<u64, ReauthError> {
+        self.verify_password_of(auth.user.id, password).await?;
+        let which = Revoke::AllBut(auth.session.digest.clone());
+        Ok(self.tokens.revoke_sessions(auth.user.id, &which).await.map_err(Failure::from)?)
+    }
+
+    /// Revokes every session of the caller, the current one included, once the caller has re-entered the password;
+    /// returns how many were revoked.
+    pub async fn logout_all(&self, auth: &Authenticated, password: &Password) -> Result<u64, ReauthError> {
+        self.verify_password_of(auth.user.id, password).await?;
+        Ok(self.tokens.revoke_sessions(auth.user.id, &Revoke::All).await.map_err(Failure::from)?)
+    }
+
+    /// Deletes expired sessions, and idle ones when `auth_token_idle_timeout` is set; returns how many.
+    pub async fn purge_sessions(&self) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let mut purged = self.tokens.purge_expired(now).await?;
+        if let Some(timeout) = self.config.auth_token_idle_timeout {
+            // The same allowance for the resolution as `Session::is_idle`.
+            let before = now.minus(timeout).minus(self.config.last_used_resolution);
+            purged += self.tokens.purge_idle(before).await?;
+        }
+        Ok(purged)
+    }
+
+    /// Checks a re-entered password against the user's hash; a user who vanished meanwhile costs a dummy
+    /// verification and counts as a wrong password.
+    pub(crate) async fn verify_password_of(&self, user_id: UserId, password: &Password) -> Result<(), ReauthError> {
+        let Some(credentials) = self.users.find_credentials(user_id).await.map_err(Failure::from)? else {
+            self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
+            return Err(ReauthError::WrongPassword);
+        };
+        let matches = self.hasher.verify(password, &credentials.password_hash).await.map_err(Failure::from)?;
+        if !matches {
+            return Err(ReauthError::WrongPassword);
+        }
+        Ok(())
+    }
+}
