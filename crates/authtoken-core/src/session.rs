@@ -77,7 +77,8 @@ pub struct ClientInfo {
     /// The `User-Agent` of the login request, cut to [`USER_AGENT_MAX_CHARS`] characters;
     /// `None` when the request had none that reads as text.
     pub user_agent: Option<String>,
-    /// The IP address of the connection the login came in on (a proxy's, behind one); `None` when unknown.
+    /// The client's IP address: the connection's peer, or behind a trusted proxy the address it forwarded;
+    /// `None` when unknown.
     pub ip: Option<String>,
 }
 

@@ -1,5 +1,7 @@
 //! Settings of the HTTP layer: where the routes live, whether registration exists, what a user looks like.
 
+use crate::client_ip::TrustedProxies;
+
 /// How the HTTP layer is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
@@ -17,6 +19,9 @@ pub struct HttpConfig {
     pub confirm_via_post: bool,
     /// Whether `/openapi.json` and the Swagger UI at `/docs` are served; when false they answer 404.
     pub docs_enabled: bool,
+    /// The proxies whose `X-Forwarded-For` or `Forwarded` names the client whose IP address a login records;
+    /// [`TrustedProxies::none`] records the connection's peer and ignores those headers.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A field of a user that responses can show.

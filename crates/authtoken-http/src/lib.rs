@@ -14,6 +14,7 @@
 
 mod api;
 mod body;
+mod client_ip;
 mod config;
 mod document;
 mod envelope;
@@ -31,6 +32,7 @@ use poem::web::CompressionAlgo;
 use poem::{Endpoint, EndpointExt as _, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
+pub use client_ip::{InvalidTrustedProxy, TrustedProxies};
 pub use config::{
     HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields,
 };
@@ -95,7 +97,9 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
     for path in fixed {
         allowed.add(path, &[Method::GET]);
     }
+    // The login handler reads the trusted proxies from the request, so an API mounted without them trusts none.
     route
+        .data(config.trusted_proxies)
         .with(TokenLayer::new(service.clone()))
         .with(envelope::Envelopes::new(service, logout_path, allowed))
         .with(CatchPanic::new().with_handler(|_| envelope::panicked()))

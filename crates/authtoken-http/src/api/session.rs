@@ -140,7 +140,10 @@ impl SessionApi {
         // UTF-8 is read as text too, not only visible ASCII.
         let user_agent =
             request.headers().get(poem::http::header::USER_AGENT).and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
-        let ip = request.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string());
+        let ip = request
+            .remote_addr()
+            .as_socket_addr()
+            .map(|addr| crate::client_ip::client_ip(addr.ip(), request.headers(), request.data()).to_string());
         let client = ClientInfo::new(user_agent, ip);
         let outcome = service.login(&username, &Password::new(password), client).await?;
         let body = LoginBody {

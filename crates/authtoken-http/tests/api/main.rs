@@ -4,6 +4,7 @@
 //! `authtoken-server`'s `api` test binary runs these same files over SQLite and PostgreSQL; see `support.rs`.
 
 mod authorization;
+mod client_ip;
 mod concurrency;
 mod confirmation;
 mod envelopes;

@@ -2,7 +2,7 @@
 //! the health routes, and multipart bodies whose field names are anything RFC 7578 allows.
 
 use authtoken_core::user::Username;
-use authtoken_http::HttpConfig;
+use authtoken_http::{HttpConfig, TrustedProxies};
 use authtoken_testkit::fixtures;
 use poem::http::StatusCode;
 use serde_json::{Value, json};
@@ -187,5 +187,6 @@ fn http_config() -> HttpConfig {
         confirm_invalid_redirect: None,
         confirm_via_post: false,
         docs_enabled: true,
+        trusted_proxies: TrustedProxies::none(),
     }
 }

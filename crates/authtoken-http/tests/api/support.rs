@@ -18,7 +18,7 @@ use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, PlainToken};
-use authtoken_http::{HttpConfig, UserField};
+use authtoken_http::{HttpConfig, TrustedProxies, UserField};
 use authtoken_testkit::contract::Stores;
 use authtoken_testkit::{FakeClock, FakePasswordHasher, fixtures};
 use poem::EndpointExt as _;
@@ -344,6 +344,7 @@ impl TestAppBuilder {
             confirm_invalid_redirect: self.confirm_invalid_redirect,
             confirm_via_post: self.confirm_via_post,
             docs_enabled: self.docs_enabled,
+            trusted_proxies: TrustedProxies::none(),
         };
         let client = TestClient::new(authtoken_http::app(service.clone(), http).map_to_response().boxed());
         Some(TestApp {

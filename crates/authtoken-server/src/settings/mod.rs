@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 use authtoken_argon2::Argon2Params;
 use authtoken_core::Config;
 use authtoken_core::config::ConfirmationSettings;
-use authtoken_http::{HttpConfig, parse_prefix, parse_user_fields};
+use authtoken_http::{HttpConfig, TrustedProxies, parse_prefix, parse_user_fields};
 use authtoken_sql::DatabaseOptions;
 use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
@@ -37,6 +37,9 @@ pub struct Settings {
     pub http_idle_timeout: String,
     /// How many connections may be open at once; 0 means three quarters of the open-files limit, at most 10 000.
     pub http_max_connections: usize,
+    /// Comma list of the addresses and networks of reverse proxies whose `X-Forwarded-For` or `Forwarded` names
+    /// the client; empty trusts none.
+    pub trusted_proxies: String,
     pub database_url: String,
     pub database_max_connections: u32,
     pub database_connect_timeout: String,
@@ -102,6 +105,7 @@ impl Settings {
             http_body_timeout: "30s".to_owned(),
             http_idle_timeout: "1m".to_owned(),
             http_max_connections: 0,
+            trusted_proxies: String::new(),
             database_url: "sqlite://authtoken.sqlite3".to_owned(),
             database_max_connections: 8,
             database_connect_timeout: "5s".to_owned(),
@@ -221,6 +225,8 @@ impl Settings {
                 prefix,
                 registration_enabled: self.registration_enabled,
                 user_fields,
+                trusted_proxies: TrustedProxies::parse(&self.trusted_proxies)
+                    .map_err(|e| anyhow::anyhow!("invalid setting `trusted_proxies`: {e}"))?,
             },
             argon2: Argon2Params {
                 memory_kib: self.password_hash_memory_kib,
@@ -328,6 +334,7 @@ mod tests {
         assert_eq!(resolved.core.max_sessions_per_user, None);
         assert_eq!(resolved.http.prefix, "/auth");
         assert!(!resolved.http.registration_enabled);
+        assert!(resolved.http.trusted_proxies.is_empty());
         assert_eq!(resolved.argon2, Argon2Params { memory_kib: 19_456, iterations: 2, parallelism: 1 });
         assert!(resolved.hash_concurrency >= 1);
         assert_eq!(
@@ -364,6 +371,8 @@ mod tests {
         check_error(|s| s.http_idle_timeout = "0s".into(), "`http_idle_timeout`");
         check_error(|s| s.http_idle_timeout = "10".into(), "`http_idle_timeout`");
         check_error(|s| s.mail_url = "http://mail".into(), "`mail_url`");
+        check_error(|s| s.trusted_proxies = "10.0.0.0/8, 10.0.0.0/33".into(), "`trusted_proxies`: `10.0.0.0/33`");
+        check_error(|s| s.trusted_proxies = "127.0.0.1, proxy.example.org".into(), "`proxy.example.org`");
         check_error(|s| s.registration_email_message = "{name}".into(), "`registration_email_message`");
         check_error(|s| s.registration_email_subject = "oops }".into(), "`registration_email_subject`");
         check_error(|s| s.registration_email_base_url = "example.org".into(), "`registration_email_base_url`");
@@ -416,6 +425,21 @@ mod tests {
         assert_eq!(confirmation.link_prefix, "https://example.org/auth/register/confirm/");
         assert_eq!(confirmation.token_validity, Duration::from_secs(86_400));
         assert_eq!(resolved.http.confirm_redirect, "https://app.example.org/welcome");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        let mut settings = Settings::defaults();
+        settings.trusted_proxies = "10.0.0.0/8, 127.0.0.1, ::1/128".into();
+
+        let trusted = settings.resolve().unwrap().http.trusted_proxies;
+
+        assert!(trusted.contains("10.1.2.3".parse().unwrap()));
+        assert!(trusted.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(trusted.contains("127.0.0.1".parse().unwrap()));
+        assert!(trusted.contains("::1".parse().unwrap()));
+        assert!(!trusted.contains("127.0.0.2".parse().unwrap()));
+        assert!(!trusted.contains("203.0.113.1".parse().unwrap()));
     }
 
     #[test]

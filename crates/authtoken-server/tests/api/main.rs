@@ -14,6 +14,7 @@ use std::path::Path;
 macro_rules! http_suite {
     () => {
         mod authorization;
+        mod client_ip;
         mod concurrency;
         mod confirmation;
         mod envelopes;
