@@ -163,7 +163,8 @@ pub trait UserRepo: Send + Sync {
     /// MUST, when `active` is false, delete every session of the user in the same transaction.
     async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError>;
 
-    /// MUST delete the user together with all of the user's sessions; returns whether the user existed.
+    /// MUST delete the user together with all of the user's sessions, confirmation links and outbox mail; returns whether
+    /// the user existed.
     async fn delete(&self, id: UserId) -> Result<bool, StoreError>;
 }
 

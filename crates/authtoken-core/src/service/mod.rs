@@ -1,5 +1,6 @@
 //! The use cases, as methods of one service that holds the ports.
 
+mod account;
 mod authenticate;
 mod confirm;
 mod login;
@@ -9,6 +10,7 @@ mod sessions;
 
 use std::sync::Arc;
 
+pub use account::{ChangePasswordError, SetPasswordError};
 pub use authenticate::{AuthenticateError, Authenticated};
 pub use confirm::{Composed, ConfirmError, SendConfirmationError};
 pub use login::{LoginError, LoginOutcome};

@@ -162,7 +162,8 @@ impl AuthService {
         Ok(None)
     }
 
-    fn check_password(&self, password: Password) -> Result<Password, &'static str> {
+    /// Checks a new password against the rules of registration; the error is upstream's message.
+    pub(crate) fn check_password(&self, password: Password) -> Result<Password, &'static str> {
         let chars = password.char_count();
         if chars == 0 {
             return Err(BLANK);

@@ -1,0 +1,81 @@
+//! The account: changing the password, setting it (for an operator or a reset link), and deleting the account.
+
+use super::sessions::ReauthError;
+use super::{AuthService, Failure};
+use crate::service::Authenticated;
+use crate::session::Revoke;
+use crate::user::{Password, UserId};
+
+/// Why a password was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password is not the user's: nothing changed.
+    #[error("Your old password was entered incorrectly. Please enter it again.")]
+    WrongPassword,
+    /// The new password breaks a rule; the message is registration's for the same rule.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// Something outside the domain failed: a store or the hasher.
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+/// Why a password was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum SetPasswordError {
+    /// The new password breaks a rule; the message is registration's for the same rule.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// There is no such user.
+    #[error("no such user")]
+    NoSuchUser,
+    /// Something outside the domain failed: a store or the hasher.
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl AuthService {
+    /// Changes the caller's password once the current one is re-entered, and revokes the caller's other sessions
+    /// unless `revoke_other_sessions` is false; returns how many were revoked.
+    ///
+    /// The new password is checked before the current one is verified, so a bad new password costs no hash.
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: &Password,
+        new: Password,
+        revoke_other_sessions: bool,
+    ) -> Result<u64, ChangePasswordError> {
+        let new = self.check_password(new).map_err(ChangePasswordError::Invalid)?;
+        match self.verify_password_of(auth.user.id, current).await {
+            Ok(()) => {}
+            Err(ReauthError::WrongPassword) => return Err(ChangePasswordError::WrongPassword),
+            Err(ReauthError::Failed(failure)) => return Err(failure.into()),
+        }
+        let revoke = if revoke_other_sessions { Revoke::AllBut(auth.session.digest.clone()) } else { Revoke::Nothing };
+        match self.set_password(auth.user.id, new, &revoke).await {
+            Ok(revoked) => Ok(revoked),
+            Err(SetPasswordError::Invalid(message)) => Err(ChangePasswordError::Invalid(message)),
+            // The user vanished since the request authenticated: the session is gone with it.
+            Err(SetPasswordError::NoSuchUser) => Err(ChangePasswordError::WrongPassword),
+            Err(SetPasswordError::Failed(failure)) => Err(failure.into()),
+        }
+    }
+
+    /// Sets a user's password after checking it against the registration rules, and revokes the user's sessions
+    /// that `revoke` names, in one transaction; returns how many were revoked. For an operator, and for a reset.
+    pub async fn set_password(&self, user_id: UserId, new: Password, revoke: &Revoke) -> Result<u64, SetPasswordError> {
+        let new = self.check_password(new).map_err(SetPasswordError::Invalid)?;
+        let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
+        let revoked = self.users.set_password(user_id, &hash, revoke).await.map_err(Failure::from)?;
+        revoked.ok_or(SetPasswordError::NoSuchUser)
+    }
+
+    /// Deletes the caller's account once the password is re-entered: the user, every session, link and pending
+    /// mail of the user.
+    pub async fn delete_account(&self, auth: &Authenticated, password: &Password) -> Result<(), ReauthError> {
+        self.verify_password_of(auth.user.id, password).await?;
+        self.users.delete(auth.user.id).await.map_err(Failure::from)?;
+        Ok(())
+    }
+}
