@@ -75,8 +75,11 @@ st() {
     --generation-database none --no-color "$@"
 }
 
-# Logout revokes the token it presents, so it runs last, on a token of its own.
-echo "== every operation but logout"
-st -H "Authorization: Token $(token)" --exclude-operation-id logout "${@}"
+# Logout revokes the token it presents, and revoking a session by the id that listing the sessions gives can revoke
+# the token of the run too, so each runs after the others, on a token of its own.
+echo "== every operation but logout and revoke_session"
+st -H "Authorization: Token $(token)" --exclude-operation-id logout --exclude-operation-id revoke_session "${@}"
+echo "== revoke_session"
+st -H "Authorization: Token $(token)" --include-operation-id revoke_session "${@}"
 echo "== logout"
 st -H "Authorization: Token $(token)" --include-operation-id logout "${@}"

@@ -1,4 +1,4 @@
-//! Request bodies of login and registration: JSON, form or multipart, read into one map of fields.
+//! Request bodies of login, registration and the account routes: JSON, form or multipart, read into one map of fields.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -109,6 +109,7 @@ fn json_fields(bytes: &[u8]) -> Result<Fields, BodyError> {
             let value = match value {
                 serde_json::Value::String(text) => FieldValue::Text(text),
                 serde_json::Value::Null => FieldValue::Null,
+                serde_json::Value::Bool(value) => FieldValue::Bool(value),
                 _ => FieldValue::NotString,
             };
             (name, value)

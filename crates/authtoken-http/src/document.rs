@@ -77,6 +77,14 @@ fn merge(document: &mut Value, other: Value) {
 /// Writes the rules of the login and registration fields into their schemas.
 fn write_field_rules(schemas: &mut Value, rules: FieldRules) {
     let password = json!({ "minLength": rules.password_min_length, "maxLength": PASSWORD_MAX_CHARS });
+    if let Some(change) = schemas.get_mut("ChangeFields") {
+        add(change, "new_password", password.clone());
+        add(change, "current_password", json!({ "minLength": 1, "maxLength": PASSWORD_MAX_CHARS }));
+    }
+    // A re-entered password is one that registration took.
+    if let Some(reentered) = schemas.get_mut("PasswordFields") {
+        add(reentered, "password", json!({ "minLength": 1, "maxLength": PASSWORD_MAX_CHARS }));
+    }
     if let Some(register) = schemas.get_mut("RegisterFields") {
         add(register, "username", json!({ "minLength": 1, "pattern": username_pattern() }));
         add(register, "password", password);

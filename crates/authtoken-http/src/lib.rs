@@ -50,31 +50,13 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         confirms_email: service.confirms_email(),
     };
     let parts = match routes(&config, rules.confirms_email) {
-        Routes::Sessions => parts(move || api_service((api::SessionApi::new(&c), api::SessionsApi), &c), rules),
-        Routes::Registration => {
-            parts(move || api_service((api::SessionApi::new(&c), api::SessionsApi, api::RegistrationApi), &c), rules)
+        Routes::Sessions => parts(move || api_service(always(&c), &c), rules),
+        Routes::Registration => parts(move || api_service((always(&c), api::RegistrationApi), &c), rules),
+        Routes::Confirmation => {
+            parts(move || api_service((always(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c), rules)
         }
-        Routes::Confirmation => parts(
-            move || {
-                api_service(
-                    (api::SessionApi::new(&c), api::SessionsApi, api::RegistrationApi, api::ConfirmApi::new(&c)),
-                    &c,
-                )
-            },
-            rules,
-        ),
         Routes::ScannerSafeConfirmation => parts(
-            move || {
-                api_service(
-                    (
-                        api::SessionApi::new(&c),
-                        api::SessionsApi,
-                        api::RegistrationApi,
-                        api::ScannerSafeConfirmApi::new(&c),
-                    ),
-                    &c,
-                )
-            },
+            move || api_service((always(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)), &c),
             rules,
         ),
     };
@@ -110,7 +92,7 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
 /// either.
 pub fn openapi_json(config: &HttpConfig, core: &authtoken_core::Config, confirms_email: bool) -> String {
     let rules = document::FieldRules { password_min_length: core.password_min_length, confirms_email };
-    let sessions = (api::SessionApi::new(config), api::SessionsApi);
+    let sessions = always(config);
     match routes(config, confirms_email) {
         Routes::Sessions => document::document(&api_service(sessions, config), rules),
         Routes::Registration => document::document(&api_service((sessions, api::RegistrationApi), config), rules),
@@ -123,6 +105,11 @@ pub fn openapi_json(config: &HttpConfig, core: &authtoken_core::Config, confirms
             rules,
         ),
     }
+}
+
+/// The routes of every configuration: login, logout and the current user, the session inventory, and the account.
+fn always(config: &HttpConfig) -> impl OpenApi + use<> {
+    (api::SessionApi::new(config), api::SessionsApi, api::AccountApi)
 }
 
 /// Which groups of routes exist: registration only when enabled, the confirmation link only with confirmation too,

@@ -1,8 +1,9 @@
 //! The account: changing the password, setting it (for an operator or a reset link), and deleting the account.
 
+use super::register::text;
 use super::sessions::ReauthError;
 use super::{AuthService, Failure};
-use crate::service::Authenticated;
+use crate::service::{Authenticated, FieldValue};
 use crate::session::Revoke;
 use crate::user::{Password, UserId};
 
@@ -38,15 +39,17 @@ impl AuthService {
     /// Changes the caller's password once the current one is re-entered, and revokes the caller's other sessions
     /// unless `revoke_other_sessions` is false; returns how many were revoked.
     ///
-    /// The new password is checked before the current one is verified, so a bad new password costs no hash.
+    /// The new password, as submitted, is checked first with registration's rules and messages, so a bad new
+    /// password costs no hash.
     pub async fn change_password(
         &self,
         auth: &Authenticated,
         current: &Password,
-        new: Password,
+        new: FieldValue,
         revoke_other_sessions: bool,
     ) -> Result<u64, ChangePasswordError> {
-        let new = self.check_password(new).map_err(ChangePasswordError::Invalid)?;
+        let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
+        let new = new.map_err(ChangePasswordError::Invalid)?;
         match self.verify_password_of(auth.user.id, current).await {
             Ok(()) => {}
             Err(ReauthError::WrongPassword) => return Err(ChangePasswordError::WrongPassword),

@@ -11,7 +11,9 @@ pub enum FieldValue {
     Missing,
     /// A JSON `null`.
     Null,
-    /// A JSON number, boolean, array or object.
+    /// A JSON boolean.
+    Bool(bool),
+    /// A JSON number, array or object.
     NotString,
     /// A JSON string or a form value, exactly as sent (not trimmed).
     Text(String),
@@ -23,6 +25,7 @@ impl std::fmt::Debug for FieldValue {
         f.write_str(match self {
             Self::Missing => "Missing",
             Self::Null => "Null",
+            Self::Bool(_) => "Bool",
             Self::NotString => "NotString",
             Self::Text(_) => "Text(<redacted>)",
         })
@@ -211,11 +214,12 @@ fn check_email(text: String) -> Result<String, &'static str> {
     Ok(email.to_owned())
 }
 
-fn text(value: FieldValue) -> Result<String, &'static str> {
+/// A field that must be a string, or the message of Django REST framework's `CharField` for what it is instead.
+pub(crate) fn text(value: FieldValue) -> Result<String, &'static str> {
     match value {
         FieldValue::Missing => Err(REQUIRED),
         FieldValue::Null => Err(NULL),
-        FieldValue::NotString => Err(NOT_A_STRING),
+        FieldValue::Bool(_) | FieldValue::NotString => Err(NOT_A_STRING),
         FieldValue::Text(text) => Ok(text),
     }
 }

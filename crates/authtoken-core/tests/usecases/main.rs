@@ -1,6 +1,7 @@
 //! The use cases of `AuthService` (login, logout, authenticate, register, email confirmation, the session lifecycle) and the outbox delivery,
 //! over the testkit fakes and mockall mocks.
 
+mod account;
 mod authenticate;
 mod confirm;
 mod delivery;

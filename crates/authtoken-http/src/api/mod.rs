@@ -1,12 +1,14 @@
-//! The operations of the API, grouped as the routes are mounted: login and logout (`session.rs`) and the session
-//! inventory (`sessions.rs`) always, registration when enabled, and health at the root of the site.
+//! The operations of the API, grouped as the routes are mounted: login and logout (`session.rs`) the session
+//! inventory (`sessions.rs`) and the account (`account.rs`) always, registration when enabled, and health at the root of the site.
 
+mod account;
 mod confirm;
 mod health;
 mod registration;
 mod session;
 mod sessions;
 
+pub(crate) use account::AccountApi;
 pub(crate) use confirm::{ConfirmApi, ScannerSafeConfirmApi};
 pub(crate) use health::HealthApi;
 pub(crate) use registration::RegistrationApi;

@@ -67,7 +67,7 @@ impl SessionBody {
 /// The re-entered password.
 #[allow(dead_code, reason = "a schema for the OpenAPI document; bodies are read by FieldsBody")]
 #[derive(Object, Debug)]
-struct PasswordFields {
+pub(crate) struct PasswordFields {
     /// The caller's current password, as typed.
     #[oai(write_only)]
     password: String,
@@ -81,13 +81,13 @@ struct Revoked {
 
 /// A wrong or missing password.
 #[derive(Object, Debug)]
-struct PasswordErrors {
+pub(crate) struct PasswordErrors {
     password: Vec<String>,
 }
 
 /// What a 400 of a request with a re-entered password holds.
 #[derive(Union, Debug)]
-enum PasswordProblem {
+pub(crate) enum PasswordProblem {
     /// The password is wrong or missing.
     Fields(PasswordErrors),
     /// A body that cannot be parsed.
@@ -136,9 +136,9 @@ enum LogoutManyResponse {
     Ok(Json<Revoked>),
 }
 
-/// Why no session was revoked.
+/// Why a request with a re-entered password did nothing (shared with the account routes).
 #[derive(ApiResponse, Debug)]
-enum LogoutManyFailure {
+pub(crate) enum ReauthFailure {
     /// A wrong or missing password (`{"password":[…]}`), or a body that cannot be parsed (`{"detail":…}`).
     #[oai(status = 400, content_type = "application/json")]
     Invalid(Json<PasswordProblem>),
@@ -160,12 +160,12 @@ enum LogoutManyFailure {
     Internal(Json<ErrorBody>),
 }
 
-impl_from_failure!(LogoutManyFailure);
-impl_from_body_error!(LogoutManyFailure, |body: Json<ErrorBody>| LogoutManyFailure::Invalid(Json(
-    PasswordProblem::Malformed(body.0)
-)));
+impl_from_failure!(ReauthFailure);
+impl_from_body_error!(ReauthFailure, |body: Json<ErrorBody>| ReauthFailure::Invalid(Json(PasswordProblem::Malformed(
+    body.0
+))));
 
-impl From<ReauthError> for LogoutManyFailure {
+impl From<ReauthError> for ReauthFailure {
     fn from(e: ReauthError) -> Self {
         match e {
             ReauthError::WrongPassword => wrong_password(),
@@ -174,8 +174,9 @@ impl From<ReauthError> for LogoutManyFailure {
     }
 }
 
-fn wrong_password() -> LogoutManyFailure {
-    LogoutManyFailure::Invalid(Json(PasswordProblem::Fields(PasswordErrors { password: vec![WRONG_PASSWORD.into()] })))
+/// 400 `{"password":["Your password was entered incorrectly. …"]}`.
+fn wrong_password() -> ReauthFailure {
+    ReauthFailure::Invalid(Json(PasswordProblem::Fields(PasswordErrors { password: vec![WRONG_PASSWORD.into()] })))
 }
 
 /// Which sessions a re-entered password ends.
@@ -222,7 +223,7 @@ impl SessionsApi {
         service: Data<&AuthService>,
         auth: TokenAuth,
         body: FieldsBody<PasswordFields>,
-    ) -> Result<LogoutManyResponse, LogoutManyFailure> {
+    ) -> Result<LogoutManyResponse, ReauthFailure> {
         logout_many(&service, &auth, body, Scope::Others).await
     }
 
@@ -235,7 +236,7 @@ impl SessionsApi {
         service: Data<&AuthService>,
         auth: TokenAuth,
         body: FieldsBody<PasswordFields>,
-    ) -> Result<LogoutManyResponse, LogoutManyFailure> {
+    ) -> Result<LogoutManyResponse, ReauthFailure> {
         logout_many(&service, &auth, body, Scope::All).await
     }
 }
@@ -245,14 +246,19 @@ async fn logout_many(
     auth: &TokenAuth,
     body: FieldsBody<PasswordFields>,
     scope: Scope,
-) -> Result<LogoutManyResponse, LogoutManyFailure> {
-    let FieldValue::Text(password) = body.fields?.take("password") else {
-        return Err(wrong_password());
-    };
-    let password = Password::new(password);
+) -> Result<LogoutManyResponse, ReauthFailure> {
+    let password = reentered(body)?;
     let revoked = match scope {
         Scope::Others => service.logout_others(&auth.0, &password).await?,
         Scope::All => service.logout_all(&auth.0, &password).await?,
     };
     Ok(LogoutManyResponse::Ok(Json(Revoked { revoked })))
+}
+
+/// The re-entered password of the body; a missing or non-string one is a wrong one.
+pub(crate) fn reentered(body: FieldsBody<PasswordFields>) -> Result<Password, ReauthFailure> {
+    let FieldValue::Text(password) = body.fields?.take("password") else {
+        return Err(wrong_password());
+    };
+    Ok(Password::new(password))
 }

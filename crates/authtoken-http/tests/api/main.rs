@@ -3,6 +3,7 @@
 //!
 //! `authtoken-server`'s `api` test binary runs these same files over SQLite and PostgreSQL; see `support.rs`.
 
+mod account;
 mod authorization;
 mod client_ip;
 mod concurrency;

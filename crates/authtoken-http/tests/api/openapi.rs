@@ -12,8 +12,10 @@ type Operation = (&'static str, &'static str, bool);
 /// The operations of every configuration under the prefix.
 const SESSIONS: [Operation; 3] =
     [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)];
-/// The session inventory, also in every configuration.
-const INVENTORY: [Operation; 4] = [
+/// The session inventory and the account, also in every configuration.
+const INVENTORY: [Operation; 6] = [
+    ("post /auth/me/delete", "delete_account", true),
+    ("post /auth/password/change", "password_change", true),
     ("post /auth/logout/all", "logout_all", true),
     ("post /auth/logout/others", "logout_others", true),
     ("get /auth/sessions", "sessions", true),
@@ -96,6 +98,8 @@ async fn the_document_paths_follow_a_configured_prefix() {
             "post /api/v1/auth/logout/all",
             "post /api/v1/auth/logout/others",
             "get /api/v1/auth/me",
+            "post /api/v1/auth/me/delete",
+            "post /api/v1/auth/password/change",
             "get /api/v1/auth/sessions",
             "delete /api/v1/auth/sessions/{id}",
             "get /healthz",

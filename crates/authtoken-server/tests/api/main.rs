@@ -13,6 +13,7 @@ use std::path::Path;
 /// The suite's modules, as `authtoken-http/tests/api/main.rs` declares them.
 macro_rules! http_suite {
     () => {
+        mod account;
         mod authorization;
         mod client_ip;
         mod concurrency;
