@@ -37,3 +37,15 @@ pub struct ConfirmationSettings {
     /// The mail, per language.
     pub templates: crate::template::MailTemplates,
 }
+
+/// Settings of password reset by email, given to [`crate::AuthService::with_password_reset`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResetSettings {
+    /// How long a reset link works after it was made.
+    pub token_validity: Duration,
+    /// The mailed URL, with `{token}` where the token goes (exactly once): `password_reset_url`, or the built-in form
+    /// at `{registration_email_base_url}{prefix}/password/reset/confirm/{token}/`.
+    pub url: String,
+    /// The reset mail, per language, with `{username}` and `{url}`.
+    pub templates: crate::template::MailTemplates,
+}

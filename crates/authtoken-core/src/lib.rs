@@ -12,6 +12,7 @@ pub mod error;
 pub mod header;
 pub mod outbox;
 pub mod ports;
+pub mod reset;
 pub mod service;
 pub mod session;
 pub mod template;

@@ -15,7 +15,7 @@ pub struct Mail {
     pub to: String,
     /// The subject line.
     pub subject: String,
-    /// The message; a confirmation mail carries its link, token included, here.
+    /// The message; a confirmation or reset mail carries its link, token included, here.
     pub body: String,
 }
 
@@ -25,6 +25,10 @@ pub struct Mail {
 pub enum MailKind {
     /// A link that confirms the user's address, minted at delivery.
     Confirmation,
+    /// A link that sets a new password, minted at delivery for the account the address belongs to.
+    PasswordReset,
+    /// A notice that the account's password was changed or reset; it holds no link and no secret.
+    PasswordChanged,
 }
 
 impl MailKind {
@@ -32,6 +36,8 @@ impl MailKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Confirmation => "confirmation",
+            Self::PasswordReset => "password_reset",
+            Self::PasswordChanged => "password_changed",
         }
     }
 
@@ -39,6 +45,8 @@ impl MailKind {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "confirmation" => Some(Self::Confirmation),
+            "password_reset" => Some(Self::PasswordReset),
+            "password_changed" => Some(Self::PasswordChanged),
             _ => None,
         }
     }

@@ -35,6 +35,7 @@ use async_trait::async_trait;
 use crate::confirmation::{Confirmation, ConfirmationWithUser};
 pub use crate::error::{HashError, MailError, StoreError};
 use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxMail, OutboxState};
+use crate::reset::ResetLinkWithUser;
 use crate::session::{Revoke, Session, SessionId, SessionWithUser};
 use crate::time::Timestamp;
 use crate::token::TokenDigest;
@@ -152,9 +153,17 @@ pub trait UserRepo: Send + Sync {
     /// order, so that a listing pages through the users by the last id it showed.
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
 
-    /// MUST replace the user's password hash and delete the user's sessions that `revoke` names, in one transaction;
-    /// returns how many sessions were deleted, or `None` (and changes nothing) when the user does not exist.
-    async fn set_password(&self, id: UserId, hash: &PasswordHash, revoke: &Revoke) -> Result<Option<u64>, StoreError>;
+    /// MUST replace the user's password hash, delete the user's sessions that `revoke` names, and put every mail of
+    /// `notices` in the outbox for the user, due at `at`, in one transaction; returns how many sessions were deleted, or
+    /// `None` (and changes nothing) when the user does not exist.
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        revoke: &Revoke,
+        notices: &[OutboxMail],
+        at: Timestamp,
+    ) -> Result<Option<u64>, StoreError>;
 
     /// MUST record `at` as the user's last login.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError>;
@@ -206,6 +215,48 @@ pub trait ConfirmationRepo: Send + Sync {
 
     /// MUST return the users whose email is set and not confirmed, in id order.
     async fn unconfirmed_users(&self) -> Result<Vec<User>, StoreError>;
+}
+
+/// Password reset links, and the outbox mail that asks for them.
+///
+/// A reset request is queued by the address it names, whether or not an account has it, so that the request does the
+/// same work either way; the account is looked up when the mail is delivered ([`ResetRepo::add_reset`]).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ResetRepo: Send + Sync {
+    /// MUST, in one transaction, delete the pending reset mail to the same address (compared without regard to ASCII
+    /// case) and put `mail` in the outbox without a user, due at `at`: a newer request replaces an older one.
+    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError>;
+
+    /// MUST, in one transaction, find the active user with the address `email` (without regard to ASCII case; the
+    /// first registered when several have it), delete every reset link of that user, store a link under `digest`
+    /// for that user, made at `created_at` and valid until `expires_at`, and return the user; MUST store nothing and
+    /// return `None` when no active user has the address.
+    async fn add_reset(
+        &self,
+        email: &str,
+        digest: &TokenDigest,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// MUST return the link stored under `digest` with its user, or `None`; expired links too.
+    async fn find_reset(&self, digest: &TokenDigest) -> Result<Option<ResetLinkWithUser>, StoreError>;
+
+    /// MUST, in one transaction: delete the link stored under `digest` if it has not expired at `now`; then set its
+    /// user's password hash, delete every session and every reset link of the user, and put every mail of `notices` in
+    /// the outbox for the user, due at `now`. Returns the user's id, or `None` (changing nothing) when no unexpired
+    /// link was stored under `digest`; of concurrent calls with one digest, at most one succeeds.
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        now: Timestamp,
+        hash: &PasswordHash,
+        notices: &[OutboxMail],
+    ) -> Result<Option<UserId>, StoreError>;
+
+    /// MUST delete every link whose expiry is before `now`; returns how many were deleted.
+    async fn purge_expired_resets(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// The durable outbox: mail waiting to be delivered, written in the same transaction as what it announces.

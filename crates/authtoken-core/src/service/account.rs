@@ -1,4 +1,4 @@
-//! The account: changing the password, setting it (for an operator or a reset link), and deleting the account.
+//! The account: changing the password, setting it (for an operator), and deleting the account.
 
 use super::register::text;
 use super::sessions::ReauthError;
@@ -56,22 +56,25 @@ impl AuthService {
             Err(ReauthError::Failed(failure)) => return Err(failure.into()),
         }
         let revoke = if revoke_other_sessions { Revoke::AllBut(auth.session.digest.clone()) } else { Revoke::Nothing };
-        match self.set_password(auth.user.id, new, &revoke).await {
-            Ok(revoked) => Ok(revoked),
-            Err(SetPasswordError::Invalid(message)) => Err(ChangePasswordError::Invalid(message)),
-            // The user vanished since the request authenticated: the session is gone with it.
-            Err(SetPasswordError::NoSuchUser) => Err(ChangePasswordError::WrongPassword),
-            Err(SetPasswordError::Failed(failure)) => Err(failure.into()),
-        }
+        let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
+        let notice = self.notice_for(&auth.user);
+        let changed = self.users.set_password(auth.user.id, &hash, &revoke, notice.as_slice(), self.clock.now()).await;
+        // A user who vanished since the request authenticated has no session left to change anything with.
+        changed.map_err(Failure::from)?.ok_or(ChangePasswordError::WrongPassword)
     }
 
     /// Sets a user's password after checking it against the registration rules, and revokes the user's sessions
-    /// that `revoke` names, in one transaction; returns how many were revoked. For an operator, and for a reset.
+    /// that `revoke` names, in one transaction with the notice (when notices are on); returns how many were revoked.
+    /// For an operator.
     pub async fn set_password(&self, user_id: UserId, new: Password, revoke: &Revoke) -> Result<u64, SetPasswordError> {
         let new = self.check_password(new).map_err(SetPasswordError::Invalid)?;
+        let Some(user) = self.users.find_credentials(user_id).await.map_err(Failure::from)? else {
+            return Err(SetPasswordError::NoSuchUser);
+        };
         let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
-        let revoked = self.users.set_password(user_id, &hash, revoke).await.map_err(Failure::from)?;
-        revoked.ok_or(SetPasswordError::NoSuchUser)
+        let notice = self.notice_for(&user.user);
+        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), self.clock.now()).await;
+        revoked.map_err(Failure::from)?.ok_or(SetPasswordError::NoSuchUser)
     }
 
     /// Deletes the caller's account once the password is re-entered: the user, every session, link and pending

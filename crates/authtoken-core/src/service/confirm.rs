@@ -98,12 +98,15 @@ impl AuthService {
 
     /// Writes the mail an outbox entry asks for, when it is delivered.
     ///
-    /// A confirmation mail gets a new link: its token goes into the mail only, and the store keeps its digest, so
-    /// no plaintext link is ever written. The mail is void when confirmation is off, or when the user is gone, has
-    /// confirmed, or has another address now.
+    /// A confirmation or reset mail gets a new link: its token goes into the mail only, and the store keeps its
+    /// digest, so no plaintext link is ever written. A confirmation mail is void when confirmation is off, or when the
+    /// user is gone, has confirmed, or has another address now; a reset mail when reset is off or no active account
+    /// has the address; a notice when notices are off or the user is gone.
     pub async fn compose(&self, entry: &OutboxEntry) -> Result<Composed, Failure> {
         match entry.mail.kind {
             MailKind::Confirmation => self.compose_confirmation(entry).await,
+            MailKind::PasswordReset => self.compose_reset(entry).await,
+            MailKind::PasswordChanged => self.compose_notice(entry).await,
         }
     }
 

@@ -6,6 +6,7 @@ mod confirm;
 mod login;
 mod logout;
 mod register;
+mod reset;
 mod sessions;
 
 use std::sync::Arc;
@@ -16,10 +17,12 @@ pub use confirm::{Composed, ConfirmError, SendConfirmationError};
 pub use login::{LoginError, LoginOutcome};
 pub use logout::LogoutError;
 pub use register::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
+pub use reset::{ResetError, ResetRequestError};
 pub use sessions::ReauthError;
 
-use crate::config::{Config, ConfirmationSettings};
-use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, StoreError, TokenRepo, UserRepo};
+use crate::config::{Config, ConfirmationSettings, ResetSettings};
+use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, ResetRepo, StoreError, TokenRepo, UserRepo};
+use crate::template::MailTemplates;
 use crate::token::RandomnessUnavailable;
 
 /// The use cases of authtoken over a set of ports.
@@ -77,6 +80,16 @@ pub struct AuthService {
     config: Config,
     /// Shared, so that cloning the service (once per request in the HTTP layer) copies no settings.
     confirmation: Option<Arc<EmailConfirmation>>,
+    /// Password reset by email, when it is on.
+    reset: Option<Arc<PasswordReset>>,
+    /// The notice mailed after a password change or reset, when it is on.
+    notice: Option<Arc<MailTemplates>>,
+}
+
+/// Password reset, when it is on: its store and its settings.
+struct PasswordReset {
+    repo: Arc<dyn ResetRepo>,
+    settings: ResetSettings,
 }
 
 /// Email confirmation, when it is on: its store and its settings.
@@ -111,13 +124,31 @@ impl AuthService {
     /// until [`AuthService::with_confirmation`] turns it on.
     pub fn new(ports: Ports, config: Config) -> Self {
         let Ports { tokens, users, hasher, clock } = ports;
-        Self { tokens, users, hasher, clock, config, confirmation: None }
+        Self { tokens, users, hasher, clock, config, confirmation: None, reset: None, notice: None }
     }
 
     /// Turns email confirmation on: registration then asks for an email and mails a confirmation link.
     pub fn with_confirmation(mut self, repo: Arc<dyn ConfirmationRepo>, settings: ConfirmationSettings) -> Self {
         self.confirmation = Some(Arc::new(EmailConfirmation { repo, settings }));
         self
+    }
+
+    /// Turns password reset by email on: a request mails a link that sets a new password.
+    pub fn with_password_reset(mut self, repo: Arc<dyn ResetRepo>, settings: ResetSettings) -> Self {
+        self.reset = Some(Arc::new(PasswordReset { repo, settings }));
+        self
+    }
+
+    /// Turns the notice on that is mailed, through the outbox, to the account's address after its password was
+    /// changed or reset; the templates get the username, and an empty `{url}`.
+    pub fn with_password_notice(mut self, templates: MailTemplates) -> Self {
+        self.notice = Some(Arc::new(templates));
+        self
+    }
+
+    /// Whether password reset by email is on.
+    pub fn resets_passwords(&self) -> bool {
+        self.reset.is_some()
     }
 
     /// Whether the store answers now (for readiness checks).

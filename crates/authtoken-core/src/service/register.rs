@@ -182,7 +182,7 @@ impl AuthService {
 }
 
 /// Django's `EmailField`: trimmed, not blank, at most 254 characters, a valid address.
-fn check_email(text: String) -> Result<String, &'static str> {
+pub(crate) fn check_email(text: String) -> Result<String, &'static str> {
     let email = text.trim();
     if email.is_empty() {
         return Err(BLANK);

@@ -5,6 +5,7 @@
 
 pub(crate) mod confirmations;
 pub(crate) mod outbox;
+pub(crate) mod resets;
 pub(crate) mod sessions;
 pub(crate) mod users;
 
@@ -71,6 +72,16 @@ pub(crate) enum Confirmations {
 }
 
 #[derive(Iden, Clone, Copy)]
+#[iden = "password_reset_tokens"]
+pub(crate) enum Resets {
+    Table,
+    Digest,
+    UserId,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[derive(Iden, Clone, Copy)]
 pub(crate) enum Outbox {
     Table,
     Id,
@@ -131,6 +142,9 @@ pub(crate) const CONFIRMATION_COLUMNS: [Confirmations; 5] = [
     Confirmations::CreatedAt,
     Confirmations::ExpiresAt,
 ];
+
+/// The link columns every reset query returns, in this order.
+pub(crate) const RESET_COLUMNS: [Resets; 4] = [Resets::Digest, Resets::UserId, Resets::CreatedAt, Resets::ExpiresAt];
 
 /// The outbox columns every outbox query returns, in this order (not the lease: it is the store's business, and not
 /// the `subject` and `body` of old versions, which are always empty now).

@@ -1,7 +1,7 @@
 //! Statements on `outbox`.
 
 use authtoken_core::Timestamp;
-use authtoken_core::outbox::{OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxMail, OutboxState};
+use authtoken_core::outbox::{MailKind, OUTBOX_ERROR_MAX_CHARS, OutboxId, OutboxMail, OutboxState};
 use authtoken_core::user::UserId;
 use sea_query::{
     Cond, DeleteStatement, Expr, ExprTrait as _, InsertStatement, LockBehavior, LockType, Order, Query,
@@ -28,18 +28,20 @@ pub(crate) fn state_from_text(text: &str) -> Option<OutboxState> {
     }
 }
 
-/// The user's mail still waiting: a new one replaces it.
-pub(crate) fn delete_pending_of_user(user_id: UserId) -> DeleteStatement {
+/// The user's mail of one kind still waiting: a new one replaces it.
+pub(crate) fn delete_pending_of_user(user_id: UserId, kind: MailKind) -> DeleteStatement {
     Query::delete()
         .from_table(Outbox::Table)
         .and_where(Expr::col(Outbox::UserId).eq(user_id.0))
         .and_where(Expr::col(Outbox::State).eq(state_text(OutboxState::Pending)))
+        .and_where(Expr::col(Outbox::Kind).eq(kind.as_str()))
         .to_owned()
 }
 
-/// The user's mail, due at `at`: pending, no attempts yet. Only what the mail is goes in; `subject` and `body`
-/// stay empty, since the mail is written when it is delivered.
-pub(crate) fn insert(user_id: UserId, mail: &OutboxMail, at: Timestamp) -> InsertStatement {
+/// The user's mail (or a mail to an address, without a user), due at `at`: pending, no attempts yet. Only what the
+/// mail is goes in; `subject` and `body` stay empty, since the mail is written when it is delivered.
+pub(crate) fn insert(user_id: impl Into<Option<UserId>>, mail: &OutboxMail, at: Timestamp) -> InsertStatement {
+    let user_id: Option<UserId> = user_id.into();
     Query::insert()
         .into_table(Outbox::Table)
         .columns([
@@ -55,7 +57,7 @@ pub(crate) fn insert(user_id: UserId, mail: &OutboxMail, at: Timestamp) -> Inser
             Outbox::NextAttemptAt,
         ])
         .values_panic([
-            user_id.0.into(),
+            user_id.map(|id| id.0).into(),
             mail.to.as_str().into(),
             "".into(),
             "".into(),

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser};
-use authtoken_core::outbox::OutboxMail;
+use authtoken_core::outbox::{MailKind, OutboxMail};
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};
@@ -37,7 +37,7 @@ impl ConfirmationRepo for SqlStore {
             return Ok(false);
         }
         tx.execute(&confirmations::delete_of_user(user_id)).await?;
-        tx.execute(&outbox::delete_pending_of_user(user_id)).await?;
+        tx.execute(&outbox::delete_pending_of_user(user_id, MailKind::Confirmation)).await?;
         tx.execute(&outbox::insert(user_id, mail, at)).await?;
         tx.commit().await?;
         Ok(true)

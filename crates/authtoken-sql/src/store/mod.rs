@@ -4,6 +4,7 @@
 
 mod confirmations;
 mod outbox;
+mod resets;
 mod tokens;
 mod users;
 
@@ -16,7 +17,7 @@ use crate::options::DatabaseOptions;
 use crate::row::Row;
 use crate::statements::USER_COLUMNS;
 
-/// Users, sessions, confirmation links and the outbox in SQLite or PostgreSQL, chosen by the URL.
+/// Users, sessions, confirmation and reset links, and the outbox in SQLite or PostgreSQL, chosen by the URL.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pool: Pool,

@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
+use authtoken_core::outbox::OutboxMail;
 use authtoken_core::ports::{CreateUserError, StoreError, UserRepo};
 use authtoken_core::session::Revoke;
 use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId};
 
 use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::error::DbError;
-use crate::statements::{Users, sessions, users};
+use crate::statements::{Users, outbox, sessions, users};
 
 #[async_trait]
 impl UserRepo for SqlStore {
@@ -44,7 +45,14 @@ impl UserRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn set_password(&self, id: UserId, hash: &PasswordHash, revoke: &Revoke) -> Result<Option<u64>, StoreError> {
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        revoke: &Revoke,
+        notices: &[OutboxMail],
+        at: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.pool.begin().await?;
         if tx.execute(&users::set_password(id, hash)).await? == 0 {
             return Ok(None);
@@ -53,6 +61,9 @@ impl UserRepo for SqlStore {
             Some(delete) => tx.execute(&delete).await?,
             None => 0,
         };
+        for notice in notices {
+            tx.execute(&outbox::insert(id, notice, at)).await?;
+        }
         tx.commit().await?;
         Ok(Some(revoked))
     }

@@ -1,5 +1,5 @@
 //! Contract suites: every MUST in the docs of `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` as a plain
-//! async function. `revocation` holds the cases of the session lifecycle, which span `TokenRepo` and `UserRepo`.
+//! async function (`ResetRepo` too). `revocation` holds the cases of the session lifecycle, which span `TokenRepo` and `UserRepo`.
 //!
 //! An adapter's tests run them all with [`store_contract_suite!`](crate::store_contract_suite!), which makes one
 //! test per case, each against a fresh store from the adapter's own constructor.
@@ -8,6 +8,7 @@
 
 pub mod confirmations;
 pub mod outbox;
+pub mod resets;
 pub mod revocation;
 pub mod tokens;
 pub mod users;
@@ -16,7 +17,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authtoken_core::ports::{ConfirmationRepo, Outbox, TokenRepo, UserRepo};
+use authtoken_core::ports::{ConfirmationRepo, Outbox, ResetRepo, TokenRepo, UserRepo};
 use authtoken_core::{PlainToken, Timestamp, User};
 
 use crate::fixtures::{confirmation, confirmation_mail, new_user};
@@ -28,15 +29,23 @@ pub struct Stores {
     pub users: Arc<dyn UserRepo>,
     pub confirmations: Arc<dyn ConfirmationRepo>,
     pub outbox: Arc<dyn Outbox>,
+    pub resets: Arc<dyn ResetRepo>,
     /// Whatever must live as long as the stores, such as a temporary directory.
     _keep: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Stores {
     /// Every port from one store object.
-    pub fn of<S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + 'static>(store: S) -> Self {
+    pub fn of<S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + ResetRepo + 'static>(store: S) -> Self {
         let store = Arc::new(store);
-        Self { tokens: store.clone(), users: store.clone(), confirmations: store.clone(), outbox: store, _keep: None }
+        Self {
+            tokens: store.clone(),
+            users: store.clone(),
+            confirmations: store.clone(),
+            outbox: store.clone(),
+            resets: store,
+            _keep: None,
+        }
     }
 
     /// Keeps `value` (a temporary directory, a database guard) alive until the stores are dropped.
@@ -103,6 +112,17 @@ macro_rules! store_contract_suite {
             revocation::set_password_replaces_the_hash_and_revokes_what_it_names,
             revocation::set_password_of_an_unknown_user_returns_none,
             revocation::deactivating_a_user_revokes_every_session_of_the_user,
+            revocation::set_password_queues_the_notices_in_the_same_transaction,
+            resets::request_reset_queues_the_mail_without_a_user_and_replaces_a_pending_one_to_the_same_address,
+            resets::request_reset_leaves_other_kinds_of_mail_alone,
+            resets::add_reset_stores_a_link_for_the_active_user_with_the_address_and_replaces_older_links,
+            resets::add_reset_stores_nothing_when_no_active_user_has_the_address,
+            resets::find_reset_returns_expired_links_too,
+            resets::reset_password_sets_the_hash_and_revokes_every_session_and_link_of_the_user,
+            resets::reset_password_with_an_expired_or_unknown_link_changes_nothing,
+            resets::concurrent_resets_with_one_link_succeed_once,
+            resets::purge_expired_resets_deletes_only_links_past_their_expiry,
+            resets::deleting_a_user_deletes_the_users_reset_links,
             confirmations::create_user_with_confirmation_stores_the_user_and_queues_its_mail,
             confirmations::create_user_with_confirmation_rejects_a_duplicate_username_and_writes_nothing,
             confirmations::create_user_with_confirmation_rejects_a_duplicate_key_and_writes_nothing,

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authtoken_core::outbox::{MailKind, OutboxMail, OutboxState};
 use authtoken_core::session::{Revoke, Session, SessionId};
 use authtoken_core::user::User;
 use authtoken_core::{PlainToken, Timestamp};
@@ -29,6 +30,11 @@ async fn logged_in(stores: &Stores, user: &User, count: u32) -> Vec<(PlainToken,
         sessions.push((token, s));
     }
     sessions
+}
+
+/// A notice that the password changed, to `to`.
+pub(super) fn notice(to: &str) -> OutboxMail {
+    OutboxMail { to: to.to_owned(), kind: MailKind::PasswordChanged, language: None }
 }
 
 async fn last_used(stores: &Stores, token: &PlainToken) -> Option<Timestamp> {
@@ -188,14 +194,15 @@ pub async fn set_password_replaces_the_hash_and_revokes_what_it_names(stores: &S
     logged_in(stores, &bob, 1).await;
     let new_hash = FakePasswordHasher::hash_of("new password");
 
-    let revoked = stores.users.set_password(alice.id, &new_hash, &Revoke::AllBut(current.digest())).await.unwrap();
+    let revoked =
+        stores.users.set_password(alice.id, &new_hash, &Revoke::AllBut(current.digest()), &[], EPOCH).await.unwrap();
 
     assert_eq!(revoked, Some(2));
     let credentials = stores.users.find_credentials(alice.id).await.unwrap().expect("alice exists");
     assert_eq!(credentials.password_hash, new_hash);
     assert_eq!(ids_of(stores, &alice).await, ids([&current_session]));
-    assert_eq!(stores.users.set_password(alice.id, &new_hash, &Revoke::Nothing).await.unwrap(), Some(0));
-    assert_eq!(stores.users.set_password(alice.id, &new_hash, &Revoke::All).await.unwrap(), Some(1));
+    assert_eq!(stores.users.set_password(alice.id, &new_hash, &Revoke::Nothing, &[], EPOCH).await.unwrap(), Some(0));
+    assert_eq!(stores.users.set_password(alice.id, &new_hash, &Revoke::All, &[], EPOCH).await.unwrap(), Some(1));
     assert_eq!(ids_of(stores, &bob).await.len(), 1, "other users keep theirs");
     let bobs_hash = stores.users.find_credentials(bob.id).await.unwrap().unwrap().password_hash;
     assert_eq!(bobs_hash, FakePasswordHasher::hash_of("password"));
@@ -205,9 +212,26 @@ pub async fn set_password_of_an_unknown_user_returns_none(stores: &Stores) {
     let alice = user(stores, "alice").await;
     let nobody = authtoken_core::user::UserId(alice.id.0 + 1000);
 
-    let outcome = stores.users.set_password(nobody, &FakePasswordHasher::hash_of("x"), &Revoke::All).await.unwrap();
+    let hash = FakePasswordHasher::hash_of("x");
 
-    assert_eq!(outcome, None);
+    let outcome = stores.users.set_password(nobody, &hash, &Revoke::All, &[notice("a@example.org")], EPOCH).await;
+
+    assert_eq!(outcome.unwrap(), None);
+    assert_eq!(stores.outbox.entries(&[OutboxState::Pending]).await.unwrap(), Vec::new(), "no notice for nobody");
+}
+
+pub async fn set_password_queues_the_notices_in_the_same_transaction(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let hash = FakePasswordHasher::hash_of("new password");
+
+    let at = EPOCH.plus(MINUTE);
+    stores.users.set_password(alice.id, &hash, &Revoke::All, &[notice("alice@example.org")], at).await.unwrap();
+
+    let pending = stores.outbox.entries(&[OutboxState::Pending]).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].user_id, Some(alice.id));
+    assert_eq!(pending[0].mail, notice("alice@example.org"));
+    assert_eq!(pending[0].next_attempt_at, at);
 }
 
 pub async fn deactivating_a_user_revokes_every_session_of_the_user(stores: &Stores) {

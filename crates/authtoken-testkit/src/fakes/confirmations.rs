@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser};
-use authtoken_core::outbox::{OutboxEntry, OutboxId, OutboxMail, OutboxState};
+use authtoken_core::outbox::{MailKind, OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, User, UserId};
@@ -31,7 +31,11 @@ impl ConfirmationRepo for InMemoryStore {
             return Ok(false);
         }
         state.confirmations.retain(|_, c| c.user_id != user_id);
-        state.outbox.retain(|e| e.entry.user_id != Some(user_id) || e.entry.state != OutboxState::Pending);
+        state.outbox.retain(|e| {
+            e.entry.user_id != Some(user_id)
+                || e.entry.state != OutboxState::Pending
+                || e.entry.mail.kind != MailKind::Confirmation
+        });
         state.queue(user_id, mail, at);
         Ok(true)
     }
@@ -95,12 +99,12 @@ impl ConfirmationRepo for InMemoryStore {
 }
 
 impl State {
-    /// Puts the user's mail in the outbox, due at `at`.
-    fn queue(&mut self, user_id: UserId, mail: &OutboxMail, at: Timestamp) {
+    /// Puts the user's mail (or, without a user, a mail to an address) in the outbox, due at `at`.
+    pub(super) fn queue(&mut self, user_id: impl Into<Option<UserId>>, mail: &OutboxMail, at: Timestamp) {
         self.last_outbox_id += 1;
         let entry = OutboxEntry {
             id: OutboxId(self.last_outbox_id),
-            user_id: Some(user_id),
+            user_id: user_id.into(),
             mail: mail.clone(),
             state: OutboxState::Pending,
             created_at: at,

@@ -1,7 +1,8 @@
-//! In-memory fakes of the ports: a store, a clock that only moves when told, and a cheap password hasher.
+//! In-memory fakes of the ports (`store.rs` holds the state, one file a port beside it): a store, a clock that only moves when told, and a cheap password hasher.
 
 mod confirmations;
 mod outbox;
+mod resets;
 mod store;
 
 pub use store::InMemoryStore;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::Confirmation;
-use authtoken_core::outbox::OutboxEntry;
+use authtoken_core::outbox::{OutboxEntry, OutboxMail};
 use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
 use authtoken_core::session::{Revoke, Session, SessionId, SessionWithUser};
 use authtoken_core::token::TokenDigest;
@@ -27,6 +27,7 @@ pub(super) struct State {
     pub(super) users: Vec<StoredUser>,
     pub(super) sessions: HashMap<[u8; 64], Session>,
     pub(super) confirmations: HashMap<[u8; 64], Confirmation>,
+    pub(super) resets: HashMap<[u8; 64], authtoken_core::reset::ResetLink>,
     pub(super) outbox: Vec<StoredEntry>,
     /// The last outbox id handed out; ids are never reused, as with `AUTOINCREMENT`.
     pub(super) last_outbox_id: i64,
@@ -96,8 +97,17 @@ impl State {
         self.users.iter().find(|u| u.user.id == id).map(|u| &u.user)
     }
 
+    /// Replaces the user's password hash; `false` when there is no such user.
+    pub(super) fn set_password_hash(&mut self, id: UserId, hash: &PasswordHash) -> bool {
+        let Some(stored) = self.users.iter_mut().find(|u| u.user.id == id) else {
+            return false;
+        };
+        stored.password_hash = hash.clone();
+        true
+    }
+
     /// Deletes the user's sessions that `which` names; returns how many.
-    fn revoke_sessions(&mut self, user_id: UserId, which: &Revoke) -> u64 {
+    pub(super) fn revoke_sessions(&mut self, user_id: UserId, which: &Revoke) -> u64 {
         match which {
             Revoke::Nothing => 0,
             Revoke::AllBut(keep) => remove_sessions(self, |s| s.user_id == user_id && s.digest != *keep),
@@ -245,12 +255,21 @@ impl UserRepo for InMemoryStore {
         Ok(users)
     }
 
-    async fn set_password(&self, id: UserId, hash: &PasswordHash, revoke: &Revoke) -> Result<Option<u64>, StoreError> {
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        revoke: &Revoke,
+        notices: &[OutboxMail],
+        at: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
         let mut state = lock(&self.0);
-        let Some(stored) = state.users.iter_mut().find(|u| u.user.id == id) else {
+        if !state.set_password_hash(id, hash) {
             return Ok(None);
-        };
-        stored.password_hash = hash.clone();
+        }
+        for notice in notices {
+            state.queue(id, notice, at);
+        }
         Ok(Some(state.revoke_sessions(id, revoke)))
     }
 
@@ -273,6 +292,7 @@ impl UserRepo for InMemoryStore {
         state.users.retain(|u| u.user.id != id);
         state.sessions.retain(|_, s| s.user_id != id);
         state.confirmations.retain(|_, c| c.user_id != id);
+        state.resets.retain(|_, r| r.user_id != id);
         state.outbox.retain(|e| e.entry.user_id != Some(id));
         Ok(state.users.len() < before)
     }

@@ -1,0 +1,84 @@
+//! Statements on `password_reset_tokens`, and the lookups of a reset by address.
+
+use authtoken_core::Timestamp;
+use authtoken_core::outbox::{MailKind, OutboxState};
+use authtoken_core::token::TokenDigest;
+use authtoken_core::user::UserId;
+use sea_query::{
+    DeleteStatement, Expr, ExprTrait as _, Func, InsertStatement, LockType, Order, Query, SelectStatement,
+};
+
+use super::outbox::state_text;
+use super::{Outbox, RESET_COLUMNS, Resets, USER_COLUMNS, Users};
+
+pub(crate) fn insert(
+    digest: &TokenDigest,
+    user_id: UserId,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+) -> InsertStatement {
+    Query::insert()
+        .into_table(Resets::Table)
+        .columns(RESET_COLUMNS)
+        .values_panic([
+            digest.as_bytes().to_vec().into(),
+            user_id.0.into(),
+            created_at.as_millis().into(),
+            expires_at.as_millis().into(),
+        ])
+        .to_owned()
+}
+
+/// The link under a digest joined with its user.
+pub(crate) fn find(digest: &TokenDigest) -> SelectStatement {
+    Query::select()
+        .columns(RESET_COLUMNS.map(|c| (Resets::Table, c)))
+        .columns(USER_COLUMNS.map(|c| (Users::Table, c)))
+        .from(Resets::Table)
+        .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Resets::Table, Resets::UserId)))
+        .and_where(Expr::col((Resets::Table, Resets::Digest)).eq(digest.as_bytes().to_vec()))
+        .to_owned()
+}
+
+/// Deletes the link if it has not expired at `now`, and returns its user's id: the first step of a reset. Deleting
+/// first locks the row, so of two concurrent resets with one link only one gets it back.
+pub(crate) fn take_unexpired(digest: &TokenDigest, now: Timestamp) -> DeleteStatement {
+    Query::delete()
+        .from_table(Resets::Table)
+        .and_where(Expr::col(Resets::Digest).eq(digest.as_bytes().to_vec()))
+        .and_where(Expr::col(Resets::ExpiresAt).gte(now.as_millis()))
+        .returning(Query::returning().column(Resets::UserId))
+        .to_owned()
+}
+
+pub(crate) fn delete_of_user(user_id: UserId) -> DeleteStatement {
+    Query::delete().from_table(Resets::Table).and_where(Expr::col(Resets::UserId).eq(user_id.0)).to_owned()
+}
+
+pub(crate) fn purge_expired(now: Timestamp) -> DeleteStatement {
+    Query::delete().from_table(Resets::Table).and_where(Expr::col(Resets::ExpiresAt).lt(now.as_millis())).to_owned()
+}
+
+/// The first registered active user with the address, in any ASCII case (the index `users_email_lower`), locked
+/// until the transaction ends.
+pub(crate) fn owner_of(email: &str) -> SelectStatement {
+    Query::select()
+        .columns(USER_COLUMNS)
+        .from(Users::Table)
+        .and_where(Func::lower(Expr::col(Users::Email)).eq(Func::lower(Expr::val(email))))
+        .and_where(Expr::col(Users::IsActive).eq(true))
+        .order_by(Users::Id, Order::Asc)
+        .limit(1)
+        .lock(LockType::Update)
+        .to_owned()
+}
+
+/// The pending reset mail to the address, in any ASCII case (the index `outbox_pending_kind_recipient`).
+pub(crate) fn delete_pending_mail_to(email: &str) -> DeleteStatement {
+    Query::delete()
+        .from_table(Outbox::Table)
+        .and_where(Expr::col(Outbox::State).eq(state_text(OutboxState::Pending)))
+        .and_where(Expr::col(Outbox::Kind).eq(MailKind::PasswordReset.as_str()))
+        .and_where(Func::lower(Expr::col(Outbox::Recipient)).eq(Func::lower(Expr::val(email))))
+        .to_owned()
+}

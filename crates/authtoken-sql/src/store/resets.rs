@@ -1,0 +1,95 @@
+//! `ResetRepo` for `SqlStore`: reset links, each step one transaction.
+
+use async_trait::async_trait;
+use authtoken_core::Timestamp;
+use authtoken_core::outbox::OutboxMail;
+use authtoken_core::ports::{ResetRepo, StoreError};
+use authtoken_core::reset::{ResetLink, ResetLinkWithUser};
+use authtoken_core::session::Revoke;
+use authtoken_core::token::TokenDigest;
+use authtoken_core::user::{PasswordHash, User, UserId};
+
+use super::{SqlStore, user_from_row};
+use crate::row::Row;
+use crate::statements::{RESET_COLUMNS, outbox, resets, sessions, users};
+
+#[async_trait]
+impl ResetRepo for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        tx.execute(&resets::delete_pending_mail_to(&mail.to)).await?;
+        tx.execute(&outbox::insert(None, mail, at)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn add_reset(
+        &self,
+        email: &str,
+        digest: &TokenDigest,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locked, so the account cannot be deactivated or deleted between the lookup and the write.
+        let Some(user) = tx.fetch_optional(&resets::owner_of(email), |row| user_from_row(row, 0)).await? else {
+            return Ok(None);
+        };
+        tx.execute(&resets::delete_of_user(user.id)).await?;
+        tx.execute(&resets::insert(digest, user.id, created_at, expires_at)).await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn find_reset(&self, digest: &TokenDigest) -> Result<Option<ResetLinkWithUser>, StoreError> {
+        let decode = |row: &dyn Row| {
+            Ok(ResetLinkWithUser { link: link_from_row(row)?, user: user_from_row(row, RESET_COLUMNS.len())? })
+        };
+        Ok(self.pool.fetch_optional(&resets::find(digest), decode).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        now: Timestamp,
+        hash: &PasswordHash,
+        notices: &[OutboxMail],
+    ) -> Result<Option<UserId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(user_id) = tx.fetch_optional(&resets::take_unexpired(digest, now), |row| row.int(0)).await? else {
+            return Ok(None);
+        };
+        let user_id = UserId(user_id);
+        tx.execute(&users::set_password(user_id, hash)).await?;
+        if let Some(delete) = sessions::revoke_of_user(user_id, &Revoke::All) {
+            tx.execute(&delete).await?;
+        }
+        tx.execute(&resets::delete_of_user(user_id)).await?;
+        for notice in notices {
+            tx.execute(&outbox::insert(user_id, notice, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(user_id))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn purge_expired_resets(&self, now: Timestamp) -> Result<u64, StoreError> {
+        Ok(self.pool.execute(&resets::purge_expired(now)).await?)
+    }
+}
+
+/// Decodes [`RESET_COLUMNS`] from the start of the row.
+fn link_from_row(row: &dyn Row) -> Result<ResetLink, StoreError> {
+    let digest = TokenDigest::from_slice(&row.bytes(0)?)
+        .ok_or_else(|| StoreError::new("a stored digest has the wrong length"))?;
+    Ok(ResetLink {
+        digest,
+        user_id: UserId(row.int(1)?),
+        created_at: Timestamp::from_millis(row.int(2)?),
+        expires_at: Timestamp::from_millis(row.int(3)?),
+    })
+}
