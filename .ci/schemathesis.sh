@@ -43,6 +43,7 @@ AUTHTOKEN_BIND=127.0.0.1:0 \
 AUTHTOKEN_DATABASE_URL="sqlite://$work/authtoken.sqlite3" \
 AUTHTOKEN_REGISTRATION_ENABLED=true \
 AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM=true \
+AUTHTOKEN_PASSWORD_RESET_ENABLED=true \
 AUTHTOKEN_MAIL_URL="file://$work/mail" \
 AUTHTOKEN_LOG=info \
   "$bin" serve 2>"$work/server.log" &

@@ -19,6 +19,9 @@ pub struct HttpConfig {
     pub confirm_via_post: bool,
     /// Whether `/openapi.json` and the Swagger UI at `/docs` are served; when false they answer 404.
     pub docs_enabled: bool,
+    /// Whether a mailed reset link opens the built-in form at `{prefix}/password/reset/confirm/{token}/` (true when
+    /// `password_reset_url` is unset); only with password reset on.
+    pub password_reset_form: bool,
     /// The proxies whose `X-Forwarded-For` or `Forwarded` names the client whose IP address a login records;
     /// [`TrustedProxies::none`] records the connection's peer and ignores those headers.
     pub trusted_proxies: TrustedProxies,

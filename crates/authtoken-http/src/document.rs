@@ -81,6 +81,14 @@ fn write_field_rules(schemas: &mut Value, rules: FieldRules) {
         add(change, "new_password", password.clone());
         add(change, "current_password", json!({ "minLength": 1, "maxLength": PASSWORD_MAX_CHARS }));
     }
+    for schema in ["ResetFields", "ResetFormFields"] {
+        if let Some(reset) = schemas.get_mut(schema) {
+            add(reset, "new_password", password.clone());
+        }
+    }
+    if let Some(request) = schemas.get_mut("ResetRequestFields") {
+        add(request, "email", json!({ "format": "email", "maxLength": EMAIL_MAX_CHARS }));
+    }
     // A re-entered password is one that registration took.
     if let Some(reentered) = schemas.get_mut("PasswordFields") {
         add(reentered, "password", json!({ "minLength": 1, "maxLength": PASSWORD_MAX_CHARS }));

@@ -44,22 +44,8 @@ pub const API_TITLE: &str = "authtoken";
 
 /// The whole service: the auth routes under the prefix, `/openapi.json`, `/docs`, `/healthz` and `/readyz`.
 pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
-    let c = config.clone();
-    let rules = document::FieldRules {
-        password_min_length: service.config().password_min_length,
-        confirms_email: service.confirms_email(),
-    };
-    let parts = match routes(&config, rules.confirms_email) {
-        Routes::Sessions => parts(move || api_service(always(&c), &c), rules),
-        Routes::Registration => parts(move || api_service((always(&c), api::RegistrationApi), &c), rules),
-        Routes::Confirmation => {
-            parts(move || api_service((always(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), &c), rules)
-        }
-        Routes::ScannerSafeConfirmation => parts(
-            move || api_service((always(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)), &c),
-            rules,
-        ),
-    };
+    let features = Features::of(&service);
+    let parts = parts_for(&config, service.config(), features);
     let logout_path = format!("{}/logout", config.prefix);
     let mut allowed = envelope::AllowedMethods::from_apis(&config.prefix, &parts.meta);
     // The health routes are operations of their own service, mounted at the root of the site.
@@ -87,23 +73,73 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
         .with(CatchPanic::new().with_handler(|_| envelope::panicked()))
 }
 
-/// The OpenAPI document of the service as [`app`] would serve it, for a service with the domain settings `core`
-/// that confirms email addresses or not ([`AuthService::confirms_email`]). It needs no service, so no database
-/// either.
-pub fn openapi_json(config: &HttpConfig, core: &authtoken_core::Config, confirms_email: bool) -> String {
-    let rules = document::FieldRules { password_min_length: core.password_min_length, confirms_email };
-    let sessions = always(config);
-    match routes(config, confirms_email) {
-        Routes::Sessions => document::document(&api_service(sessions, config), rules),
-        Routes::Registration => document::document(&api_service((sessions, api::RegistrationApi), config), rules),
-        Routes::Confirmation => document::document(
-            &api_service((sessions, api::RegistrationApi, api::ConfirmApi::new(config)), config),
+/// The OpenAPI document of the service as [`app`] would serve it, for a service with the domain settings `core` and
+/// `features`. It needs no service, so no database either.
+pub fn openapi_json(config: &HttpConfig, core: &authtoken_core::Config, features: Features) -> String {
+    parts_for(config, core, features).document
+}
+
+/// What a service does beyond the routes every configuration has, as [`AuthService`] was built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Registration asks for an email and mails a confirmation link ([`AuthService::confirms_email`]).
+    pub confirms_email: bool,
+    /// Password reset by email is on ([`AuthService::resets_passwords`]).
+    pub resets_passwords: bool,
+}
+
+impl Features {
+    /// The features of `service`.
+    pub fn of(service: &AuthService) -> Self {
+        Self { confirms_email: service.confirms_email(), resets_passwords: service.resets_passwords() }
+    }
+}
+
+/// The endpoints and document of the routes that `config` and `features` turn on.
+fn parts_for(config: &HttpConfig, core: &authtoken_core::Config, features: Features) -> Parts {
+    let rules =
+        document::FieldRules { password_min_length: core.password_min_length, confirms_email: features.confirms_email };
+    let reset = match (features.resets_passwords, config.password_reset_form) {
+        (false, _) => Reset::Off,
+        (true, false) => Reset::Api,
+        (true, true) => Reset::ApiAndForm,
+    };
+    let c = config.clone();
+    match routes(config, features.confirms_email) {
+        Routes::Sessions => with_reset(move || always(&c), config, reset, rules),
+        Routes::Registration => with_reset(move || (always(&c), api::RegistrationApi), config, reset, rules),
+        Routes::Confirmation => {
+            with_reset(move || (always(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), config, reset, rules)
+        }
+        Routes::ScannerSafeConfirmation => with_reset(
+            move || (always(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)),
+            config,
+            reset,
             rules,
         ),
-        Routes::ScannerSafeConfirmation => document::document(
-            &api_service((sessions, api::RegistrationApi, api::ScannerSafeConfirmApi::new(config)), config),
-            rules,
-        ),
+    }
+}
+
+/// Which password reset routes exist: none, the JSON ones, or those and the built-in form.
+#[derive(Clone, Copy)]
+enum Reset {
+    Off,
+    Api,
+    ApiAndForm,
+}
+
+/// The parts of the routes `base` makes, with the password reset routes that `reset` names.
+fn with_reset<B: OpenApi + 'static>(
+    base: impl Fn() -> B + Send + Sync + 'static,
+    config: &HttpConfig,
+    reset: Reset,
+    rules: document::FieldRules,
+) -> Parts {
+    let c = config.clone();
+    match reset {
+        Reset::Off => parts(move || api_service(base(), &c), rules),
+        Reset::Api => parts(move || api_service((base(), api::ResetApi), &c), rules),
+        Reset::ApiAndForm => parts(move || api_service((base(), api::ResetApi, api::ResetFormApi), &c), rules),
     }
 }
 
@@ -142,6 +178,8 @@ fn api_service<T: OpenApi>(api: T, config: &HttpConfig) -> OpenApiService<T, ()>
 }
 
 struct Parts {
+    /// The OpenAPI document, as `/openapi.json` serves it.
+    document: String,
     /// The operations of the API, for the `Allow` header of a 405.
     meta: Vec<poem_openapi::registry::MetaApi>,
     api: poem::endpoint::BoxEndpoint<'static>,
@@ -159,6 +197,7 @@ fn parts<T: OpenApi + 'static>(
     let document = document::document(&service, rules);
     let spec = Bytes::from(document.clone());
     Parts {
+        document: document.clone(),
         meta: T::meta(),
         spec: poem::endpoint::make_sync(move |_| {
             Response::builder().content_type("application/json").body(spec.clone())

@@ -79,7 +79,14 @@ impl Command {
             Self::Openapi => {
                 println!(
                     "{}",
-                    authtoken_http::openapi_json(&settings.http, &settings.core, settings.confirmation.is_some())
+                    authtoken_http::openapi_json(
+                        &settings.http,
+                        &settings.core,
+                        authtoken_http::Features {
+                            confirms_email: settings.confirmation.is_some(),
+                            resets_passwords: settings.reset.is_some(),
+                        },
+                    )
                 );
                 Ok(())
             }
@@ -90,7 +97,9 @@ impl Command {
             }
             Self::Tokens { command: TokensCommand::Purge } => {
                 let (sessions, links) = startup::purge_once(&startup::wire(settings).await?).await?;
-                println!("deleted {sessions} expired login tokens and {links} expired confirmation links");
+                println!(
+                    "deleted {sessions} expired or idle login tokens and {links} expired confirmation and reset links"
+                );
                 Ok(())
             }
             Self::Outbox { all } => admin::show_outbox(&startup::wire(settings).await?, all).await,

@@ -37,6 +37,12 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
         clock: Arc::new(SystemClock),
     };
     let mut service = AuthService::new(ports, settings.core.clone());
+    if let Some(reset) = &settings.reset {
+        service = service.with_password_reset(store.clone(), reset.clone());
+    }
+    if let Some(notice) = &settings.notice {
+        service = service.with_password_notice(notice.clone());
+    }
     if let Some(confirmation) = &settings.confirmation {
         service = service.with_confirmation(store.clone(), confirmation.clone());
     }
@@ -75,11 +81,11 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     served.context("the HTTP server failed")
 }
 
-/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions and expired confirmation links; returns how
-/// many of each.
+/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, and expired confirmation and reset links;
+/// returns how many sessions and how many links.
 pub async fn purge_once(wired: &Wired) -> anyhow::Result<(u64, u64)> {
     let sessions = wired.service.purge_sessions().await?;
-    let links = wired.service.purge_expired_confirmations().await?;
+    let links = wired.service.purge_expired_confirmations().await? + wired.service.purge_expired_resets().await?;
     Ok((sessions, links))
 }
 
@@ -90,7 +96,7 @@ async fn purge_expired(wired: Wired, interval: Duration) {
         ticks.tick().await;
         match purge_once(&wired).await {
             Ok((0, 0)) => {}
-            Ok((sessions, links)) => tracing::info!(sessions, links, "purged expired sessions and confirmation links"),
+            Ok((sessions, links)) => tracing::info!(sessions, links, "purged expired sessions and links"),
             Err(e) => tracing::warn!(error = format!("{e:#}"), "purging expired sessions failed"),
         }
     }

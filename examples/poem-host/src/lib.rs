@@ -57,6 +57,7 @@ pub fn app(service: AuthService) -> impl Endpoint {
         confirm_invalid_redirect: None,
         confirm_via_post: false,
         docs_enabled: true,
+        password_reset_form: false,
         trusted_proxies: TrustedProxies::none(),
     };
     let notes = OpenApiService::new(Notes, "Notes", "1.0").server("/api");

@@ -9,5 +9,6 @@ mod login;
 mod logout;
 mod register;
 mod register_email;
+mod reset;
 mod sessions;
 mod support;

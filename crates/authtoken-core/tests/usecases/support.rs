@@ -234,7 +234,7 @@ pub(crate) fn client() -> ClientInfo {
     ClientInfo::new(Some("tests/1.0"), Some("192.0.2.1".to_owned()))
 }
 
-fn template(subject: &str, message: &str) -> MailTemplate {
+pub(crate) fn template(subject: &str, message: &str) -> MailTemplate {
     MailTemplate {
         subject: Template::parse(subject).expect("the subject is a valid template"),
         message: Template::parse(message).expect("the message is a valid template"),

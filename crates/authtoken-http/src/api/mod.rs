@@ -1,10 +1,11 @@
 //! The operations of the API, grouped as the routes are mounted: login and logout (`session.rs`) the session
-//! inventory (`sessions.rs`) and the account (`account.rs`) always, registration when enabled, and health at the root of the site.
+//! inventory (`sessions.rs`) and the account (`account.rs`) always, registration when enabled, password reset (`reset.rs`) when enabled, and health at the root of the site.
 
 mod account;
 mod confirm;
 mod health;
 mod registration;
+mod reset;
 mod session;
 mod sessions;
 
@@ -12,5 +13,6 @@ pub(crate) use account::AccountApi;
 pub(crate) use confirm::{ConfirmApi, ScannerSafeConfirmApi};
 pub(crate) use health::HealthApi;
 pub(crate) use registration::RegistrationApi;
+pub(crate) use reset::{ResetApi, ResetFormApi};
 pub(crate) use session::SessionApi;
 pub(crate) use sessions::SessionsApi;

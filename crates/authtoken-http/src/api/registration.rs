@@ -121,12 +121,7 @@ impl RegistrationApi {
                 ..RegisterErrors::default()
             }));
         }
-        let languages = request
-            .headers()
-            .get(poem::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(accept_language::parse)
-            .unwrap_or_default();
+        let languages = languages(request);
         let form = RegistrationForm {
             username: fields.take("username"),
             password: fields.take("password"),
@@ -150,4 +145,14 @@ impl RegistrationApi {
             Err(RegisterError::Failed(failure)) => Err(failure.into()),
         }
     }
+}
+
+/// The client's languages from `Accept-Language`, most preferred first, for the mail the request sends.
+pub(crate) fn languages(request: &poem::Request) -> Vec<String> {
+    request
+        .headers()
+        .get(poem::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(accept_language::parse)
+        .unwrap_or_default()
 }

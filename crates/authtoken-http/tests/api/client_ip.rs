@@ -76,6 +76,7 @@ fn client(app: &TestApp, trusted: &str) -> TestClient<App> {
         confirm_invalid_redirect: None,
         confirm_via_post: false,
         docs_enabled: true,
+        password_reset_form: false,
         trusted_proxies: TrustedProxies::parse(trusted).expect("valid trusted proxies"),
     };
     let endpoint = authtoken_http::app(app.service.clone(), config).map_to_response().around(

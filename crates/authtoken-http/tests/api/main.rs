@@ -16,6 +16,7 @@ mod logout;
 mod me;
 mod openapi;
 mod register;
+mod reset;
 mod schema;
 mod sessions;
 mod store_failure;

@@ -43,7 +43,8 @@ async fn the_shortest_password_follows_the_setting() {
     let http = HttpConfig { registration_enabled: true, ..http_config() };
     let core = authtoken_core::Config { password_min_length: 6, ..fixtures::config() };
 
-    let document: Value = serde_json::from_str(&authtoken_http::openapi_json(&http, &core, false)).unwrap();
+    let document: Value =
+        serde_json::from_str(&authtoken_http::openapi_json(&http, &core, authtoken_http::Features::default())).unwrap();
 
     assert_eq!(document["components"]["schemas"]["RegisterFields"]["properties"]["password"]["minLength"], json!(6));
 }
@@ -187,6 +188,7 @@ fn http_config() -> HttpConfig {
         confirm_invalid_redirect: None,
         confirm_via_post: false,
         docs_enabled: true,
+        password_reset_form: false,
         trusted_proxies: TrustedProxies::none(),
     }
 }

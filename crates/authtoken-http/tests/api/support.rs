@@ -86,6 +86,8 @@ pub(super) struct TestAppBuilder {
     confirm_invalid_redirect: Option<String>,
     confirm_via_post: bool,
     docs_enabled: bool,
+    /// Password reset: `None` off, else whether the link opens the built-in form.
+    reset_form: Option<bool>,
 }
 
 impl TestApp {
@@ -108,6 +110,7 @@ impl TestApp {
             confirm_invalid_redirect: None,
             confirm_via_post: false,
             docs_enabled: true,
+            reset_form: None,
         }
     }
 
@@ -288,6 +291,12 @@ impl TestAppBuilder {
     }
 
     /// Without `/openapi.json` and `/docs`.
+    /// Password reset on; `form`: links open the built-in form (else they point at a front end of the test's own).
+    pub(super) fn password_reset(mut self, form: bool) -> Self {
+        self.reset_form = Some(form);
+        self
+    }
+
     pub(super) fn docs_disabled(mut self) -> Self {
         self.docs_enabled = false;
         self
@@ -336,6 +345,12 @@ impl TestAppBuilder {
         if self.confirmation {
             service = service.with_confirmation(Arc::clone(&stores.confirmations), confirmation_settings(&self.prefix));
         }
+        if let Some(form) = self.reset_form {
+            let settings = super::reset::settings(&self.prefix, form);
+            service = service.with_password_reset(Arc::clone(&stores.resets), settings).with_password_notice(
+                authtoken_core::template::MailTemplates::new(super::reset::notice_template(), vec![]),
+            );
+        }
         let http = HttpConfig {
             prefix: self.prefix.clone(),
             registration_enabled: self.registration_enabled,
@@ -344,6 +359,7 @@ impl TestAppBuilder {
             confirm_invalid_redirect: self.confirm_invalid_redirect,
             confirm_via_post: self.confirm_via_post,
             docs_enabled: self.docs_enabled,
+            password_reset_form: self.reset_form == Some(true),
             trusted_proxies: TrustedProxies::none(),
         };
         let client = TestClient::new(authtoken_http::app(service.clone(), http).map_to_response().boxed());

@@ -23,24 +23,13 @@ pub struct MailSetup {
 impl Settings {
     /// Checked at start-up even when confirmation is off, so a later switch does not reveal a broken template.
     pub(super) fn confirmation(&self, prefix: &str) -> anyhow::Result<Option<ConfirmationSettings>> {
-        let default =
-            self.template("registration_email", &self.registration_email_subject, &self.registration_email_message)?;
-        let languages = self
-            .registration_email_languages
-            .iter()
-            .map(|(tag, variant)| {
-                let name = format!("registration_email_languages.{tag}");
-                Ok((tag.clone(), self.template(&name, &variant.subject, &variant.message)?))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let base_url = self.registration_email_base_url.trim_end_matches('/');
-        let parsed = url::Url::parse(base_url)
-            .with_context(|| format!("invalid setting `registration_email_base_url`: `{base_url}` is not a URL"))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-            bail!(
-                "invalid setting `registration_email_base_url`: use an http(s) URL without a query, such as https://example.org"
-            );
-        }
+        let templates = self.templates(
+            "registration_email",
+            &self.registration_email_subject,
+            &self.registration_email_message,
+            &self.registration_email_languages,
+        )?;
+        let base_url = self.base_url()?;
         if !self.registration_email_confirm {
             return Ok(None);
         }
@@ -53,8 +42,21 @@ impl Settings {
                 &self.registration_email_confirm_token_validity,
             )?,
             link_prefix: format!("{base_url}{prefix}/register/confirm/"),
-            templates: MailTemplates::new(default, languages),
+            templates,
         }))
+    }
+
+    /// `registration_email_base_url` without a trailing slash, checked: the start of every mailed link.
+    pub(super) fn base_url(&self) -> anyhow::Result<&str> {
+        let base_url = self.registration_email_base_url.trim_end_matches('/');
+        let parsed = url::Url::parse(base_url)
+            .with_context(|| format!("invalid setting `registration_email_base_url`: `{base_url}` is not a URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+            bail!(
+                "invalid setting `registration_email_base_url`: use an http(s) URL without a query, such as https://example.org"
+            );
+        }
+        Ok(base_url)
     }
 
     pub(super) fn mail(&self) -> anyhow::Result<MailSetup> {
@@ -97,6 +99,25 @@ impl Settings {
             .map(str::to_owned)
             .collect();
         parse_redirect(target, &hosts).map_err(|e| anyhow::anyhow!("invalid setting `{name}`: {e}"))
+    }
+
+    /// The templates of a mail: the default and one per language of `languages` (named `{name}_languages.{tag}`).
+    pub(super) fn templates(
+        &self,
+        name: &str,
+        subject: &str,
+        message: &str,
+        languages: &std::collections::BTreeMap<String, super::MailVariant>,
+    ) -> anyhow::Result<MailTemplates> {
+        let default = self.template(name, subject, message)?;
+        let languages = languages
+            .iter()
+            .map(|(tag, variant)| {
+                let name = format!("{name}_languages.{tag}");
+                Ok((tag.clone(), self.template(&name, &variant.subject, &variant.message)?))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(MailTemplates::new(default, languages))
     }
 
     fn template(&self, name: &str, subject: &str, message: &str) -> anyhow::Result<MailTemplate> {

@@ -3,6 +3,7 @@
 //! Every default is written here, once. A bad value stops start-up with a message that names the setting.
 
 mod confirmation;
+mod reset;
 
 pub use confirmation::MailSetup;
 
@@ -76,6 +77,18 @@ pub struct Settings {
     /// Comma list of hosts allowed in absolute redirect URLs.
     pub allowed_redirect_hosts: String,
     pub confirm_via_post: bool,
+    pub password_reset_enabled: bool,
+    pub password_reset_token_validity: String,
+    /// The mailed reset URL with `{token}`; unset: the built-in form.
+    pub password_reset_url: Option<String>,
+    pub password_reset_email_subject: String,
+    pub password_reset_email_message: String,
+    /// Per-language variants of the reset mail, by language tag.
+    pub password_reset_email_languages: BTreeMap<String, MailVariant>,
+    /// Whether a notice is mailed after a password change or reset.
+    pub password_change_notice: bool,
+    pub password_change_notice_subject: String,
+    pub password_change_notice_message: String,
     /// Whether `/openapi.json` and `/docs` are served.
     pub docs_enabled: bool,
     pub mail_url: String,
@@ -137,6 +150,19 @@ impl Settings {
             registration_confirm_invalid_redirect_path: None,
             allowed_redirect_hosts: String::new(),
             confirm_via_post: false,
+            password_reset_enabled: false,
+            password_reset_token_validity: "1h".to_owned(),
+            password_reset_url: None,
+            password_reset_email_subject: "Reset your password".to_owned(),
+            password_reset_email_message: "Hello {username},\n\nopen this link to set a new password:\n\n{url}\n\n\
+                If you did not ask for it, ignore this mail: your password stays as it is.\n"
+                .to_owned(),
+            password_reset_email_languages: BTreeMap::new(),
+            password_change_notice: true,
+            password_change_notice_subject: "Your password was changed".to_owned(),
+            password_change_notice_message: "Hello {username},\n\nthe password of your account has just been \
+                changed. If you did not change it, reset your password now and tell us.\n"
+                .to_owned(),
             docs_enabled: true,
             mail_url: "file://./mail".to_owned(),
             mail_timeout: "10s".to_owned(),
@@ -211,6 +237,8 @@ impl Settings {
                     .transpose()?,
             },
             confirmation: self.confirmation(&prefix)?,
+            reset: self.reset(&prefix)?,
+            notice: self.notice()?,
             mail: self.mail()?,
             http: HttpConfig {
                 confirm_redirect: self
@@ -222,6 +250,7 @@ impl Settings {
                     .transpose()?,
                 confirm_via_post: self.confirm_via_post,
                 docs_enabled: self.docs_enabled,
+                password_reset_form: self.password_reset_url.is_none(),
                 prefix,
                 registration_enabled: self.registration_enabled,
                 user_fields,
@@ -294,6 +323,10 @@ pub struct Resolved {
     pub purge_interval: Duration,
     /// Email confirmation, when `registration_email_confirm` is on.
     pub confirmation: Option<ConfirmationSettings>,
+    /// Password reset by email, when `password_reset_enabled` is on.
+    pub reset: Option<authtoken_core::config::ResetSettings>,
+    /// The notice after a password change or reset, when `password_change_notice` is on.
+    pub notice: Option<authtoken_core::template::MailTemplates>,
     pub mail: MailSetup,
 }
 

@@ -26,6 +26,7 @@ macro_rules! http_suite {
         mod me;
         mod openapi;
         mod register;
+        mod reset;
         mod schema;
         mod sessions;
         mod store_failure;
