@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::settings::{Resolved, Settings};
-use crate::{admin, startup};
+use crate::operator::sessions::SessionsCommand;
+use crate::operator::users::UsersCommand;
+use crate::{admin, operator, startup};
 
 /// authtoken: per-login tokens that can be revoked one session at a time.
 #[derive(Debug, clap::Parser)]
@@ -41,6 +43,16 @@ enum Command {
     Confirm {
         #[command(subcommand)]
         command: ConfirmCommand,
+    },
+    /// Manage users: create, list, set a password, deactivate, activate, delete.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// See and revoke users' sessions.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
     },
 }
 
@@ -100,6 +112,12 @@ impl Command {
                     (Some(name), _) => admin::resend_one(&wired, &name).await,
                     (None, _) => admin::resend_all(&wired).await,
                 }
+            }
+            Self::Users { command } => {
+                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
+            }
+            Self::Sessions { command } => {
+                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
             }
         }
     }
