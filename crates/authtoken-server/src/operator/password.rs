@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn empty_overlong_and_non_utf8_input_is_refused() {
         check(b"", Err("stdin is empty: write the password on one line"));
-        check(&[b'p'; MAX_LINE_BYTES + 1], Err("the line on stdin is too long for a password (at most 128 characters)"));
+        check(
+            &[b'p'; MAX_LINE_BYTES + 1],
+            Err("the line on stdin is too long for a password (at most 128 characters)"),
+        );
         check(b"\xff\xfe\n", Err("the password on stdin is not valid UTF-8"));
     }
 }

@@ -86,7 +86,9 @@ async fn list(wired: &Wired, name: &str) -> anyhow::Result<()> {
 
 async fn revoke_one(wired: &Wired, text: &str) -> anyhow::Result<()> {
     let Some(id) = SessionId::parse(text) else {
-        bail!("`{text}` is not a session id: one is 22 letters, digits, `-` or `_`, as `authtoken sessions list` shows");
+        bail!(
+            "`{text}` is not a session id: one is 22 letters, digits, `-` or `_`, as `authtoken sessions list` shows"
+        );
     };
     // The owner is needed to revoke, and to say whose session it was.
     let Some(found) = wired.store.find_by_id(&id).await? else {
