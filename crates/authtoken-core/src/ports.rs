@@ -136,6 +136,7 @@ pub enum CreateUserError {
 #[async_trait]
 pub trait UserRepo: Send + Sync {
     /// MUST create the user and return it with its new id.
+    /// MUST store `email` and `email_confirmed` as given, so that a user an operator vouches for is confirmed at once.
     /// MUST return [`CreateUserError::Duplicate`] when a user with the same `username` or the same
     /// `username_key` exists, decided by a unique index so that concurrent creations of one name give one user.
     async fn create(&self, user: &NewUser) -> Result<User, CreateUserError>;

@@ -56,8 +56,11 @@ pub struct NewUser {
     pub username_key: String,
     /// The hash of the user's password, never the password.
     pub password_hash: PasswordHash,
-    /// The address to confirm; `None` when email confirmation is off.
+    /// The user's address; registration asks for one only when email confirmation is on.
     pub email: Option<String>,
+    /// Whether `email` counts as confirmed from the start: `false` from registration, which mails a link to confirm
+    /// it; `true` when an operator creates the user and vouches for the address.
+    pub email_confirmed: bool,
     /// Whether the user may log in; registration creates active users.
     pub is_active: bool,
     /// When the user registered.

@@ -79,7 +79,8 @@ pub(crate) async fn resend_all(wired: &Wired) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rfc3339(millis: i64) -> String {
+/// A time in milliseconds since the Unix epoch as RFC 3339 in UTC, to the second.
+pub(crate) fn rfc3339(millis: i64) -> String {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(millis).unwrap_or(0));
     humantime::format_rfc3339_seconds(at).to_string()
 }

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use crate::operator::sessions::SessionsCommand;
+use crate::operator::users::UsersCommand;
 use crate::settings::{Resolved, Settings};
-use crate::{admin, startup};
+use crate::{admin, operator, startup};
 
 /// authtoken: per-login tokens that can be revoked one session at a time.
 #[derive(Debug, clap::Parser)]
@@ -42,6 +44,16 @@ enum Command {
         #[command(subcommand)]
         command: ConfirmCommand,
     },
+    /// Manage users: create, list, set a password, deactivate, activate, delete.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// See and revoke users' sessions.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -65,7 +77,9 @@ enum TokensCommand {
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
-        init_logging();
+        // The operator's commands answer on stdout and stderr themselves; their log shows only what went wrong.
+        let quiet = matches!(self.command, Command::Users { .. } | Command::Sessions { .. });
+        init_logging(if quiet { "warn" } else { "info" });
         let settings = Settings::load(self.config.as_deref())?.resolve()?;
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         runtime.block_on(self.command.run(&settings))
@@ -110,14 +124,20 @@ impl Command {
                     (None, _) => admin::resend_all(&wired).await,
                 }
             }
+            Self::Users { command } => {
+                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
+            }
+            Self::Sessions { command } => {
+                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
+            }
         }
     }
 }
 
-/// Logs to stderr; `AUTHTOKEN_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
-fn init_logging() {
+/// Logs to stderr; `AUTHTOKEN_LOG` (or `RUST_LOG`) sets the filter, `default` when neither is set.
+fn init_logging(default: &str) {
     let filter =
-        std::env::var("AUTHTOKEN_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned());
+        std::env::var("AUTHTOKEN_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| default.to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -5,5 +5,6 @@
 mod admin;
 pub mod cli;
 pub mod listener;
+mod operator;
 pub mod settings;
 pub mod startup;

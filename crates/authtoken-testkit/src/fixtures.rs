@@ -36,6 +36,7 @@ pub fn new_user(username: &str, password: &str) -> NewUser {
         username,
         password_hash: FakePasswordHasher::hash_of(password),
         email: None,
+        email_confirmed: false,
         is_active: true,
         joined_at: EPOCH,
     }

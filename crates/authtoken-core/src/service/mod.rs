@@ -1,6 +1,7 @@
 //! The use cases, as methods of one service that holds the ports.
 
 mod account;
+mod admin;
 mod authenticate;
 mod confirm;
 mod login;
@@ -12,6 +13,7 @@ mod sessions;
 use std::sync::Arc;
 
 pub use account::{ChangePasswordError, SetPasswordError};
+pub use admin::AddUser;
 pub use authenticate::{AuthenticateError, Authenticated};
 pub use confirm::{Composed, ConfirmError, SendConfirmationError};
 pub use login::{LoginError, LoginOutcome};

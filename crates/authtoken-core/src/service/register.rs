@@ -78,14 +78,43 @@ const DUPLICATE_KEY: &str = "already exists";
 const EMAIL_TOO_LONG: &str = "Ensure this field has no more than 254 characters.";
 const EMAIL_INVALID: &str = "Enter a valid email address.";
 
+/// New user's fields that passed registration's rules.
+pub(super) struct CheckedUser {
+    pub(super) username: Username,
+    pub(super) password: Password,
+    pub(super) email: Option<String>,
+}
+
 impl AuthService {
     /// Validates the form and creates an active user.
     ///
     /// Uniqueness is checked first for a friendly message, and enforced by the store's unique index,
     /// so that of many concurrent registrations of one name exactly one succeeds.
     pub async fn register(&self, form: RegistrationForm) -> Result<User, RegisterError> {
+        let password = text(form.password).map(Password::new);
+        let email = self.confirmation.as_ref().map(|_| form.email);
+        let checked = self.check_new_user(form.username, password, email).await?;
+        let new_user = self.new_user(checked, false).await?;
+        let created = match (&self.confirmation, &new_user.email) {
+            (Some(confirmation), Some(email)) => {
+                let mail = super::confirm::confirmation_mail(confirmation, email, &form.languages);
+                confirmation.repo.create_user_with_confirmation(&new_user, &mail).await
+            }
+            _ => self.users.create(&new_user).await,
+        };
+        self.created(created, &new_user.username).await
+    }
+
+    /// Checks the fields of a new user with registration's rules and messages, in field order: the username (and
+    /// whether it is taken), the password (or why the field held none), and the email when `email` is `Some`.
+    pub(super) async fn check_new_user(
+        &self,
+        username: FieldValue,
+        password: Result<Password, &'static str>,
+        email: Option<FieldValue>,
+    ) -> Result<CheckedUser, RegisterError> {
         let mut errors = FieldErrors::default();
-        let username = match text(form.username) {
+        let username = match text(username) {
             Ok(text) => match Username::parse(&text) {
                 Ok(username) => Some(username),
                 Err(e) => {
@@ -103,48 +132,51 @@ impl AuthService {
         {
             errors.add("username", message);
         }
-        let password = match text(form.password).and_then(|text| self.check_password(Password::new(text))) {
+        let password = match password.and_then(|password| self.check_password(password)) {
             Ok(password) => Some(password),
             Err(message) => {
                 errors.add("password", message);
                 None
             }
         };
-        let email = match &self.confirmation {
-            Some(_) => match text(form.email).and_then(check_email) {
-                Ok(email) => Some(email),
-                Err(message) => {
-                    errors.add("email", message);
-                    None
-                }
-            },
+        let email = match email.map(|email| text(email).and_then(check_email)) {
+            Some(Ok(email)) => Some(email),
+            Some(Err(message)) => {
+                errors.add("email", message);
+                None
+            }
             None => None,
         };
         let (Some(username), Some(password), true) = (username, password, errors.0.is_empty()) else {
             return Err(RegisterError::Invalid(errors));
         };
+        Ok(CheckedUser { username, password, email })
+    }
 
-        let password_hash = self.hasher.hash(&password).await.map_err(Failure::from)?;
-        let now = self.clock.now();
-        let new_user = NewUser {
-            username_key: username.key(self.config.username_case_insensitive),
-            username,
+    /// Hashes the password and makes the active user to store, joined now.
+    pub(super) async fn new_user(&self, checked: CheckedUser, email_confirmed: bool) -> Result<NewUser, Failure> {
+        let password_hash = self.hasher.hash(&checked.password).await?;
+        Ok(NewUser {
+            username_key: checked.username.key(self.config.username_case_insensitive),
+            username: checked.username,
             password_hash,
-            email,
+            email: checked.email,
+            email_confirmed,
             is_active: true,
-            joined_at: now,
-        };
-        let created = match (&self.confirmation, &new_user.email) {
-            (Some(confirmation), Some(email)) => {
-                let mail = super::confirm::confirmation_mail(confirmation, email, &form.languages);
-                confirmation.repo.create_user_with_confirmation(&new_user, &mail).await
-            }
-            _ => self.users.create(&new_user).await,
-        };
+            joined_at: self.clock.now(),
+        })
+    }
+
+    /// The outcome of creating `username`: a name taken meanwhile is the field error the checks would have given.
+    pub(super) async fn created(
+        &self,
+        created: Result<User, CreateUserError>,
+        username: &Username,
+    ) -> Result<User, RegisterError> {
         match created {
             Ok(user) => Ok(user),
             Err(CreateUserError::Duplicate) => {
-                let message = self.duplicate_message(&new_user.username).await?.unwrap_or(DUPLICATE);
+                let message = self.duplicate_message(username).await?.unwrap_or(DUPLICATE);
                 let mut errors = FieldErrors::default();
                 errors.add("username", message);
                 Err(RegisterError::Invalid(errors))

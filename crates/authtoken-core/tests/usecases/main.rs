@@ -1,7 +1,8 @@
-//! The use cases of `AuthService` (login, logout, authenticate, register, email confirmation, the session lifecycle) and the outbox delivery,
-//! over the testkit fakes and mockall mocks.
+//! The use cases of `AuthService` (login, logout, authenticate, register, email confirmation, the session lifecycle,
+//! the operator's) and the outbox delivery, over the testkit fakes and mockall mocks.
 
 mod account;
+mod admin;
 mod authenticate;
 mod confirm;
 mod delivery;

@@ -9,5 +9,7 @@ mod connections;
 mod flow;
 mod migrate;
 mod openapi;
+mod operator;
+mod operator_input;
 mod recovery;
 mod support;

@@ -26,7 +26,7 @@ pub(crate) fn insert(user: &NewUser) -> InsertStatement {
             user.username.as_str().into(),
             user.username_key.as_str().into(),
             user.email.clone().into(),
-            false.into(),
+            user.email_confirmed.into(),
             user.is_active.into(),
             user.password_hash.as_str().into(),
             user.joined_at.as_millis().into(),

@@ -89,6 +89,7 @@ macro_rules! store_contract_suite {
             tokens::ping_succeeds_while_the_store_answers,
             tokens::a_session_keeps_its_id_and_client_info,
             users::create_assigns_distinct_ids_and_returns_the_user,
+            users::create_stores_the_email_and_whether_it_is_confirmed_as_given,
             users::find_by_username_is_an_exact_match,
             users::find_by_key_returns_the_password_hash,
             users::create_rejects_a_duplicate_username,

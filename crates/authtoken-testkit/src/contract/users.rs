@@ -19,6 +19,24 @@ pub async fn create_assigns_distinct_ids_and_returns_the_user(stores: &Stores) {
     assert_eq!(alice.last_login_at, None);
 }
 
+pub async fn create_stores_the_email_and_whether_it_is_confirmed_as_given(stores: &Stores) {
+    let mut vouched = new_user("alice", "pw");
+    vouched.email = Some("alice@example.org".to_owned());
+    vouched.email_confirmed = true;
+    let mut unconfirmed = new_user("bob", "pw");
+    unconfirmed.email = Some("bob@example.org".to_owned());
+
+    let alice = stores.users.create(&vouched).await.unwrap();
+    let bob = stores.users.create(&unconfirmed).await.unwrap();
+
+    assert_eq!((alice.email.as_deref(), alice.email_confirmed), (Some("alice@example.org"), true));
+    assert_eq!((bob.email.as_deref(), bob.email_confirmed), (Some("bob@example.org"), false));
+    assert_eq!(stores.users.find_by_username("alice").await.unwrap(), Some(alice));
+    assert_eq!(stores.users.find_credentials(bob.id).await.unwrap().unwrap().user, bob);
+    let unconfirmed = stores.confirmations.unconfirmed_users().await.unwrap();
+    assert_eq!(unconfirmed.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["bob"]);
+}
+
 pub async fn find_by_username_is_an_exact_match(stores: &Stores) {
     let alice = stores.users.create(&new_user("Alice", "pw")).await.unwrap();
 

@@ -76,7 +76,7 @@ impl State {
             id,
             username: new.username.as_str().to_owned(),
             email: new.email.clone(),
-            email_confirmed: false,
+            email_confirmed: new.email_confirmed,
             is_active: new.is_active,
             joined_at: new.joined_at,
             last_login_at: None,
