@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: the release binary under wrk load on loopback, compared with the framework's ceiling
 //! and with the raw Argon2id rate of the same machine, reported as a table and as JSON under `target/bench/`.
+//! With `--idle-timeout`, it also compares authentication with and without the idle timeout (`idle.rs`).
 
 mod http;
+mod idle;
 mod lua;
 mod machine;
 mod micro;
@@ -26,7 +28,7 @@ use crate::cmd::{cargo, run, target_dir};
 use machine::CpuSample;
 use raw_hash::HashParams;
 use raw_hash::RawHashRate;
-use report::{Noise, Report};
+use report::{Noise, Report, share};
 use server::Server;
 use wrk::Wrk;
 
@@ -48,6 +50,9 @@ pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
             target.join("release/authtoken")
         }
     };
+    if options.idle_only {
+        return idle_only(options, &plan, &wrk, &binary, &target, started);
+    }
     let dir =
         tempfile::Builder::new().prefix("authtoken-bench-").tempdir().context("cannot make a temporary directory")?;
     let env = server_env(options, &dir.path().join("bench.sqlite3"));
@@ -64,6 +69,13 @@ pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
         .with_context(|| format!("the server's last log lines:\n{}", server.last_log()))?;
     server.stop()?;
     let (raw_after, raw_noise_after) = raw_hash_rate(params, hash_threads, plan.raw_hash)?;
+    let idle = match options.idle_timeout {
+        Some(_) => Some(idle::compare(&binary, &wrk, options, &plan, &format!("b{started}"))?),
+        None => None,
+    };
+    if let Some(idle) = &idle {
+        warn_if_busy("during the idle timeout comparison", idle.foreign());
+    }
     let noise = Noise {
         before,
         during_raw: larger(raw_noise_before, raw_noise_after),
@@ -74,10 +86,58 @@ pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
 
     let micro = if options.micro { Some(micro::run(options.long, &target)?) } else { None };
     let raw = [raw_before, raw_after];
-    let report = Report { started, options, plan: &plan, wrk: &wrk, cpus, noise, raw, rows, peak_rss, micro };
+    let report = Report { started, options, plan: &plan, wrk: &wrk, cpus, noise, raw, rows, peak_rss, micro, idle };
     println!("{}", report.table());
     let written = report.write(&target.join("bench"))?;
     println!("wrote {}", written.display());
+    Ok(())
+}
+
+/// Runs the idle-timeout comparison alone, prints its table and writes `target/bench/<unix-time>-idle.json`
+/// (`latest.json` stays the last whole run).
+fn idle_only(
+    options: &Options,
+    plan: &Plan,
+    wrk: &Wrk,
+    binary: &Path,
+    target: &Path,
+    started: u64,
+) -> anyhow::Result<()> {
+    let before = machine::foreign_load(Duration::from_secs(1));
+    warn_if_busy("just before the run", before);
+    let idle = idle::compare(binary, wrk, options, plan, &format!("b{started}"))?;
+    warn_if_busy("during the measurements", idle.foreign());
+    println!(
+        "authtoken bench --idle-only: {}, {} s a leg, wrk -t{} -c{} ({}), {} CPUs, run {}",
+        options.database_name(),
+        plan.scenario.as_secs(),
+        plan.threads,
+        plan.connections,
+        wrk.version,
+        cpus(),
+        started,
+    );
+    println!(
+        "other processes' share of the CPUs: {} before, at most {} during a leg\n",
+        share(before),
+        share(idle.foreign())
+    );
+    println!("{}", report::idle_table(&idle));
+    let json = serde_json::json!({
+        "unix_time": started,
+        "database": options.database_name(),
+        "binary": options.binary.as_ref().map(|binary| binary.display().to_string()),
+        "mode": "idle-only",
+        "machine": { "cpus": cpus(), "load_average_after": machine::load_average(), "foreign_cpu_share_before": before },
+        "load": { "seconds_per_leg": plan.scenario.as_secs(), "connections": plan.connections, "threads": plan.threads },
+        "idle_timeout": idle.json(),
+    });
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("{started}-idle.json"));
+    let text = serde_json::to_string_pretty(&json).context("cannot serialise the report")?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
     Ok(())
 }
 
@@ -91,8 +151,7 @@ fn load(
     env: &BTreeMap<String, String>,
     started: u64,
 ) -> anyhow::Result<(Vec<scenarios::Row>, u64, Option<f64>)> {
-    let prefix = env.get("AUTHTOKEN_PREFIX").map_or("/auth", String::as_str).trim_end_matches('/');
-    let runner = scenarios::Runner { wrk, server, dir, plan, prefix };
+    let runner = scenarios::Runner { wrk, server, dir, plan, prefix: prefix(env) };
     let before = CpuSample::now(Some(server.pid()));
     let rows = runner.run_all(&format!("b{started}"))?;
     let foreign =
@@ -144,6 +203,11 @@ fn server_env(options: &Options, sqlite_path: &Path) -> BTreeMap<String, String>
         env.insert(name.clone(), value.clone());
     }
     env
+}
+
+/// The prefix of the auth routes that the server's environment sets, without a trailing slash.
+fn prefix(env: &BTreeMap<String, String>) -> &str {
+    env.get("AUTHTOKEN_PREFIX").map_or("/auth", String::as_str).trim_end_matches('/')
 }
 
 fn cpus() -> usize {

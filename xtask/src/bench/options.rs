@@ -20,7 +20,13 @@ options:
   --set NAME=VALUE     a server setting, given to it as AUTHTOKEN_<NAME>=VALUE (repeatable), for what-if runs
   --env NAME=VALUE     any other variable for the server process, e.g. MALLOC_ARENA_MAX=2 (repeatable)
   --binary PATH        bench this authtoken binary instead of building target/release/authtoken (A/B runs)
-  --micro              also run the criterion micro-benchmarks of authtoken-core";
+  --micro              also run the criterion micro-benchmarks of authtoken-core
+  --idle-timeout D     also compare GET /auth/me/ on a server with auth_token_idle_timeout=D (e.g. 15m) against
+                       one with the defaults, one token a connection, in turns (off, on, on, off), and report the
+                       ratio of their rates (issue 11: at least 95%)
+  --idle-resolution D  last_used_resolution of the server with the idle timeout (default 1s, so that each token's
+                       use is written once a second; the default of 1m writes each token once in a short run)
+  --idle-only          run only that comparison (needs --idle-timeout): no other scenario, no raw argon2id";
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +43,12 @@ pub(crate) struct Options {
     /// A prebuilt binary to bench instead of building the release one.
     pub binary: Option<PathBuf>,
     pub micro: bool,
+    /// `auth_token_idle_timeout` of the idle-timeout comparison; `None` runs no comparison.
+    pub idle_timeout: Option<String>,
+    /// `last_used_resolution` of the server with the idle timeout.
+    pub idle_resolution: String,
+    /// Run the idle-timeout comparison and nothing else.
+    pub idle_only: bool,
 }
 
 /// How long each part of the run takes, and how hard it pushes.
@@ -65,6 +77,9 @@ impl Options {
             env: Vec::new(),
             binary: None,
             micro: false,
+            idle_timeout: None,
+            idle_resolution: "1s".to_owned(),
+            idle_only: false,
         };
         let mut args = args.iter().copied();
         while let Some(arg) = args.next() {
@@ -82,11 +97,17 @@ impl Options {
                 }
                 "--env" => options.env.push(name_value(arg, value()?)?),
                 "--binary" => options.binary = Some(PathBuf::from(value()?)),
+                "--idle-timeout" => options.idle_timeout = Some(value()?.to_owned()),
+                "--idle-resolution" => options.idle_resolution = value()?.to_owned(),
+                "--idle-only" => options.idle_only = true,
                 _ => bail!("unknown option `{arg}`\n\n{USAGE}"),
             }
         }
         if options.threads > options.connections {
             bail!("--threads ({}) must not exceed --connections ({})", options.threads, options.connections);
+        }
+        if options.idle_only && options.idle_timeout.is_none() {
+            bail!("--idle-only needs --idle-timeout, e.g. --idle-timeout 15m");
         }
         Ok(options)
     }
@@ -162,6 +183,22 @@ mod tests {
         check(&["--seconds", "0"], Err("`--seconds` needs a positive whole number, not `0`"));
         check(&["--threads", "9", "--connections", "8"], Err("--threads (9) must not exceed --connections (8)"));
         check(&["--fast"], Err("unknown option `--fast`"));
+    }
+
+    #[test]
+    fn the_idle_timeout_comparison_is_asked_for_with_its_own_options() {
+        let plain = Options::parse(&[]).unwrap();
+        let compared = Options::parse(&["--idle-timeout", "15m"]).unwrap();
+        let alone = Options::parse(&["--idle-only", "--idle-timeout", "15m", "--idle-resolution", "2s"]).unwrap();
+
+        assert_eq!((plain.idle_timeout, plain.idle_resolution.as_str(), plain.idle_only), (None, "1s", false));
+        assert_eq!((compared.idle_timeout.as_deref(), compared.idle_only), (Some("15m"), false));
+        assert_eq!(
+            (alone.idle_timeout.as_deref(), alone.idle_resolution.as_str(), alone.idle_only),
+            (Some("15m"), "2s", true)
+        );
+        check(&["--idle-only"], Err("--idle-only needs --idle-timeout, e.g. --idle-timeout 15m"));
+        check(&["--idle-timeout"], Err("`--idle-timeout` needs a value"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::idle::{self, IdleComparison, TARGET_PERCENT};
 use super::micro::Micro;
 use super::options::{Options, Plan};
 use super::raw_hash::RawHashRate;
@@ -26,6 +27,8 @@ pub(super) struct Report<'a> {
     pub rows: Vec<Row>,
     pub peak_rss: u64,
     pub micro: Option<Vec<Micro>>,
+    /// The idle-timeout comparison, when `--idle-timeout` asked for it.
+    pub idle: Option<IdleComparison>,
 }
 
 /// How much of the CPUs other processes used (0 to 1): the machine is shared, and this says how far to trust a run.
@@ -112,6 +115,10 @@ impl Report<'_> {
                 target.show(target.limit),
                 target.verdict()
             );
+        }
+        if let Some(idle) = &self.idle {
+            out.push('\n');
+            out.push_str(&idle_table(idle));
         }
         if let Some(micro) = &self.micro {
             out.push_str("\n| micro-benchmark (criterion) | time |\n|---|---:|\n");
@@ -218,6 +225,7 @@ impl Report<'_> {
             "peak_rss_bytes": self.peak_rss,
             "ratios": { "auth_over_ceiling": self.auth_over_ceiling(), "login_over_raw_argon2id": self.login_over_raw() },
             "targets": targets,
+            "idle_timeout": self.idle.as_ref().map(IdleComparison::json),
             "micro_ns": micro,
         })
     }
@@ -272,6 +280,44 @@ impl Target {
     }
 }
 
+/// The legs of the idle-timeout comparison, each side's rate over its legs, and the target of issue 11.
+pub(super) fn idle_table(idle: &IdleComparison) -> String {
+    let mut out = format!(
+        "| idle timeout comparison, {} tokens | requests/s | p50 | p99 | errors | other processes |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+        idle.sessions
+    );
+    for (n, leg) in idle.legs.iter().enumerate() {
+        let m = &leg.measurement;
+        let _ = writeln!(
+            out,
+            "| leg {}: {} | {} | {} | {} | {} | {} |",
+            n + 1,
+            idle::label(leg.idle, &idle.timeout, &idle.resolution),
+            rate(m.rate()),
+            millis(m.p50),
+            millis(m.p99),
+            m.errors.total(),
+            share(leg.foreign)
+        );
+    }
+    for on in [false, true] {
+        let label = idle::label(on, &idle.timeout, &idle.resolution);
+        let _ = writeln!(out, "| {label}, all its legs | {} | | | | |", rate(idle.rate(on)));
+    }
+    let target = Target {
+        name: "me with the idle timeout ÷ without (req/s)",
+        value: 100.0 * idle.ratio(),
+        limit: TARGET_PERCENT,
+        unit: "%",
+        at_least: true,
+    };
+    out.push_str("\n| target (issue 11) | measured | target | result |\n|---|---:|---:|---|\n");
+    let (value, limit) = (target.show(target.value), target.show(target.limit));
+    let _ = writeln!(out, "| {} | {value} | ≥ {limit} | {} |", target.name, target.verdict());
+    out
+}
+
 fn row_json(row: &Row) -> serde_json::Value {
     let m = &row.measurement;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -307,7 +353,7 @@ fn raw_json(raw: &RawHashRate) -> serde_json::Value {
     })
 }
 
-fn share(foreign: Option<f64>) -> String {
+pub(super) fn share(foreign: Option<f64>) -> String {
     foreign.map_or_else(|| "?".to_owned(), |foreign| format!("{:.0}%", 100.0 * foreign))
 }
 

@@ -91,8 +91,8 @@ impl Scenario {
 impl Runner<'_> {
     /// Seeds users whose names start with `run_id`, warms up, and runs every scenario.
     pub(super) fn run_all(&self, run_id: &str) -> anyhow::Result<Vec<Row>> {
-        let seeded = self.seed(run_id)?;
-        let me = self.script("me.lua", &lua::rotating("GET", &self.path("/me/"), &token_variants(&seeded.tokens)))?;
+        let seeded = self.seed(run_id, self.plan.users)?;
+        let me = self.me_script(&seeded.tokens)?;
         let healthz =
             self.script("healthz.lua", &lua::rotating("GET", "/healthz", &[Variant { headers: vec![], body: None }]))?;
         let login =
@@ -139,9 +139,22 @@ impl Runner<'_> {
         ])
     }
 
-    /// Registers and logs in `plan.users` users, and checks that a token authenticates.
-    fn seed(&self, run_id: &str) -> anyhow::Result<Seeded> {
-        eprintln!("bench: seeding {} users and tokens", self.plan.users);
+    /// Seeds `sessions` tokens and writes the script of `GET {prefix}/me/` that sends them in rotation.
+    pub(super) fn seed_me(&self, run_id: &str, sessions: usize) -> anyhow::Result<PathBuf> {
+        let seeded = self.seed(run_id, sessions)?;
+        self.me_script(&seeded.tokens)
+    }
+
+    /// Runs `script` on the plan's connections and threads for `duration`.
+    pub(super) fn measure(&self, script: &Path, duration: Duration) -> anyhow::Result<Measurement> {
+        self.wrk.run(&self.load(script, self.plan.connections, self.plan.threads, duration))
+    }
+
+    /// Registers `plan.users` users and logs them in, in turn, until there are `sessions` tokens (at least one a
+    /// user); checks that a token authenticates.
+    fn seed(&self, run_id: &str, sessions: usize) -> anyhow::Result<Seeded> {
+        let sessions = sessions.max(self.plan.users);
+        eprintln!("bench: seeding {} users and {sessions} tokens", self.plan.users);
         let addr = self.server.addr;
         let healthz = http::send(addr, "GET", "/healthz", &[], "")?;
         if healthz.status != 200 {
@@ -152,14 +165,22 @@ impl Runner<'_> {
             let username = format!("{run_id}-seed-{n}");
             let credentials = serde_json::json!({ "username": username, "password": PASSWORD });
             http::post_json(addr, &self.path("/register/"), &credentials, 201)?;
+            seeded.users.push(username);
+        }
+        for n in 0..sessions {
+            let credentials =
+                serde_json::json!({ "username": seeded.users[n % self.plan.users], "password": PASSWORD });
             let body = http::post_json(addr, &self.path("/login/"), &credentials, 200)?;
             let login: serde_json::Value = serde_json::from_str(&body).context("the login answer is not JSON")?;
             let token = login["token"].as_str().with_context(|| format!("the login answer has no token: {body}"))?;
             seeded.tokens.push(token.to_owned());
-            seeded.users.push(username);
         }
         check_token(addr, &self.path("/me/"), &seeded.tokens[0])?;
         Ok(seeded)
+    }
+
+    fn me_script(&self, tokens: &[String]) -> anyhow::Result<PathBuf> {
+        self.script("me.lua", &lua::rotating("GET", &self.path("/me/"), &token_variants(tokens)))
     }
 
     fn row(&self, scenario: Scenario, measurement: Measurement, connections: usize) -> anyhow::Result<Row> {
