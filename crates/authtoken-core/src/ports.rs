@@ -75,11 +75,18 @@ pub trait TokenRepo: Send + Sync {
     /// MUST keep every other session of the same user untouched.
     async fn insert(&self, session: &Session) -> Result<(), StoreError>;
 
-    /// MUST store the session and then delete the user's least recently active sessions (by
-    /// [`Session::last_active_at`], the earlier login first on a tie) until at most `max` are left, the new one among
-    /// them, in one transaction, so that concurrent logins of one user never leave more than `max`; returns how many
-    /// were deleted.
-    async fn insert_limited(&self, session: &Session, max: u32) -> Result<u64, StoreError>;
+    /// MUST, in one transaction that locks the user: store the session only while its user exists, is active and
+    /// still has exactly `password_hash` (the hash the login verified), so that a login racing a password change, a
+    /// reset, a deactivation or a deletion never leaves a session behind it; then, when `max` is given, delete the
+    /// user's least recently active sessions (by [`Session::last_active_at`], the earlier login first on a tie) until
+    /// at most `max` are left, the new one among them, so that concurrent logins never leave more than `max`.
+    /// Returns how many sessions were deleted, or `None` (storing nothing) when the user failed the check.
+    async fn insert_for_login(
+        &self,
+        session: &Session,
+        password_hash: &PasswordHash,
+        max: Option<u32>,
+    ) -> Result<Option<u64>, StoreError>;
 
     /// MUST return the session stored under `digest` with its user, or `None`.
     /// MUST return expired sessions too: deciding about expiry is the caller's job.

@@ -23,9 +23,9 @@
 //! # async fn main() {
 //! let store = Arc::new(InMemoryStore::default());
 //! store.create(&fixtures::new_user("alice", "correct horse")).await.unwrap();
-//! // The session store is down: every insert fails.
+//! // The session store is down: storing a session fails.
 //! let mut tokens = MockTokenRepo::new();
-//! tokens.expect_insert().times(1).returning(|_| Err(StoreError::new("connection refused")));
+//! tokens.expect_insert_for_login().times(1).returning(|_, _, _| Err(StoreError::new("connection refused")));
 //! let ports = Ports {
 //!     tokens: Arc::new(tokens),
 //!     users: store,

@@ -58,11 +58,12 @@ impl AuthService {
             last_used_at: None,
             client,
         };
-        match self.config.max_sessions_per_user {
-            Some(max) => self.tokens.insert_limited(&session, max.get()).await.map(drop),
-            None => self.tokens.insert(&session).await,
+        let max = self.config.max_sessions_per_user.map(|max| max.get());
+        let stored = self.tokens.insert_for_login(&session, &credentials.password_hash, max).await;
+        if stored.map_err(Failure::from)?.is_none() {
+            // The password changed, or the user was deactivated or deleted, while the password was being verified.
+            return Err(LoginError::InvalidCredentials);
         }
-        .map_err(Failure::from)?;
         self.users.record_login(credentials.user.id, now).await.map_err(Failure::from)?;
         let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
         Ok(LoginOutcome { token, user })

@@ -27,12 +27,22 @@ impl AuthService {
         Ok(sessions)
     }
 
-    /// Revokes one of the caller's sessions by its public id, the current one included; `false` when the caller
-    /// has no such session (another user's id is answered exactly as an unknown one).
+    /// Revokes one of the caller's live sessions by its public id, the current one included; `false` when the caller
+    /// has no such live session (another user's id, and an expired or idle one, are answered exactly as an unknown
+    /// one).
     pub async fn revoke_session(&self, auth: &Authenticated, id: &str) -> Result<bool, StoreError> {
         let Some(id) = SessionId::parse(id) else {
             return Ok(false);
         };
+        let now = self.clock.now();
+        let live = self.tokens.find_by_id(&id).await?.is_some_and(|found| {
+            found.session.user_id == auth.user.id
+                && !found.session.is_expired(now)
+                && !self.is_idle(&found.session, now)
+        });
+        if !live {
+            return Ok(false);
+        }
         self.tokens.revoke(auth.user.id, &id).await
     }
 

@@ -102,11 +102,28 @@ async fn revoke_session_ends_one_of_the_callers_sessions_the_current_one_too() {
 }
 
 #[tokio::test]
+async fn an_expired_or_idle_session_is_not_found_for_revocation() {
+    let app = App::with_config(idle_after(MINUTE * 10));
+    app.register("alice", PASSWORD).await;
+    let [idle, current] = logins(&app, 2).await.try_into().unwrap();
+    let idle_id = session_of(&app, &idle).await.session.id;
+    app.clock.advance(MINUTE * 6);
+    session_of(&app, &current).await;
+    app.clock.advance(MINUTE * 6);
+    let caller = session_of(&app, &current).await;
+
+    let revoked = app.service.revoke_session(&caller, idle_id.as_str()).await.unwrap();
+
+    assert!(!revoked, "an idle session is not one of the caller's live sessions");
+}
+
+#[tokio::test]
 async fn a_malformed_session_id_is_not_found_without_asking_the_store() {
     let app = App::new();
     app.register("alice", PASSWORD).await;
     let caller = session_of(&app, &app.token("alice", PASSWORD).await).await;
     let mut tokens = MockTokenRepo::new();
+    tokens.expect_find_by_id().never();
     tokens.expect_revoke().never();
     let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
 

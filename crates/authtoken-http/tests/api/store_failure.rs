@@ -33,7 +33,7 @@ async fn login_answers_503_when_the_session_cannot_be_stored() {
         }))
     });
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_insert().times(1).returning(|_| Err(StoreError::new(SECRET)));
+    tokens.expect_insert_for_login().times(1).returning(|_, _, _| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().users(users).tokens(tokens).build().await else { return };
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;

@@ -74,6 +74,16 @@ pub(crate) fn lock(id: UserId) -> SelectStatement {
         .to_owned()
 }
 
+/// The user's [`CREDENTIAL_COLUMNS`], locked as [`lock`] locks them.
+pub(crate) fn lock_credentials(id: UserId) -> SelectStatement {
+    Query::select()
+        .columns(CREDENTIAL_COLUMNS)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .lock(LockType::Update)
+        .to_owned()
+}
+
 /// Users with an email address that is not confirmed yet, by id.
 pub(crate) fn unconfirmed() -> SelectStatement {
     Query::select()

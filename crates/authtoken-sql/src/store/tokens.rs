@@ -5,9 +5,9 @@ use authtoken_core::Timestamp;
 use authtoken_core::ports::{StoreError, TokenRepo};
 use authtoken_core::session::{ClientInfo, Revoke, Session, SessionId, SessionWithUser};
 use authtoken_core::token::TokenDigest;
-use authtoken_core::user::UserId;
+use authtoken_core::user::{PasswordHash, UserId};
 
-use super::{SqlStore, user_from_row};
+use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::row::Row;
 use crate::statements::{SESSION_COLUMNS, sessions, users};
 
@@ -20,16 +20,27 @@ impl TokenRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn insert_limited(&self, session: &Session, max: u32) -> Result<u64, StoreError> {
+    async fn insert_for_login(
+        &self,
+        session: &Session,
+        password_hash: &PasswordHash,
+        max: Option<u32>,
+    ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Logins of one user take turns here, so together they never leave more than `max`.
-        if tx.fetch_optional(&users::lock(session.user_id), |row| row.int(0)).await?.is_none() {
-            return Err(StoreError::new(format!("no user {:?}", session.user_id)));
+        // Locked, so logins of one user take turns here (together they never leave more than `max`), and a password
+        // change, reset, deactivation or deletion either comes before the check or after the session is stored.
+        let current =
+            tx.fetch_optional(&users::lock_credentials(session.user_id), |row| credentials_from_row(row, 0)).await?;
+        if !current.is_some_and(|c| c.user.is_active && c.password_hash == *password_hash) {
+            return Ok(None);
         }
         tx.execute(&sessions::insert(session)).await?;
-        let evicted = tx.execute(&sessions::evict_least_recent(session.user_id, &session.digest, max)).await?;
+        let evicted = match max {
+            Some(max) => tx.execute(&sessions::evict_least_recent(session.user_id, &session.digest, max)).await?,
+            None => 0,
+        };
         tx.commit().await?;
-        Ok(evicted)
+        Ok(Some(evicted))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

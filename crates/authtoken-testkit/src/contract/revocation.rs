@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use authtoken_core::outbox::{MailKind, OutboxMail, OutboxState};
 use authtoken_core::session::{Revoke, Session, SessionId};
-use authtoken_core::user::User;
+use authtoken_core::user::{PasswordHash, User};
 use authtoken_core::{PlainToken, Timestamp};
 
 use super::Stores;
@@ -16,6 +16,11 @@ use crate::fixtures::{EPOCH, new_user, session};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MINUTE: Duration = Duration::from_secs(60);
+
+/// The password hash of every user of these cases.
+fn hash() -> PasswordHash {
+    FakePasswordHasher::hash_of("password")
+}
 
 async fn user(stores: &Stores, name: &str) -> User {
     stores.users.create(&new_user(name, "password")).await.expect("the user is created")
@@ -97,7 +102,7 @@ pub async fn purge_idle_deletes_sessions_last_active_before_the_cut_off(stores: 
     assert!(stores.tokens.find(&edge.digest()).await.unwrap().is_some(), "active at the cut-off itself");
 }
 
-pub async fn insert_limited_evicts_the_least_recently_active_sessions(stores: &Stores) {
+pub async fn insert_for_login_evicts_the_least_recently_active_sessions_beyond_max(stores: &Stores) {
     let alice = user(stores, "alice").await;
     let bob = user(stores, "bob").await;
     let [(first, _), (second, s2), (third, s3)] = logged_in(stores, &alice, 3).await.try_into().unwrap();
@@ -106,28 +111,29 @@ pub async fn insert_limited_evicts_the_least_recently_active_sessions(stores: &S
     stores.tokens.touch(&first.digest(), EPOCH.plus(MINUTE * 10), EPOCH.plus(MINUTE * 10)).await.unwrap();
     let (_, newest) = session(alice.id, EPOCH.plus(MINUTE * 11), DAY);
 
-    let evicted = stores.tokens.insert_limited(&newest, 3).await.unwrap();
+    let evicted = stores.tokens.insert_for_login(&newest, &hash(), Some(3)).await.unwrap();
 
-    assert_eq!(evicted, 1);
+    assert_eq!(evicted, Some(1));
     assert_eq!(stores.tokens.find(&second.digest()).await.unwrap(), None, "the least recently active goes");
     assert!(stores.tokens.find(&first.digest()).await.unwrap().is_some());
     assert!(stores.tokens.find(&third.digest()).await.unwrap().is_some());
     assert_eq!(stores.tokens.sessions_of(bob.id).await.unwrap().len(), 3, "other users keep theirs");
-    let evicted = stores.tokens.insert_limited(&session(alice.id, EPOCH.plus(MINUTE * 12), DAY).1, 1).await.unwrap();
-    assert_eq!(evicted, 3);
+    let latest = session(alice.id, EPOCH.plus(MINUTE * 12), DAY).1;
+    let evicted = stores.tokens.insert_for_login(&latest, &hash(), Some(1)).await.unwrap();
+    assert_eq!(evicted, Some(3));
     assert!(!ids_of(stores, &alice).await.contains(s3.id.as_str()));
     assert!(!ids_of(stores, &alice).await.contains(s2.id.as_str()));
     assert_eq!(ids_of(stores, &alice).await.len(), 1, "with a limit of one, only the new session is left");
 }
 
-pub async fn concurrent_limited_inserts_never_leave_more_than_the_limit(stores: &Stores) {
+pub async fn concurrent_logins_never_leave_more_than_max(stores: &Stores) {
     let alice = user(stores, "alice").await;
     let tokens = Arc::clone(&stores.tokens);
 
     let logins = (0..8u32).map(|i| {
         let tokens = Arc::clone(&tokens);
         let (_, s) = session(alice.id, EPOCH.plus(MINUTE * i), DAY);
-        tokio::spawn(async move { tokens.insert_limited(&s, 2).await.unwrap() })
+        tokio::spawn(async move { tokens.insert_for_login(&s, &hash(), Some(2)).await.unwrap().unwrap() })
     });
     let mut evicted = 0;
     for login in logins {
@@ -136,6 +142,69 @@ pub async fn concurrent_limited_inserts_never_leave_more_than_the_limit(stores: 
 
     assert_eq!(stores.tokens.sessions_of(alice.id).await.unwrap().len(), 2);
     assert_eq!(evicted, 6, "every session stored was either kept or evicted once");
+}
+
+pub async fn insert_for_login_stores_nothing_for_a_changed_password_an_inactive_or_a_missing_user(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let bob = user(stores, "bob").await;
+    let (_, changed) = session(alice.id, EPOCH, DAY);
+    let (_, inactive) = session(bob.id, EPOCH, DAY);
+    let (_, gone) = session(authtoken_core::user::UserId(alice.id.0.max(bob.id.0) + 1), EPOCH, DAY);
+    stores.users.set_active(bob.id, false).await.unwrap();
+
+    let stale_hash = FakePasswordHasher::hash_of("the old password");
+    assert_eq!(stores.tokens.insert_for_login(&changed, &stale_hash, None).await.unwrap(), None);
+    assert_eq!(stores.tokens.insert_for_login(&inactive, &hash(), None).await.unwrap(), None);
+    assert_eq!(stores.tokens.insert_for_login(&gone, &hash(), Some(1)).await.unwrap(), None);
+    assert_eq!(stores.tokens.find(&changed.digest).await.unwrap(), None);
+    assert_eq!(stores.tokens.find(&inactive.digest).await.unwrap(), None);
+    assert_eq!(stores.tokens.insert_for_login(&changed, &hash(), None).await.unwrap(), Some(0));
+    assert!(stores.tokens.find(&changed.digest).await.unwrap().is_some());
+}
+
+pub async fn a_login_racing_a_password_reset_never_leaves_a_session_behind(stores: &Stores) {
+    let mut alice = new_user("alice", "password 0");
+    alice.email = Some("alice@example.org".to_owned());
+    let alice = stores.users.create(&alice).await.unwrap();
+
+    for round in 0..20 {
+        let old = FakePasswordHasher::hash_of(&format!("password {round}"));
+        let new = FakePasswordHasher::hash_of(&format!("password {}", round + 1));
+        let link = PlainToken::generate().unwrap();
+        stores.resets.add_reset("alice@example.org", &link.digest(), EPOCH, EPOCH.plus(DAY)).await.unwrap();
+        let (_, login) = session(alice.id, EPOCH, DAY);
+        let (resets, tokens) = (Arc::clone(&stores.resets), Arc::clone(&stores.tokens));
+
+        let reset = tokio::spawn(async move { resets.reset_password(&link.digest(), EPOCH, &new, &[]).await.unwrap() });
+        let login = tokio::spawn(async move { tokens.insert_for_login(&login, &old, None).await.unwrap() });
+        let (reset, _) = (reset.await.unwrap(), login.await.unwrap());
+
+        assert_eq!(reset, Some(alice.id));
+        let left = stores.tokens.sessions_of(alice.id).await.unwrap();
+        assert!(left.is_empty(), "round {round}: a login with the old password outlived the reset: {left:?}");
+    }
+}
+
+pub async fn logout_all_racing_new_logins_revokes_every_session_stored_before_it(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let before = logged_in(stores, &alice, 10).await;
+    let tokens = Arc::clone(&stores.tokens);
+
+    let racing: Vec<_> = (0..10)
+        .map(|i| {
+            let tokens = Arc::clone(&tokens);
+            let (_, s) = session(alice.id, EPOCH.plus(MINUTE * (20 + i)), DAY);
+            tokio::spawn(async move { tokens.insert_for_login(&s, &hash(), None).await.unwrap() })
+        })
+        .collect();
+    stores.tokens.revoke_sessions(alice.id, &Revoke::All).await.unwrap();
+
+    for (token, _) in &before {
+        assert_eq!(stores.tokens.find(&token.digest()).await.unwrap(), None, "a session stored before survived");
+    }
+    for login in racing {
+        assert_eq!(login.await.unwrap(), Some(0));
+    }
 }
 
 pub async fn find_by_id_returns_the_session_with_its_user(stores: &Stores) {

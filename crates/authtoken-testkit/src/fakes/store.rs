@@ -134,9 +134,21 @@ impl TokenRepo for InMemoryStore {
         Ok(())
     }
 
-    async fn insert_limited(&self, session: &Session, max: u32) -> Result<u64, StoreError> {
-        self.insert(session).await?;
+    async fn insert_for_login(
+        &self,
+        session: &Session,
+        password_hash: &PasswordHash,
+        max: Option<u32>,
+    ) -> Result<Option<u64>, StoreError> {
         let mut state = lock(&self.0);
+        let current = state.users.iter().find(|u| u.user.id == session.user_id);
+        if !current.is_some_and(|u| u.user.is_active && u.password_hash == *password_hash) {
+            return Ok(None);
+        }
+        state.sessions.insert(*session.digest.as_bytes(), session.clone());
+        let Some(max) = max else {
+            return Ok(Some(0));
+        };
         let mut own: Vec<&Session> = state.sessions.values().filter(|s| s.user_id == session.user_id).collect();
         // Most recently active first; on a tie, the later login first.
         own.sort_by_key(|s| std::cmp::Reverse((s.last_active_at(), s.created_at)));
@@ -144,7 +156,7 @@ impl TokenRepo for InMemoryStore {
         for digest in &doomed {
             state.sessions.remove(digest);
         }
-        Ok(doomed.len() as u64)
+        Ok(Some(doomed.len() as u64))
     }
 
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError> {
