@@ -236,8 +236,8 @@ pub trait ResetRepo: Send + Sync {
     /// case) and put `mail` in the outbox without a user, due at `at`: a newer request replaces an older one.
     async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError>;
 
-    /// MUST, in one transaction, find the active user with the address `email` (without regard to ASCII case; the
-    /// first registered when several have it), delete every reset link of that user, store a link under `digest`
+    /// MUST, in one transaction, find the active user with the address `email` (without regard to ASCII case, and to
+    /// nothing else: no Unicode case folding; the first registered when several have it), delete every reset link of that user, store a link under `digest`
     /// for that user, made at `created_at` and valid until `expires_at`, and return the user; MUST store nothing and
     /// return `None` when no active user has the address.
     async fn add_reset(

@@ -177,6 +177,18 @@ impl Tx {
         })
     }
 
+    /// Runs a query and decodes every row.
+    pub(crate) async fn fetch_all<T>(
+        &mut self,
+        statement: &impl SqlxBinder,
+        decode: impl Fn(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, DbError> {
+        Ok(match self {
+            Self::Sqlite(tx) => decode_all(&run!(fetch_all, statement, SqliteQueryBuilder, &mut **tx), decode)?,
+            Self::Postgres(tx) => decode_all(&run!(fetch_all, statement, PostgresQueryBuilder, &mut **tx), decode)?,
+        })
+    }
+
     pub(crate) async fn commit(self) -> Result<(), DbError> {
         match self {
             Self::Sqlite(tx) => tx.commit().await?,

@@ -105,10 +105,14 @@ impl AuthService {
         let Some(user) = added else {
             return Ok(Composed::Void("no active account has this address"));
         };
+        let Some(to) = user.email.clone() else {
+            return Ok(Composed::Void("no active account has this address"));
+        };
         let url = reset.settings.url.replacen("{token}", &token.expose(), 1);
         let template = reset.settings.templates.get(entry.mail.language.as_deref());
+        // To the address the account has, never to the request's spelling of it.
         Ok(Composed::Mail(Mail {
-            to: entry.mail.to.clone(),
+            to,
             subject: template.subject.render(&user.username, &url),
             body: template.message.render(&user.username, &url),
         }))

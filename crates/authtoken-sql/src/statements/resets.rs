@@ -59,26 +59,33 @@ pub(crate) fn purge_expired(now: Timestamp) -> DeleteStatement {
     Query::delete().from_table(Resets::Table).and_where(Expr::col(Resets::ExpiresAt).lt(now.as_millis())).to_owned()
 }
 
-/// The first registered active user with the address, in any ASCII case (the index `users_email_lower`), locked
-/// until the transaction ends.
-pub(crate) fn owner_of(email: &str) -> SelectStatement {
+/// The active users whose address may be `email` in another case, by id, locked until the transaction ends (the index
+/// `users_email_lower`). SQLite's `lower` folds ASCII only, PostgreSQL's all of Unicode (a Kelvin sign `K` to `k`), so
+/// this finds candidates, and the store keeps those equal to `email` in ASCII case only, alike on both.
+pub(crate) fn owner_candidates(email: &str) -> SelectStatement {
     Query::select()
         .columns(USER_COLUMNS)
         .from(Users::Table)
         .and_where(Func::lower(Expr::col(Users::Email)).eq(Func::lower(Expr::val(email))))
         .and_where(Expr::col(Users::IsActive).eq(true))
         .order_by(Users::Id, Order::Asc)
-        .limit(1)
         .lock(LockType::Update)
         .to_owned()
 }
 
-/// The pending reset mail to the address, in any ASCII case (the index `outbox_pending_kind_recipient`).
-pub(crate) fn delete_pending_mail_to(email: &str) -> DeleteStatement {
-    Query::delete()
-        .from_table(Outbox::Table)
+/// The pending reset mail that may be to `email` in another case, as id and recipient (the index
+/// `outbox_pending_kind_recipient`); the store keeps those equal in ASCII case only, as for [`owner_candidates`].
+pub(crate) fn pending_mail_candidates(email: &str) -> SelectStatement {
+    Query::select()
+        .columns([Outbox::Id, Outbox::Recipient])
+        .from(Outbox::Table)
         .and_where(Expr::col(Outbox::State).eq(state_text(OutboxState::Pending)))
         .and_where(Expr::col(Outbox::Kind).eq(MailKind::PasswordReset.as_str()))
         .and_where(Func::lower(Expr::col(Outbox::Recipient)).eq(Func::lower(Expr::val(email))))
         .to_owned()
+}
+
+/// Deletes the outbox entries `ids`.
+pub(crate) fn delete_mail(ids: Vec<i64>) -> DeleteStatement {
+    Query::delete().from_table(Outbox::Table).and_where(Expr::col(Outbox::Id).is_in(ids)).to_owned()
 }

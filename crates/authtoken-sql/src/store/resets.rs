@@ -18,7 +18,13 @@ impl ResetRepo for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        tx.execute(&resets::delete_pending_mail_to(&mail.to)).await?;
+        let candidates = |row: &dyn Row| Ok((row.int(0)?, row.text(1)?));
+        let pending = tx.fetch_all(&resets::pending_mail_candidates(&mail.to), candidates).await?;
+        let same: Vec<i64> =
+            pending.into_iter().filter(|(_, to)| to.eq_ignore_ascii_case(&mail.to)).map(|(id, _)| id).collect();
+        if !same.is_empty() {
+            tx.execute(&resets::delete_mail(same)).await?;
+        }
         tx.execute(&outbox::insert(None, mail, at)).await?;
         tx.commit().await?;
         Ok(())
@@ -34,7 +40,9 @@ impl ResetRepo for SqlStore {
     ) -> Result<Option<User>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locked, so the account cannot be deactivated or deleted between the lookup and the write.
-        let Some(user) = tx.fetch_optional(&resets::owner_of(email), |row| user_from_row(row, 0)).await? else {
+        let candidates = tx.fetch_all(&resets::owner_candidates(email), |row| user_from_row(row, 0)).await?;
+        let owner = candidates.into_iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)));
+        let Some(user) = owner else {
             return Ok(None);
         };
         tx.execute(&resets::delete_of_user(user.id)).await?;

@@ -121,6 +121,7 @@ macro_rules! store_contract_suite {
             resets::request_reset_leaves_other_kinds_of_mail_alone,
             resets::add_reset_stores_a_link_for_the_active_user_with_the_address_and_replaces_older_links,
             resets::add_reset_stores_nothing_when_no_active_user_has_the_address,
+            resets::add_reset_folds_ascii_case_only,
             resets::find_reset_returns_expired_links_too,
             resets::reset_password_sets_the_hash_and_revokes_every_session_and_link_of_the_user,
             resets::reset_password_with_an_expired_or_unknown_link_changes_nothing,

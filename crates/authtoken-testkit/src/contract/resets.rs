@@ -90,6 +90,19 @@ pub async fn add_reset_stores_nothing_when_no_active_user_has_the_address(stores
     assert_eq!(stores.resets.find_reset(&unknown.digest()).await.unwrap(), None);
 }
 
+pub async fn add_reset_folds_ascii_case_only(stores: &Stores) {
+    user_with(stores, "kim", "kim@example.org", true).await;
+    stores.resets.request_reset(&reset_mail("kim@example.org"), EPOCH).await.unwrap();
+
+    // U+212A KELVIN SIGN, which Unicode case folding (PostgreSQL's `lower`) turns into `k`.
+    let (_, owner) = link_for(stores, "\u{212A}im@example.org").await;
+    stores.resets.request_reset(&reset_mail("\u{212A}im@example.org"), EPOCH).await.unwrap();
+
+    assert_eq!(owner, None, "a Kelvin sign is not a K");
+    let to: Vec<_> = pending(stores).await.into_iter().map(|e| e.mail.to).collect();
+    assert_eq!(to, ["kim@example.org", "\u{212A}im@example.org"], "nor does it replace kim's pending mail");
+}
+
 pub async fn find_reset_returns_expired_links_too(stores: &Stores) {
     user_with(stores, "alice", "alice@example.org", true).await;
     let (token, _) = link_for(stores, "alice@example.org").await;
