@@ -1,6 +1,6 @@
 //! No plaintext confirmation link at rest: after registrations, deliveries, a confirmation and mail refused for good,
 //! neither the SQLite database file nor its write-ahead log, nor a dump of the PostgreSQL schema, holds a link or a
-//! token that was mailed.
+//! token that was mailed. The scans are shared with the password reset's tests (`lifecycle.rs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -24,15 +24,9 @@ async fn no_link_reaches_the_sqlite_file_or_its_write_ahead_log() {
     let database = database(Backend::Sqlite).await.unwrap();
     let tokens = mail_links_and_fail_some(&database).await;
 
-    let path = database.options.url.strip_prefix("sqlite://").expect("a SQLite file URL");
-    let files = [path.to_owned(), format!("{path}-wal"), format!("{path}-shm")];
-    let mut scanned = 0;
-    for file in files.iter().filter(|file| Path::new(file).exists()) {
-        let bytes = std::fs::read(file).unwrap();
-        scanned += bytes.len();
-        assert_absent(&bytes, &tokens, file);
+    for (file, bytes) in sqlite_files(&database) {
+        assert_absent(&bytes, LINK_PATH, &tokens, &file);
     }
-    assert!(scanned > 0, "the database files exist: {files:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,13 +36,41 @@ async fn no_link_reaches_a_dump_of_the_postgres_schema() {
     };
     let tokens = mail_links_and_fail_some(&database).await;
 
+    let dump = postgres_dump(&database);
+    let text = String::from_utf8_lossy(&dump);
+    assert!(text.contains("gone@example.org"), "the dump holds the outbox: {text}");
+    assert_absent(&dump, LINK_PATH, &tokens, "the dump");
+}
+
+/// What the database holds at rest, named: the SQLite file with its write-ahead log and shared memory, or a dump of
+/// the PostgreSQL test schema.
+pub(crate) fn at_rest(database: &TestDatabase) -> Vec<(String, Vec<u8>)> {
+    match database.options.backend().expect("a supported database") {
+        Backend::Sqlite => sqlite_files(database),
+        Backend::Postgres => vec![("the dump".to_owned(), postgres_dump(database))],
+    }
+}
+
+/// The SQLite database file, its write-ahead log and its shared memory, those that exist; at least one does.
+fn sqlite_files(database: &TestDatabase) -> Vec<(String, Vec<u8>)> {
+    let path = database.options.url.strip_prefix("sqlite://").expect("a SQLite file URL");
+    let files = [path.to_owned(), format!("{path}-wal"), format!("{path}-shm")];
+    let found: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .filter(|file| Path::new(file).exists())
+        .map(|file| (file.clone(), std::fs::read(file).unwrap()))
+        .collect();
+    assert!(found.iter().any(|(_, bytes)| !bytes.is_empty()), "the database files exist: {files:?}");
+    found
+}
+
+/// A `pg_dump` of the PostgreSQL test schema.
+fn postgres_dump(database: &TestDatabase) -> Vec<u8> {
     let schema = database.options.url.rsplit("search_path%3D").next().expect("the test schema is in the URL");
     let admin_url = testing::postgres_url().expect("the PostgreSQL tests run");
     let dump = Command::new("pg_dump").args(["--dbname", &admin_url, "--schema", schema]).output().unwrap();
     assert!(dump.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&dump.stderr));
-    let text = String::from_utf8_lossy(&dump.stdout);
-    assert!(text.contains("gone@example.org"), "the dump holds the outbox: {text}");
-    assert_absent(&dump.stdout, &tokens, "the dump");
+    dump.stdout
 }
 
 /// Registers three users whose mail arrives and two whose mail is refused for good, confirms one address, and
@@ -72,10 +94,11 @@ async fn mail_links_and_fail_some(database: &TestDatabase) -> Vec<String> {
     links.iter().map(|link| link.trim_end_matches('/').rsplit('/').next().unwrap().to_owned()).collect()
 }
 
+/// Asserts that `bytes` (from `file`) hold neither a link, known by `link_path`, nor any of `tokens`.
 #[track_caller]
-fn assert_absent(bytes: &[u8], tokens: &[String], file: &str) {
+pub(crate) fn assert_absent(bytes: &[u8], link_path: &str, tokens: &[String], file: &str) {
     let holds = |needle: &str| bytes.windows(needle.len()).any(|window| window == needle.as_bytes());
-    assert!(!holds(LINK_PATH), "{file} holds a confirmation link");
+    assert!(!holds(link_path), "{file} holds a link");
     for token in tokens {
         assert!(!holds(token), "{file} holds a mailed token");
     }

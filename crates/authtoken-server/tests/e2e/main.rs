@@ -7,6 +7,7 @@ mod config;
 mod confirmation;
 mod connections;
 mod flow;
+mod lifecycle;
 mod migrate;
 mod openapi;
 mod operator;

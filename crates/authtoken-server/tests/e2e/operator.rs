@@ -71,7 +71,7 @@ pub(crate) fn create(url: &str, name: &str) {
 }
 
 /// Logs in over HTTP: the token, or the status of the refusal.
-async fn login(server: &Server, username: &str, password: &str, agent: &str) -> Result<String, StatusCode> {
+pub(crate) async fn login(server: &Server, username: &str, password: &str, agent: &str) -> Result<String, StatusCode> {
     let body = json!({ "username": username, "password": password });
     let client = reqwest::Client::new();
     let response =
@@ -84,7 +84,7 @@ async fn login(server: &Server, username: &str, password: &str, agent: &str) -> 
 }
 
 /// Whether `token` still authenticates.
-async fn works(server: &Server, token: &str) -> bool {
+pub(crate) async fn works(server: &Server, token: &str) -> bool {
     let me = reqwest::Client::new().get(server.url("/auth/me/")).header("Authorization", format!("Token {token}"));
     let status = me.send().await.unwrap().status();
     assert!(status == StatusCode::OK || status == StatusCode::UNAUTHORIZED, "{status}");
