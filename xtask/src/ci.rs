@@ -100,12 +100,14 @@ fn check_openapi() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The full document: registration and email confirmation on, default prefix. `authtoken openapi` opens no database.
+/// The full document: registration, email confirmation and password reset on, default prefix. `authtoken openapi`
+/// opens no database.
 fn openapi_document() -> anyhow::Result<String> {
     let output = cargo()
         .args(["run", "--quiet", "--bin", "authtoken", "--", "openapi"])
         .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
         .env("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true")
+        .env("AUTHTOKEN_PASSWORD_RESET_ENABLED", "true")
         .env("AUTHTOKEN_PREFIX", "/auth")
         .env("AUTHTOKEN_LOG", "warn")
         .output()

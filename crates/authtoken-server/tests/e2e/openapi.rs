@@ -1,4 +1,5 @@
-//! The committed `docs/openapi.json` is the document the running service serves (registration and confirmation on).
+//! The committed `docs/openapi.json` is the document the running service serves (registration, confirmation and
+//! password reset on).
 
 use authtoken_sql::Backend;
 
@@ -7,7 +8,10 @@ use crate::support::{Server, binary, database};
 #[tokio::test]
 async fn docs_openapi_json_matches_the_running_service() {
     let database = database(Backend::Sqlite).await.unwrap();
-    let server = Server::start(&database.options.url, &[("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true")]);
+    let server = Server::start(
+        &database.options.url,
+        &[("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true"), ("AUTHTOKEN_PASSWORD_RESET_ENABLED", "true")],
+    );
     let committed: serde_json::Value =
         serde_json::from_str(include_str!("../../../../docs/openapi.json")).expect("docs/openapi.json is JSON");
 
@@ -28,6 +32,7 @@ async fn authtoken_openapi_prints_the_document_without_opening_a_database() {
             .env("AUTHTOKEN_DATABASE_URL", url)
             .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
             .env("AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM", "true")
+            .env("AUTHTOKEN_PASSWORD_RESET_ENABLED", "true")
             .output()
             .expect("the binary runs")
     };
