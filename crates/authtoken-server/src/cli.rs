@@ -71,7 +71,7 @@ enum ConfirmCommand {
 
 #[derive(Debug, clap::Subcommand)]
 enum TokensCommand {
-    /// Delete every expired login token and confirmation link now.
+    /// Delete every expired (or idle) login token and every expired confirmation and reset link now.
     Purge,
 }
 
