@@ -56,7 +56,8 @@ impl UserBody {
     }
 }
 
-trait OrNull {
+/// A value to show that may be missing: shown as `null` rather than left out.
+pub(crate) trait OrNull {
     fn or_null(self) -> Self;
 }
 

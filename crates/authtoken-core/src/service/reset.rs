@@ -87,8 +87,8 @@ impl AuthService {
 
     /// The notice to queue after `user`'s password changed: `None` when notices are off or the user has no address.
     pub(crate) fn notice_for(&self, user: &User) -> Option<OutboxMail> {
-        let email = user.email.as_deref().filter(|email| !email.is_empty())?;
         self.notice.as_ref()?;
+        let email = user.email.as_deref().filter(|email| !email.is_empty())?;
         Some(OutboxMail { to: email.to_owned(), kind: MailKind::PasswordChanged, language: None })
     }
 

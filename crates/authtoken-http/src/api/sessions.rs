@@ -15,7 +15,7 @@ use crate::error::{
     AuthFailure, ErrorBody, detail_body, impl_from_body_error, impl_from_failure, impl_from_store_error,
 };
 use crate::security::TokenAuth;
-use crate::user::rfc3339;
+use crate::user::{OrNull as _, rfc3339};
 
 #[derive(Tags)]
 enum Tag {
@@ -51,7 +51,7 @@ struct SessionBody {
 
 impl SessionBody {
     fn new(session: &Session, current: &Session) -> Self {
-        let or_null = |value: Option<String>| value.map_or(MaybeUndefined::Null, MaybeUndefined::Value);
+        let or_null = |value: Option<String>| MaybeUndefined::from_opt_undefined(value).or_null();
         Self {
             id: session.id.as_str().to_owned(),
             created: rfc3339(session.created_at),
