@@ -47,6 +47,8 @@ fn is_ascii_whitespace(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const GOOD: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz";
@@ -94,5 +96,135 @@ mod tests {
 
         assert!(matches!(parse_authorization(Some(&value)), Credentials::Malformed));
         assert!(matches!(parse_authorization(Some(b"\xa0Token x")), Credentials::Absent));
+    }
+
+    /// What a generated header says, by construction.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Said {
+        Absent,
+        Missing,
+        Malformed,
+        Token(Vec<u8>),
+    }
+
+    fn said(credentials: Credentials) -> Said {
+        match credentials {
+            Credentials::Absent => Said::Absent,
+            Credentials::Missing => Said::Missing,
+            Credentials::Malformed => Said::Malformed,
+            Credentials::Token(token) => Said::Token(token.expose().into_bytes()),
+        }
+    }
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const WHITESPACE: &[u8; 6] = b" \t\n\x0b\x0c\r";
+
+    /// A word after the keyword: a well-formed token (`true`) or a word that is not one (`false`).
+    fn words() -> impl Strategy<Value = (Vec<u8>, bool)> {
+        let letter = || proptest::sample::select(ALPHABET.to_vec());
+        let token = proptest::collection::vec(letter(), 64).prop_map(|word| (word, true));
+        let wrong_length =
+            prop_oneof![proptest::collection::vec(letter(), 1..64), proptest::collection::vec(letter(), 65..100)];
+        let outside = any::<u8>().prop_filter("not whitespace nor the alphabet", |byte| {
+            !WHITESPACE.contains(byte) && !ALPHABET.contains(byte)
+        });
+        let bad_byte =
+            (proptest::collection::vec(letter(), 64), 0..64usize, outside).prop_map(|(mut word, at, byte)| {
+                word[at] = byte;
+                word
+            });
+        prop_oneof![2 => token, 1 => wrong_length.prop_map(|word| (word, false)), 1 => bad_byte.prop_map(|word| (word, false))]
+    }
+
+    /// A header built from parts, with what it says.
+    fn headers() -> impl Strategy<Value = (Vec<u8>, Said)> {
+        let keywords = [
+            ("Token", true),
+            ("token", true),
+            ("TOKEN", true),
+            ("tOkEn", true),
+            ("Bearer", false),
+            ("Basic", false),
+            ("Tokens", false),
+            ("Toke", false),
+            ("T0ken", false),
+            ("Token:", false),
+        ];
+        let space = |min: usize| proptest::collection::vec(proptest::sample::select(WHITESPACE.to_vec()), min..3);
+        (
+            space(0),
+            proptest::sample::select(keywords.to_vec()),
+            proptest::collection::vec((space(1), words()), 0..4),
+            space(0),
+        )
+            .prop_map(|(lead, (keyword, is_token), rest, trail)| {
+                let mut header = lead;
+                header.extend_from_slice(keyword.as_bytes());
+                for (space, (word, _)) in &rest {
+                    header.extend_from_slice(space);
+                    header.extend_from_slice(word);
+                }
+                header.extend_from_slice(&trail);
+                let said = match rest.as_slice() {
+                    _ if !is_token => Said::Absent,
+                    [] => Said::Missing,
+                    [(_, (word, true))] => Said::Token(word.clone()),
+                    _ => Said::Malformed,
+                };
+                (header, said)
+            })
+    }
+
+    /// Bytes made of pieces that matter to the parser: keywords, runs of the alphabet (64 long or not), whitespace,
+    /// and any bytes.
+    fn pieces() -> impl Strategy<Value = Vec<u8>> {
+        let letters = |len: std::ops::RangeInclusive<usize>| {
+            proptest::collection::vec(proptest::sample::select(ALPHABET.to_vec()), len)
+        };
+        let keyword = proptest::sample::select(vec!["Token", "token", "tOKEN", "Bearer"]);
+        let piece = prop_oneof![
+            3 => keyword.prop_map(|word| word.as_bytes().to_vec()),
+            3 => proptest::collection::vec(proptest::sample::select(WHITESPACE.to_vec()), 1..3),
+            2 => letters(64..=64),
+            1 => letters(1..=69),
+            1 => proptest::collection::vec(any::<u8>(), 1..4),
+        ];
+        proptest::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat())
+    }
+
+    /// The simple model: the whitespace-separated words of the value, as Python's `bytes.split()` makes them.
+    fn model(value: &[u8]) -> Said {
+        let words: Vec<&[u8]> =
+            value.split(|byte| byte.is_ascii_whitespace() || *byte == 0x0b).filter(|word| !word.is_empty()).collect();
+        match words.as_slice() {
+            [keyword, ..] if !keyword.eq_ignore_ascii_case(b"token") => Said::Absent,
+            [] => Said::Absent,
+            [_] => Said::Missing,
+            [_, token] if token.len() == 64 && token.iter().all(|byte| ALPHABET.contains(byte)) => {
+                Said::Token(token.to_vec())
+            }
+            _ => Said::Malformed,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_header_says_what_it_was_built_to_say((header, expected) in headers()) {
+            prop_assert_eq!(said(parse_authorization(Some(&header))), expected);
+        }
+
+        #[test]
+        fn the_parser_agrees_with_the_simple_model_on_any_bytes(value in pieces()) {
+            prop_assert_eq!(said(parse_authorization(Some(&value))), model(&value));
+        }
+
+        #[test]
+        fn a_canonical_header_renders_back_to_the_same_bytes((word, _) in words()) {
+            let header = [b"Token ".as_slice(), &word].concat();
+
+            if let Credentials::Token(token) = parse_authorization(Some(&header)) {
+                prop_assert_eq!(format!("Token {}", token.expose()).into_bytes(), header);
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Each limit is a [`Rate`] such as 10 per 15 minutes, kept per key as one point in time, the theoretical arrival
 //! time of the generic cell rate algorithm (GCRA): a key admits a burst of `count` attempts, then one attempt every
-//! `period / count`. A key whose time has passed is the same as a key never seen, so stores forget it. The
+//! `period / count` (rounded up to a whole millisecond, so that no key refills faster than its rate). A key whose
+//! time has passed is the same as a key never seen, so stores forget it. The
 //! arithmetic lives here, in [`Rate::admit`], [`Rate::wait`] and [`Rate::record`]; every store applies it, the
 //! database stores in SQL.
 //!
@@ -42,9 +43,19 @@ impl Rate {
         i64::try_from(self.period.as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// The time one attempt takes to refill, in milliseconds (at least one).
+    /// The time one attempt takes to refill, in milliseconds: the period divided by the count, rounded up, so that
+    /// no key refills faster than its rate (at least one; a rate finer than one attempt a millisecond refills one a
+    /// millisecond).
     pub fn interval_millis(self) -> i64 {
-        (self.period_millis() / i64::from(self.count.get())).max(1)
+        let interval = self.period_millis().unsigned_abs().div_ceil(u64::from(self.count.get()));
+        i64::try_from(interval).unwrap_or(i64::MAX).max(1)
+    }
+
+    /// How far ahead of now a key's time may get through admitted attempts: `count` intervals, so that a new key
+    /// admits a burst of exactly `count`. It is the period when the count divides it, and less than a millisecond
+    /// per attempt more otherwise.
+    pub fn burst_millis(self) -> i64 {
+        self.interval_millis().saturating_mul(i64::from(self.count.get()))
     }
 
     /// One more attempt at `now` on a key whose time is `tat` (`None` for a key never seen): the key's new time
@@ -59,15 +70,16 @@ impl Rate {
     /// How long a key whose time is `tat` makes the next attempt wait at `now`; `None` when it is admitted now.
     pub fn wait(self, tat: Option<Timestamp>, now: Timestamp) -> Option<Duration> {
         let after = start(tat, now).saturating_add(self.interval_millis()).saturating_sub(now.as_millis());
-        let wait = after.saturating_sub(self.period_millis());
+        let wait = after.saturating_sub(self.burst_millis());
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
     }
 
     /// Counts one attempt at `now` whatever the key's state (a failure found out after the fact); the key's new time,
-    /// never more than a full period ahead.
+    /// never more than a full period ahead, and never earlier than it was.
     pub fn record(self, tat: Option<Timestamp>, now: Timestamp) -> Timestamp {
-        let next = start(tat, now).saturating_add(self.interval_millis());
-        Timestamp::from_millis(next.min(now.as_millis().saturating_add(self.period_millis())))
+        let start = start(tat, now);
+        let next = start.saturating_add(self.interval_millis());
+        Timestamp::from_millis(next.min(now.as_millis().saturating_add(self.period_millis())).max(start))
     }
 }
 
@@ -285,6 +297,9 @@ impl ThrottleStore for MemoryThrottleStore {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -341,6 +356,59 @@ mod tests {
 
         assert_eq!(rate.admit(tat, NOW.plus(Duration::from_secs(59))), Err(Duration::from_secs(1)));
         assert!(rate.admit(tat, NOW.plus(Duration::from_secs(60))).is_ok());
+    }
+
+    #[track_caller]
+    fn check_burst(rate: Rate, burst: u32) {
+        let mut tat = None;
+        for n in 0..burst {
+            tat = Some(rate.admit(tat, NOW).unwrap_or_else(|wait| panic!("{rate:?}: attempt {n} waits {wait:?}")));
+        }
+
+        assert!(rate.admit(tat, NOW).is_err(), "{rate:?} admitted more than {burst} at once");
+    }
+
+    #[test]
+    fn a_burst_is_the_count_when_each_attempt_takes_a_few_milliseconds() {
+        let millis = |count, millis| Rate::new(NonZeroU32::new(count).unwrap(), Duration::from_millis(millis)).unwrap();
+        check_burst(millis(2, 3), 2);
+        check_burst(millis(7, 10), 7);
+        check_burst(millis(600, 1_000), 600);
+        check_burst(millis(7, 60_000), 7);
+        check_burst(millis(16, 1), 16);
+        check_burst(rate(10, 900), 10);
+    }
+
+    #[test]
+    fn a_period_the_count_does_not_divide_never_refills_faster_than_the_rate() {
+        let rate = rate(7, 60);
+        let end = NOW.plus(Duration::from_secs(3 * 86_400));
+        let (mut now, mut tat, mut admitted) = (NOW, None, 0);
+        // Every attempt comes the moment it would be admitted, for three days.
+        while now <= end {
+            match rate.admit(tat, now) {
+                Ok(next) => {
+                    tat = Some(next);
+                    admitted += 1;
+                }
+                Err(wait) => now = now.plus(wait),
+            }
+        }
+
+        assert_eq!(admitted, 7 + 3 * 86_400 * 1_000 / 8_572);
+        assert!(admitted <= 7 + 3 * 86_400 / 60 * 7);
+    }
+
+    #[test]
+    fn recording_never_lowers_a_key_that_admitted_attempts_reached() {
+        let rate = rate(7, 60);
+        let mut tat = None;
+        for _ in 0..7 {
+            tat = Some(rate.admit(tat, NOW).unwrap());
+        }
+
+        assert_eq!(tat, Some(NOW.plus(Duration::from_millis(7 * 8_572))));
+        assert_eq!(rate.record(tat, NOW), tat.unwrap());
     }
 
     #[test]

@@ -113,6 +113,8 @@ impl Drop for TokenDigest {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[track_caller]
@@ -186,5 +188,115 @@ mod tests {
     fn digest_from_slice_checks_the_length() {
         assert!(TokenDigest::from_slice(&[0u8; 63]).is_none());
         assert!(TokenDigest::from_slice(&[0u8; 64]).is_some());
+    }
+
+    #[test]
+    fn generated_tokens_round_trip_through_their_text() {
+        for _ in 0..256 {
+            let token = PlainToken::generate().unwrap();
+
+            let parsed = PlainToken::parse(token.expose().as_bytes()).unwrap();
+
+            assert_eq!(parsed.digest(), token.digest());
+            assert_eq!(parsed.expose(), token.expose());
+        }
+    }
+
+    /// Ways to change a token's text: each gives another text, which must not parse to the same token.
+    #[derive(Clone, Debug)]
+    enum Respelling {
+        /// Flip the case of the letter at an index (modulo the length), if it is a letter.
+        FlipCase(usize),
+        /// Insert one of the given bytes at an index: whitespace, padding, the standard alphabet, junk.
+        Insert(usize, u8),
+        /// Replace the byte at an index.
+        Replace(usize, u8),
+        /// Drop the byte at an index.
+        Drop(usize),
+    }
+
+    fn respellings() -> impl Strategy<Value = Respelling> {
+        let byte = prop_oneof![
+            proptest::sample::select(b" \t\r\n\x0b\x0c=+/.!%\0".to_vec()),
+            any::<u8>(),
+            proptest::sample::select(URL_SAFE_ALPHABET.to_vec()),
+        ];
+        prop_oneof![
+            any::<usize>().prop_map(Respelling::FlipCase),
+            (any::<usize>(), byte.clone()).prop_map(|(at, byte)| Respelling::Insert(at, byte)),
+            (any::<usize>(), byte).prop_map(|(at, byte)| Respelling::Replace(at, byte)),
+            any::<usize>().prop_map(Respelling::Drop),
+        ]
+    }
+
+    const URL_SAFE_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    /// Applies a change to a text of at least one byte.
+    fn respell(text: &[u8], respelling: &Respelling) -> Vec<u8> {
+        let mut text = text.to_vec();
+        let len = text.len();
+        match *respelling {
+            Respelling::FlipCase(at) => {
+                let byte = &mut text[at % len];
+                *byte = if byte.is_ascii_uppercase() { byte.to_ascii_lowercase() } else { byte.to_ascii_uppercase() };
+            }
+            Respelling::Insert(at, byte) => text.insert(at % (len + 1), byte),
+            Respelling::Replace(at, byte) => text[at % len] = byte,
+            Respelling::Drop(at) => {
+                text.remove(at % len);
+            }
+        }
+        text
+    }
+
+    proptest! {
+        #[test]
+        fn any_48_bytes_round_trip_through_the_one_text_form(bytes in any::<[u8; TOKEN_BYTES]>()) {
+            let text = URL_SAFE_NO_PAD.encode(bytes);
+
+            let token = PlainToken::parse(text.as_bytes()).unwrap();
+
+            prop_assert_eq!(token.expose(), text);
+            let expected: [u8; DIGEST_BYTES] = Sha512::digest(bytes).into();
+            prop_assert_eq!(*token.digest().as_bytes(), expected);
+        }
+
+        #[test]
+        fn no_other_spelling_parses_to_the_same_token(
+            bytes in any::<[u8; TOKEN_BYTES]>(),
+            changes in proptest::collection::vec(respellings(), 1..4),
+        ) {
+            let text = URL_SAFE_NO_PAD.encode(bytes);
+            let token = PlainToken::parse(text.as_bytes()).unwrap();
+            let other = changes.iter().fold(text.clone().into_bytes(), |other, change| respell(&other, change));
+
+            let parsed = PlainToken::parse(&other);
+
+            match parsed {
+                Ok(parsed) if other == text.as_bytes() => prop_assert_eq!(parsed.digest(), token.digest()),
+                Ok(parsed) => {
+                    prop_assert_ne!(parsed.digest(), token.digest());
+                    prop_assert_eq!(parsed.expose().into_bytes(), other);
+                }
+                Err(MalformedToken) => prop_assert_ne!(other.as_slice(), text.as_bytes()),
+            }
+        }
+
+        #[test]
+        fn exactly_the_texts_of_64_url_safe_characters_parse_and_render_back_to_themselves(
+            text in proptest::collection::vec(
+                prop_oneof![100 => proptest::sample::select(URL_SAFE_ALPHABET.to_vec()), 1 => any::<u8>()],
+                62..=66,
+            ),
+        ) {
+            let well_formed = text.len() == TOKEN_CHARS && text.iter().all(|byte| URL_SAFE_ALPHABET.contains(byte));
+
+            let parsed = PlainToken::parse(&text);
+
+            prop_assert_eq!(parsed.is_ok(), well_formed, "{:?}", String::from_utf8_lossy(&text));
+            if let Ok(token) = parsed {
+                prop_assert_eq!(token.expose().into_bytes(), text);
+            }
+        }
     }
 }
