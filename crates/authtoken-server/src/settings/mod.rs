@@ -3,11 +3,13 @@
 //! Every default is written here, once. A bad value stops start-up with a message that names the setting.
 
 mod confirmation;
+mod parse;
 mod reset;
 mod throttle;
 
 pub use confirmation::MailSetup;
-pub use throttle::{ThrottleStoreKind, Throttles, rate};
+pub use parse::{MAX_DURATION, duration, rate};
+pub use throttle::{ThrottleStoreKind, Throttles};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -351,17 +353,6 @@ pub struct Resolved {
     pub mail: MailSetup,
     /// The throttles, when `throttle_enabled` is on.
     pub throttles: Option<Throttles>,
-}
-
-/// A human duration such as `3s`, `15m`, `24h` or `7d`; zero is refused.
-pub(crate) fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
-    let duration = humantime::parse_duration(text).map_err(|e| {
-        anyhow::anyhow!("invalid setting `{name}`: `{text}` is not a duration such as 15m, 24h or 7d ({e})")
-    })?;
-    if duration.is_zero() {
-        bail!("invalid setting `{name}`: must be longer than zero");
-    }
-    Ok(duration)
 }
 
 #[cfg(test)]
