@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use authtoken_core::service::FieldValue;
+use poem::http::HeaderValue;
 use poem::{Body, Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
 use poem_openapi::types::Type;
@@ -67,6 +68,36 @@ impl<'a, T: Type> ApiExtractor<'a> for FieldsBody<T> {
     ) -> poem::Result<Self> {
         Ok(Self { fields: read_fields(request, body.take()?).await, _schema: PhantomData })
     }
+}
+
+/// What [`read_body`] made of a body: the fields, the name of a JSON value's type that is not an object, or the
+/// `detail` of the 400, 413 or 415 that refuses it.
+#[doc(hidden)]
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadBody {
+    /// The fields of a JSON object, a form or a multipart form.
+    Fields(HashMap<String, FieldValue>),
+    /// A JSON value that is not an object.
+    NotObject(&'static str),
+    /// The message of the refusal.
+    Refused(String),
+}
+
+/// Reads `body` exactly as a handler reads the body of a poem request with the `Content-Type` value `content_type`,
+/// for the fuzz targets in `fuzz/`; not part of the API. `None` when `content_type` is no valid header value, since
+/// no request could carry it.
+#[doc(hidden)]
+pub async fn read_body(content_type: Option<&[u8]>, body: Vec<u8>) -> Option<ReadBody> {
+    let mut request = Request::builder();
+    if let Some(content_type) = content_type {
+        request = request.header(poem::http::header::CONTENT_TYPE, HeaderValue::from_bytes(content_type).ok()?);
+    }
+    let request = request.finish();
+    Some(match read_fields(&request, Body::from_vec(body)).await {
+        Ok(Fields::Object(fields)) => ReadBody::Fields(fields),
+        Ok(Fields::NotObject(kind)) => ReadBody::NotObject(kind),
+        Err(e) => ReadBody::Refused(e.to_string()),
+    })
 }
 
 async fn read_fields(request: &Request, body: Body) -> Result<Fields, BodyError> {
@@ -142,4 +173,130 @@ async fn multipart_fields(request: &Request, body: Body) -> Result<Fields, BodyE
         fields.insert(name, FieldValue::Text(text));
     }
     Ok(Fields::Object(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const BOUNDARY: &str = "authtoken-test-boundary";
+
+    fn read(content_type: Option<&str>, body: &[u8]) -> Option<ReadBody> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        runtime.block_on(read_body(content_type.map(str::as_bytes), body.to_vec()))
+    }
+
+    fn texts(pairs: &[(&str, &str)]) -> ReadBody {
+        ReadBody::Fields(
+            pairs.iter().map(|(name, value)| ((*name).to_owned(), FieldValue::Text((*value).to_owned()))).collect(),
+        )
+    }
+
+    #[track_caller]
+    fn check(content_type: Option<&str>, body: &str, expected: Option<ReadBody>) {
+        assert_eq!(read(content_type, body.as_bytes()), expected, "{content_type:?} {body:?}");
+    }
+
+    fn refused(detail: &str) -> Option<ReadBody> {
+        Some(ReadBody::Refused(detail.to_owned()))
+    }
+
+    #[test]
+    fn reads_bodies_as_the_handlers_do() {
+        let multipart = format!("multipart/form-data; boundary={BOUNDARY}");
+        let two_fields = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nfile\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n2\r\n--{BOUNDARY}--\r\n"
+        );
+        check(
+            Some("application/json"),
+            r#"{"a":"1","b":null,"c":true,"d":2}"#,
+            Some(ReadBody::Fields(HashMap::from([
+                ("a".to_owned(), FieldValue::Text("1".to_owned())),
+                ("b".to_owned(), FieldValue::Null),
+                ("c".to_owned(), FieldValue::Bool(true)),
+                ("d".to_owned(), FieldValue::NotString),
+            ]))),
+        );
+        check(Some("application/json; charset=utf-8"), "[1]", Some(ReadBody::NotObject("list")));
+        check(Some("application/json"), "1.5", Some(ReadBody::NotObject("float")));
+        check(Some("application/x-www-form-urlencoded"), "a=1&b=%20x&a=2", Some(texts(&[("a", "2"), ("b", " x")])));
+        check(Some(&multipart), &two_fields, Some(texts(&[("a", "2")])));
+        check(None, "", Some(texts(&[])));
+        check(Some("application/json"), "", Some(texts(&[])));
+        check(Some("text/plain"), "a=1", refused("Unsupported media type \"text/plain\" in request."));
+        check(None, "a=1", refused("Unsupported media type \"\" in request."));
+        check(
+            Some("application/json"),
+            "{",
+            refused("JSON parse error - EOF while parsing an object at line 1 column 1"),
+        );
+        check(
+            Some("multipart/form-data"),
+            "x",
+            refused("Multipart form parse error - parse: multipart boundary not found in Content-Type"),
+        );
+        check(Some("application/json\n"), "{}", None);
+    }
+
+    /// One field as a client may send it: a name and a text.
+    fn fields() -> impl Strategy<Value = Vec<(String, String)>> {
+        proptest::collection::vec((any::<String>(), any::<String>()), 0..6)
+    }
+
+    /// What the fields read back as: when a name repeats, the last value wins.
+    fn last_wins(fields: &[(String, String)]) -> ReadBody {
+        ReadBody::Fields(fields.iter().map(|(name, value)| (name.clone(), FieldValue::Text(value.clone()))).collect())
+    }
+
+    fn json(fields: &[(String, String)]) -> Vec<u8> {
+        let members: Vec<String> = fields
+            .iter()
+            .map(|(name, value)| {
+                let quote = |text: &String| serde_json::to_string(text).expect("a string serialises");
+                format!("{}:{}", quote(name), quote(value))
+            })
+            .collect();
+        format!("{{{}}}", members.join(",")).into_bytes()
+    }
+
+    fn multipart(fields: &[(String, String)]) -> Vec<u8> {
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        body.into_bytes()
+    }
+
+    proptest! {
+        #[test]
+        fn a_json_object_of_strings_reads_back(fields in fields()) {
+            prop_assert_eq!(read(Some("application/json"), &json(&fields)), Some(last_wins(&fields)));
+        }
+
+        #[test]
+        fn a_form_reads_back(fields in fields()) {
+            let body = serde_urlencoded::to_string(&fields).unwrap();
+
+            prop_assert_eq!(read(Some("application/x-www-form-urlencoded"), body.as_bytes()), Some(last_wins(&fields)));
+        }
+
+        /// Names leave out what a client escapes or cannot send in a header: a browser writes `"`, CR and LF
+        /// percent-encoded, a backslash starts an escape in a quoted string, and no header holds a control character.
+        #[test]
+        fn a_multipart_form_reads_back(
+            fields in proptest::collection::vec((r#"[^"\\\x00-\x08\x0a-\x1f\x7f]*"#, any::<String>()), 0..6),
+        ) {
+            prop_assume!(fields.iter().all(|(name, value)| !name.contains(BOUNDARY) && !value.contains(BOUNDARY)));
+            let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+
+            prop_assert_eq!(read(Some(&content_type), &multipart(&fields)), Some(last_wins(&fields)));
+        }
+    }
 }

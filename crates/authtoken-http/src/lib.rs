@@ -32,6 +32,8 @@ use poem::web::CompressionAlgo;
 use poem::{Endpoint, EndpointExt as _, Request, Response, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
+#[doc(hidden)]
+pub use body::{ReadBody, read_body};
 pub use client_ip::{InvalidTrustedProxy, TrustedProxies};
 pub use config::{
     HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields,
