@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 
 use crate::cmd::{cargo, root, run, target_dir};
+use crate::fuzz::{self, fuzz};
 use crate::tidy::tidy;
 
 /// Crates `authtoken-core` must never depend on, directly or not.
@@ -14,8 +15,9 @@ const FORBIDDEN_IN_CORE: [&str; 8] = ["tokio", "sqlx", "poem", "poem-openapi", "
 const LIBRARIES: [&str; 6] =
     ["authtoken-core", "authtoken-argon2", "authtoken-sql", "authtoken-mail", "authtoken-http", "authtoken-testkit"];
 
-/// Runs every check CI runs; `with_tests` adds `cargo test --workspace`.
-pub(crate) fn ci(with_tests: bool) -> anyhow::Result<()> {
+/// Runs every check CI runs; `with_tests` adds `cargo test --workspace`, and `with_fuzz` the bounded run of the fuzz
+/// targets (`cargo xtask fuzz`, 20 seconds each).
+pub(crate) fn ci(with_tests: bool, with_fuzz: bool) -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     tidy()?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
@@ -26,6 +28,9 @@ pub(crate) fn ci(with_tests: bool) -> anyhow::Result<()> {
     check_core_purity()?;
     run(cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     check_packages()?;
+    if with_fuzz {
+        fuzz(&fuzz::Options::ci())?;
+    }
     println!("xtask ci: all checks passed");
     Ok(())
 }

@@ -15,8 +15,9 @@ use arrows::Package;
 use files::SourceFile;
 use map::Member;
 
-/// The directories whose Rust files must follow the conventions, besides every workspace member's own.
-const SOURCE_DIRS: [&str; 3] = ["crates", "xtask", "examples"];
+/// The directories whose Rust files must follow the conventions, besides every workspace member's own (`fuzz` is
+/// a package outside the workspace).
+const SOURCE_DIRS: [&str; 4] = ["crates", "xtask", "examples", "fuzz"];
 
 /// Checks the whole repository and fails with every violation found, one per line.
 pub(crate) fn tidy() -> anyhow::Result<()> {
