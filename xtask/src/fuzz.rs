@@ -23,7 +23,7 @@ Builds the fuzz targets with nightly and cargo-fuzz (installed when missing) and
 and leaves its input in fuzz/artifacts/TARGET/.
 
   --seconds N  how long each target runs
-  --release    an optimised build: slower to build, about ten times as many runs a second (for long runs)
+  --release    an optimised build: slower to build, several times as many runs a second (for long runs)
   TARGET       authorization, body or settings; all three when none is named";
 
 /// What to fuzz, for how long, and with which build.
