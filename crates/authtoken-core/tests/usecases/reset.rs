@@ -18,7 +18,7 @@ const VALIDITY: Duration = Duration::from_secs(3600);
 const NEW: &str = "a new horse";
 
 /// An app with reset (English and German mail) and notices on, and alice with `alice@example.org`.
-async fn app() -> App {
+pub(crate) async fn app() -> App {
     let settings = ResetSettings {
         token_validity: VALIDITY,
         url: URL.to_owned(),
@@ -38,7 +38,7 @@ async fn app() -> App {
 }
 
 /// Requests a reset for `email` and delivers it; returns the token in the mail to `email`.
-async fn reset_token(app: &App, email: &str) -> String {
+pub(crate) async fn reset_token(app: &App, email: &str) -> String {
     app.service.request_password_reset(text(email), &[], None).await.expect("the request is taken");
     let mail = app.delivered_to(email).await;
     let (_, token) = mail.body.split_once("#").expect("the mail holds the link");

@@ -88,6 +88,8 @@ pub(super) struct TestAppBuilder {
     docs_enabled: bool,
     /// Password reset: `None` off, else whether the link opens the built-in form.
     reset_form: Option<bool>,
+    /// The throttles, over the backend's store; `None` off.
+    throttles: Option<authtoken_core::throttle::Limits>,
 }
 
 impl TestApp {
@@ -111,6 +113,7 @@ impl TestApp {
             confirm_via_post: false,
             docs_enabled: true,
             reset_form: None,
+            throttles: None,
         }
     }
 
@@ -297,6 +300,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Turns the throttles on with `limits`, counting in the backend's store.
+    pub(super) fn throttles(mut self, limits: authtoken_core::throttle::Limits) -> Self {
+        self.throttles = Some(limits);
+        self
+    }
+
     pub(super) fn docs_disabled(mut self) -> Self {
         self.docs_enabled = false;
         self
@@ -350,6 +359,9 @@ impl TestAppBuilder {
             service = service.with_password_reset(Arc::clone(&stores.resets), settings).with_password_notice(
                 authtoken_core::template::MailTemplates::new(super::reset::notice_template(), vec![]),
             );
+        }
+        if let Some(limits) = self.throttles {
+            service = service.with_throttles(Arc::clone(&stores.throttles), limits);
         }
         let http = HttpConfig {
             prefix: self.prefix.clone(),

@@ -68,7 +68,10 @@ pub(crate) fn find(keys: &[ThrottleKey]) -> SelectStatement {
 }
 
 pub(crate) fn delete(keys: &[ThrottleKey]) -> DeleteStatement {
-    Query::delete().from_table(Throttles::Table).and_where(Expr::col(Throttles::Key).is_in(keys.iter().map(key))).to_owned()
+    Query::delete()
+        .from_table(Throttles::Table)
+        .and_where(Expr::col(Throttles::Key).is_in(keys.iter().map(key)))
+        .to_owned()
 }
 
 /// Keys whose time has passed are the same as keys never seen.

@@ -32,9 +32,11 @@ impl ThrottleStore for SqlStore {
             }
         }
         let waits = match watched_times {
-            Some(times) if refused.is_empty() => {
-                watched.iter().zip(times).filter_map(|(check, tat)| check.rate.wait(tat.map(Timestamp::from_millis), now)).max()
-            }
+            Some(times) if refused.is_empty() => watched
+                .iter()
+                .zip(times)
+                .filter_map(|(check, tat)| check.rate.wait(tat.map(Timestamp::from_millis), now))
+                .max(),
             _ => self.waits(&watched, &refused, now).await?,
         };
         Ok(waits)
@@ -65,14 +67,20 @@ impl ThrottleStore for SqlStore {
 impl SqlStore {
     /// The longest wait among the watched keys and the refused counted ones, read now; a refused key that has
     /// refilled since it was refused waits a millisecond, so that a refusal always says to wait.
-    async fn waits(&self, watched: &[&Check], refused: &[&Check], now: Timestamp) -> Result<Option<Duration>, StoreError> {
+    async fn waits(
+        &self,
+        watched: &[&Check],
+        refused: &[&Check],
+        now: Timestamp,
+    ) -> Result<Option<Duration>, StoreError> {
         let all: Vec<&Check> = watched.iter().chain(refused).copied().collect();
         if all.is_empty() {
             return Ok(None);
         }
         let keys: Vec<ThrottleKey> = all.iter().map(|check| check.key).collect();
         let decode = |row: &dyn Row| {
-            let bytes: [u8; 32] = row.bytes(0)?.try_into().map_err(|_| StoreError::new("a throttle key is not 32 bytes"))?;
+            let bytes: [u8; 32] =
+                row.bytes(0)?.try_into().map_err(|_| StoreError::new("a throttle key is not 32 bytes"))?;
             Ok((ThrottleKey::from_bytes(bytes), Timestamp::from_millis(row.int(1)?)))
         };
         let stored = self.pool.fetch_all(&throttles::find(&keys), decode).await?;

@@ -12,7 +12,7 @@ use crate::fixtures::EPOCH;
 
 /// Three attempts a minute: one every 20 seconds after a burst of three.
 fn three_a_minute() -> Rate {
-    Rate::new(NonZeroU32::new(3).unwrap(), Duration::from_secs(60)).unwrap()
+    Rate::new(NonZeroU32::new(3).expect("three"), Duration::from_secs(60)).expect("a minute")
 }
 
 fn key(subject: &str) -> ThrottleKey {
