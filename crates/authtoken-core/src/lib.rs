@@ -17,6 +17,7 @@ pub mod service;
 pub mod session;
 pub mod template;
 pub mod throttle;
+pub mod throttle_memory;
 pub mod time;
 pub mod token;
 pub mod user;

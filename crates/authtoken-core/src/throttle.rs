@@ -9,17 +9,12 @@
 //! What is counted under which key is the use cases' business ([`Limits`]); the keys are SHA-256 digests, so a store
 //! holds no address, username or email.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::StoreError;
-use crate::ports::ThrottleStore;
 use crate::time::Timestamp;
 
 /// At most `count` attempts per `period`.
@@ -61,6 +56,15 @@ impl Rate {
         let after = start(tat, now).saturating_add(self.interval_millis()).saturating_sub(now.as_millis());
         let wait = after.saturating_sub(self.period_millis());
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
+    }
+
+    /// The limit left for one more attempt while `ahead` attempts on the key are under way and not recorded yet:
+    /// `count - ahead` per `(count - ahead)` intervals, so that [`Rate::wait`] with it says whether the key admits
+    /// the attempt after those. `None` when `ahead` already takes the whole burst.
+    pub fn after(self, ahead: u32) -> Option<Self> {
+        let count = NonZeroU32::new(self.count.get().checked_sub(ahead)?)?;
+        let millis = self.interval_millis().saturating_mul(i64::from(count.get()));
+        Some(Self { count, period: Duration::from_millis(millis.unsigned_abs()) })
     }
 
     /// Counts one attempt at `now` whatever the key's state (a failure found out after the fact); the key's new time,
@@ -220,78 +224,6 @@ pub fn client_subject(ip: &str) -> String {
     }
 }
 
-/// The throttle store of one process: a map from key to time under one lock.
-///
-/// Keys whose time has passed are dropped by [`ThrottleStore::purge`] and, once the map holds more than
-/// [`MemoryThrottleStore::SWEEP_AT`] keys, by the next write.
-#[derive(Debug, Default)]
-pub struct MemoryThrottleStore {
-    keys: Mutex<HashMap<ThrottleKey, Timestamp>>,
-}
-
-impl MemoryThrottleStore {
-    /// How many keys the map holds before a write sweeps out the ones whose time has passed.
-    pub const SWEEP_AT: usize = 100_000;
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<ThrottleKey, Timestamp>>, StoreError> {
-        self.keys.lock().map_err(|_| StoreError::new("the throttle map is poisoned"))
-    }
-
-    fn sweep(keys: &mut HashMap<ThrottleKey, Timestamp>, now: Timestamp) -> u64 {
-        let before = keys.len();
-        keys.retain(|_, tat| *tat > now);
-        (before - keys.len()) as u64
-    }
-}
-
-#[async_trait]
-impl ThrottleStore for MemoryThrottleStore {
-    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Vec<Option<Duration>>, StoreError> {
-        let mut keys = self.lock()?;
-        if keys.len() > Self::SWEEP_AT {
-            Self::sweep(&mut keys, now);
-        }
-        let mut answers = Vec::with_capacity(checks.len());
-        for check in checks {
-            let tat = keys.get(&check.key).copied();
-            let wait = if check.count {
-                match check.rate.admit(tat, now) {
-                    Ok(next) => {
-                        keys.insert(check.key, next);
-                        None
-                    }
-                    Err(wait) => Some(wait),
-                }
-            } else {
-                check.rate.wait(tat, now)
-            };
-            answers.push(wait);
-        }
-        Ok(answers)
-    }
-
-    async fn record(&self, checks: &[Check], now: Timestamp) -> Result<(), StoreError> {
-        let mut keys = self.lock()?;
-        for check in checks {
-            let tat = keys.get(&check.key).copied();
-            keys.insert(check.key, check.rate.record(tat, now));
-        }
-        Ok(())
-    }
-
-    async fn forget(&self, forgotten: &[ThrottleKey]) -> Result<(), StoreError> {
-        let mut keys = self.lock()?;
-        for key in forgotten {
-            keys.remove(key);
-        }
-        Ok(())
-    }
-
-    async fn purge(&self, now: Timestamp) -> Result<u64, StoreError> {
-        Ok(Self::sweep(&mut *self.lock()?, now))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +293,23 @@ mod tests {
 
         assert_eq!(tat, Some(NOW.plus(Duration::from_secs(60))));
         assert_eq!(rate.wait(tat, NOW), Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn the_rate_after_attempts_under_way_waits_as_if_they_were_recorded() {
+        let rate = rate(10, 900);
+        let mut tat = None;
+        for _ in 0..6 {
+            tat = Some(rate.record(tat, NOW));
+        }
+
+        for ahead in 0..4 {
+            let left = rate.after(ahead).unwrap();
+            let recorded = (0..ahead).fold(tat, |tat, _| Some(rate.record(tat, NOW)));
+            assert_eq!(left.wait(tat, NOW), rate.wait(recorded, NOW), "{ahead} under way");
+        }
+        assert_eq!(rate.after(4).unwrap().wait(tat, NOW), Some(Duration::from_secs(90)));
+        assert_eq!(rate.after(10), None);
     }
 
     #[test]

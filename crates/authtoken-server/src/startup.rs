@@ -10,7 +10,7 @@ use authtoken_core::AuthService;
 use authtoken_core::delivery::Delivery;
 use authtoken_core::ports::{SystemClock, ThrottleStore};
 use authtoken_core::service::Ports;
-use authtoken_core::throttle::MemoryThrottleStore;
+use authtoken_core::throttle_memory::MemoryThrottleStore;
 use authtoken_sql::SqlStore;
 use poem::EndpointExt as _;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};

@@ -47,7 +47,8 @@ impl AuthService {
         };
         let ip = client.ip.clone();
         let now = self.clock.now();
-        match throttles.before_login(ip.as_deref(), &key, now).await? {
+        let (verdict, _under_way) = throttles.before_login(ip.as_deref(), &key, now).await?;
+        match verdict {
             LoginVerdict::Admitted => {}
             LoginVerdict::Refused(throttled) => return Err(throttled.into()),
             LoginVerdict::AccountWide(throttled) => {

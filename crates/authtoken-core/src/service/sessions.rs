@@ -104,7 +104,7 @@ impl AuthService {
         };
         let key = username_key(&user.username, self.config.username_case_insensitive);
         let now = self.clock.now();
-        throttles.before_reauth(ip, &key, now).await?;
+        let _under_way = throttles.before_reauth(ip, &key, now).await?;
         let verified = self.verify_current_password(user, password).await;
         if matches!(verified, Err(ReauthError::WrongPassword)) {
             throttles.failed(ip, &key, now).await?;

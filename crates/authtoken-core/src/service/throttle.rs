@@ -10,7 +10,8 @@
 //! day. That is checked only once a login is refused, so it costs an admitted login nothing. A password reset also
 //! forgets the account's failures from anywhere.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{AuthService, Failure};
@@ -80,10 +81,36 @@ pub(crate) enum LoginVerdict {
     Refused(Throttled),
 }
 
-/// The throttles of a service: where the counts are kept, and the limits.
+/// The throttles of a service: where the counts are kept, the limits, and the password checks under way.
 pub(crate) struct Throttles {
     pub(crate) store: Arc<dyn ThrottleStore>,
     pub(crate) limits: Limits,
+    /// For each failure key, the password checks of this process that passed its limit and whose outcome is not
+    /// recorded yet. A check reads the failure keys as if those had failed already, so that many attempts at once
+    /// cannot all pass on the same slack while their passwords are being checked.
+    under_way: Mutex<HashMap<ThrottleKey, u32>>,
+}
+
+/// The password checks one attempt holds under way on failure keys; dropping it lets them go, after the attempt's
+/// failure (if any) was recorded.
+#[must_use]
+pub(crate) struct UnderWay<'a> {
+    throttles: &'a Throttles,
+    keys: Vec<ThrottleKey>,
+}
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        let mut under_way = self.throttles.under_way.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in &self.keys {
+            if let Some(count) = under_way.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    under_way.remove(key);
+                }
+            }
+        }
+    }
 }
 
 impl Throttles {
@@ -116,25 +143,68 @@ impl Throttles {
         ]
     }
 
-    /// Before a login's password is verified: counts the attempt from `ip` and reads the account's failures.
+    /// Puts one password check under way on the failure keys of `checks`, and returns them as this process's other
+    /// checks under way leave them: each failure limit as it stands after those (an `Err` with one interval's wait for
+    /// a limit they take whole).
+    fn under_way(&self, checks: [Option<Check>; 2]) -> (UnderWay<'_>, [Option<Result<Check, Duration>>; 2]) {
+        let mut under_way = self.under_way.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = Vec::new();
+        let adjusted = checks.map(|check| {
+            let check = check?;
+            let ahead = under_way.entry(check.key).or_insert(0);
+            let left = check.rate.after(*ahead);
+            *ahead += 1;
+            keys.push(check.key);
+            Some(match left {
+                Some(rate) => Ok(Check { rate, ..check }),
+                None => Err(Duration::from_millis(check.rate.interval_millis().unsigned_abs())),
+            })
+        });
+        (UnderWay { throttles: self, keys }, adjusted)
+    }
+
+    /// The answers to `counted` and to the account's failure checks from `ip` and from anywhere, these read as the
+    /// checks under way leave them, with this attempt's check put under way until the returned guard is dropped.
+    async fn failures_under_way(
+        &self,
+        ip: Option<&str>,
+        account: &str,
+        now: Timestamp,
+        counted: Option<Check>,
+    ) -> Result<(UnderWay<'_>, Vec<Option<Duration>>), Failure> {
+        let (under_way, adjusted) = self.under_way(self.failures(ip, account, false));
+        let readable = adjusted.map(|check| check.and_then(Result::ok));
+        let mut answers = self.answers(&[counted, readable[0], readable[1]], now).await?.into_iter();
+        let mut waits = vec![answers.next().flatten()];
+        for (check, answer) in adjusted.iter().zip(answers) {
+            waits.push(match check {
+                Some(Err(wait)) => Some(*wait),
+                _ => answer,
+            });
+        }
+        Ok((under_way, waits))
+    }
+
+    /// Before a login's password is verified: counts the attempt from `ip` and reads the account's failures, with
+    /// this attempt's password check under way until the returned guard is dropped.
     pub(crate) async fn before_login(
         &self,
         ip: Option<&str>,
         account: &str,
         now: Timestamp,
-    ) -> Result<LoginVerdict, Failure> {
+    ) -> Result<(LoginVerdict, UnderWay<'_>), Failure> {
         let subject = ip.map(client_subject);
-        let [pair, anywhere] = self.failures(ip, account, false);
-        let answers =
-            self.answers(&[self.check(Bucket::LoginIp, subject.as_deref(), true), pair, anywhere], now).await?;
+        let attempt = self.check(Bucket::LoginIp, subject.as_deref(), true);
+        let (under_way, answers) = self.failures_under_way(ip, account, now, attempt).await?;
         let Some(wait) = answers.iter().flatten().max().copied() else {
-            return Ok(LoginVerdict::Admitted);
+            return Ok((LoginVerdict::Admitted, under_way));
         };
         let throttled = Throttled { wait };
-        Ok(match answers.as_slice() {
+        let verdict = match answers.as_slice() {
             [None, None, Some(_)] => LoginVerdict::AccountWide(throttled),
             _ => LoginVerdict::Refused(throttled),
-        })
+        };
+        Ok((verdict, under_way))
     }
 
     /// Whether `ip` is the address of the account's owner, as [`LoginVerdict::AccountWide`] asks: an address from which
@@ -171,8 +241,17 @@ impl Throttles {
     }
 
     /// Before a re-entered password is verified: reads the account's failures.
-    pub(crate) async fn before_reauth(&self, ip: Option<&str>, account: &str, now: Timestamp) -> Result<(), Refused> {
-        self.judge(&self.failures(ip, account, false), now).await
+    pub(crate) async fn before_reauth(
+        &self,
+        ip: Option<&str>,
+        account: &str,
+        now: Timestamp,
+    ) -> Result<UnderWay<'_>, Refused> {
+        let (under_way, answers) = self.failures_under_way(ip, account, now, None).await?;
+        match answers.into_iter().flatten().max() {
+            Some(wait) => Err(Refused::Throttled(Throttled { wait })),
+            None => Ok(under_way),
+        }
     }
 
     /// After a wrong password: counts one failure of the account from `ip` and from anywhere.
@@ -222,7 +301,7 @@ impl Throttles {
 impl AuthService {
     /// Turns the throttles on, with their counts in `store`.
     pub fn with_throttles(mut self, store: Arc<dyn ThrottleStore>, limits: Limits) -> Self {
-        self.throttles = Some(Arc::new(Throttles { store, limits }));
+        self.throttles = Some(Arc::new(Throttles { store, limits, under_way: Mutex::default() }));
         self
     }
 

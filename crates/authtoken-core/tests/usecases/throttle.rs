@@ -5,11 +5,14 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authtoken_core::ports::{HashError, PasswordHasher};
 use authtoken_core::service::{
     Authenticated, ChangePasswordError, LoginError, ReauthError, RegisterError, ResetRequestError, Throttled,
 };
 use authtoken_core::session::{ClientInfo, Revoke};
 use authtoken_core::throttle::{Limits, Rate};
+use authtoken_core::user::{Password, PasswordHash};
+use authtoken_testkit::FakePasswordHasher;
 
 use crate::support::{App, PASSWORD, email_form, form, password, text};
 
@@ -297,4 +300,58 @@ async fn an_operator_setting_the_password_lets_the_user_back_in() {
     app.service.set_password(alice.id, password("a new horse"), &Revoke::All).await.unwrap();
 
     login_from(&app, "alice", "a new horse", OWNER).await.expect("the operator's new password forgot the failures");
+}
+
+/// A hasher that takes 50 ms a verification, so that attempts made at once are checked at once.
+struct SlowHasher(FakePasswordHasher);
+
+#[async_trait::async_trait]
+impl PasswordHasher for SlowHasher {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
+        self.0.hash(password).await
+    }
+
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.0.verify(password, hash).await
+    }
+
+    async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.0.verify_dummy(password).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn attempts_made_at_once_get_no_more_guesses_than_the_limit() {
+    let app = App::new();
+    app.register("alice", PASSWORD).await;
+    let limits = Limits { login_failures_ip_account: rate(3, 3_600), login_failures_account: rate(5, 3_600), ..off() };
+    let service = app
+        .service_with(|ports| ports.hasher = Arc::new(SlowHasher(FakePasswordHasher::default())))
+        .with_throttles(Arc::new(app.store.clone()), limits);
+    let attempt = |ip: String| {
+        let service = service.clone();
+        tokio::spawn(async move { service.login("alice", &password("guess"), ClientInfo::new(None, Some(ip))).await })
+    };
+
+    let from_one: Vec<_> = (0..12).map(|_| attempt(ATTACKER.to_owned())).collect();
+    let mut checked = 0;
+    for result in from_one {
+        match result.await.unwrap() {
+            Err(LoginError::InvalidCredentials) => checked += 1,
+            Err(LoginError::Throttled(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(checked, 3, "one address gets its three guesses, however many it sends at once");
+
+    let from_many: Vec<_> = (1..=12).map(|host| attempt(format!("198.51.100.{host}"))).collect();
+    let mut checked = 0;
+    for result in from_many {
+        if matches!(result.await.unwrap(), Err(LoginError::InvalidCredentials)) {
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "the account gets five guesses in all");
 }

@@ -9,7 +9,7 @@ use authtoken_core::confirmation::Confirmation;
 use authtoken_core::outbox::{OutboxEntry, OutboxMail};
 use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
 use authtoken_core::session::{Revoke, Session, SessionId, SessionWithUser};
-use authtoken_core::throttle::MemoryThrottleStore;
+use authtoken_core::throttle_memory::MemoryThrottleStore;
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId};
 
