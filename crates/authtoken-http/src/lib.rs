@@ -97,8 +97,11 @@ impl Features {
 
 /// The endpoints and document of the routes that `config` and `features` turn on.
 fn parts_for(config: &HttpConfig, core: &authtoken_core::Config, features: Features) -> Parts {
-    let rules =
-        document::FieldRules { password_min_length: core.password_min_length, confirms_email: features.confirms_email };
+    let rules = document::FieldRules {
+        password_min_length: core.password_min_length,
+        confirms_email: features.confirms_email,
+        token_prefix: core.token_prefix,
+    };
     let reset = match (features.resets_passwords, config.password_reset_form) {
         (false, _) => Reset::Off,
         (true, false) => Reset::Api,

@@ -21,6 +21,7 @@ mod schema;
 mod sessions;
 mod store_failure;
 mod support;
+mod token_prefix;
 
 /// The stores behind every `TestApp` of this binary.
 mod stores {

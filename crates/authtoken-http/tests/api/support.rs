@@ -88,6 +88,7 @@ pub(super) struct TestAppBuilder {
     docs_enabled: bool,
     /// Password reset: `None` off, else whether the link opens the built-in form.
     reset_form: Option<bool>,
+    token_prefix: authtoken_core::TokenPrefix,
 }
 
 impl TestApp {
@@ -111,6 +112,7 @@ impl TestApp {
             confirm_via_post: false,
             docs_enabled: true,
             reset_form: None,
+            token_prefix: authtoken_core::TokenPrefix::NONE,
         }
     }
 
@@ -308,6 +310,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// What every login token starts with (the core's `token_prefix`).
+    pub(super) fn token_prefix(mut self, prefix: &str) -> Self {
+        self.token_prefix = authtoken_core::TokenPrefix::parse(prefix).expect("a valid token prefix");
+        self
+    }
+
     /// Replaces the session store (usually by a mock); users stay in the backend's store.
     pub(super) fn tokens(mut self, tokens: impl TokenRepo + 'static) -> Self {
         self.tokens = Some(Arc::new(tokens));
@@ -339,6 +347,7 @@ impl TestAppBuilder {
         let config = authtoken_core::Config {
             username_case_insensitive: self.case_insensitive,
             require_confirmed_email_for_login: self.require_confirmed_email,
+            token_prefix: self.token_prefix,
             ..fixtures::config()
         };
         let mut service = AuthService::new(ports, config);

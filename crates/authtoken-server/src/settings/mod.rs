@@ -3,6 +3,7 @@
 //! Every default is written here, once. A bad value stops start-up with a message that names the setting.
 
 mod confirmation;
+mod edge;
 mod reset;
 
 pub use confirmation::MailSetup;
@@ -53,6 +54,8 @@ pub struct Settings {
     pub last_used_resolution: String,
     /// The most sessions one user may have; unset is unlimited.
     pub max_sessions_per_user: Option<u32>,
+    /// What new login tokens start with, such as `at_`; empty for none.
+    pub token_prefix: String,
     pub expired_token_purge_interval: String,
     pub user_fields: Option<String>,
     pub username_case_insensitive: bool,
@@ -128,6 +131,7 @@ impl Settings {
             auth_token_idle_timeout: None,
             last_used_resolution: "1m".to_owned(),
             max_sessions_per_user: None,
+            token_prefix: String::new(),
             expired_token_purge_interval: "1h".to_owned(),
             user_fields: None,
             username_case_insensitive: false,
@@ -235,6 +239,7 @@ impl Settings {
                         })
                     })
                     .transpose()?,
+                token_prefix: self.token_prefix()?,
             },
             confirmation: self.confirmation(&prefix)?,
             reset: self.reset(&prefix)?,

@@ -31,6 +31,7 @@ macro_rules! http_suite {
         mod sessions;
         mod store_failure;
         mod support;
+        mod token_prefix;
     };
 }
 
