@@ -13,7 +13,7 @@ use authtoken_argon2::{Argon2Hasher, Argon2Params, Argon2id, default_hash_concur
 use authtoken_core::ports::SystemClock;
 use authtoken_core::service::Ports;
 use authtoken_core::{AuthService, Config, TokenPrefix};
-use authtoken_http::{AuthFailure, HttpConfig, TokenAuth, TokenLayer, TrustedProxies};
+use authtoken_http::{AllowedOrigins, AuthFailure, HttpConfig, TokenAuth, TokenLayer, TrustedProxies};
 use authtoken_sql::{DatabaseOptions, SqlStore};
 use poem::{Endpoint, EndpointExt as _, Route};
 use poem_openapi::payload::PlainText;
@@ -60,6 +60,7 @@ pub fn app(service: AuthService) -> impl Endpoint {
         docs_enabled: true,
         password_reset_form: false,
         trusted_proxies: TrustedProxies::none(),
+        cors_allowed_origins: AllowedOrigins::none(),
     };
     let notes = OpenApiService::new(Notes, "Notes", "1.0").server("/api");
     let own =

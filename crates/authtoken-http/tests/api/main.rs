@@ -8,6 +8,7 @@ mod authorization;
 mod client_ip;
 mod concurrency;
 mod confirmation;
+mod cors;
 mod envelopes;
 mod headers;
 mod host;

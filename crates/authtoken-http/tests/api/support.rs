@@ -18,7 +18,7 @@ use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, PlainToken};
-use authtoken_http::{HttpConfig, TrustedProxies, UserField};
+use authtoken_http::{AllowedOrigins, HttpConfig, TrustedProxies, UserField};
 use authtoken_testkit::contract::Stores;
 use authtoken_testkit::{FakeClock, FakePasswordHasher, fixtures};
 use poem::EndpointExt as _;
@@ -89,6 +89,7 @@ pub(super) struct TestAppBuilder {
     /// Password reset: `None` off, else whether the link opens the built-in form.
     reset_form: Option<bool>,
     token_prefix: authtoken_core::TokenPrefix,
+    cors_allowed_origins: AllowedOrigins,
 }
 
 impl TestApp {
@@ -113,6 +114,7 @@ impl TestApp {
             docs_enabled: true,
             reset_form: None,
             token_prefix: authtoken_core::TokenPrefix::NONE,
+            cors_allowed_origins: AllowedOrigins::none(),
         }
     }
 
@@ -316,6 +318,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// The origins whose pages may call the API from a browser, as the `cors_allowed_origins` setting writes them.
+    pub(super) fn cors_allowed_origins(mut self, origins: &str) -> Self {
+        self.cors_allowed_origins = AllowedOrigins::parse(origins).expect("valid origins");
+        self
+    }
+
     /// Replaces the session store (usually by a mock); users stay in the backend's store.
     pub(super) fn tokens(mut self, tokens: impl TokenRepo + 'static) -> Self {
         self.tokens = Some(Arc::new(tokens));
@@ -370,6 +378,7 @@ impl TestAppBuilder {
             docs_enabled: self.docs_enabled,
             password_reset_form: self.reset_form == Some(true),
             trusted_proxies: TrustedProxies::none(),
+            cors_allowed_origins: self.cors_allowed_origins,
         };
         let client = TestClient::new(authtoken_http::app(service.clone(), http).map_to_response().boxed());
         Some(TestApp {

@@ -1,6 +1,8 @@
-//! The settings of the HTTP edge: what login tokens start with.
+//! The settings of the HTTP edge: what login tokens start with, and the origins allowed to call the API from a
+//! browser.
 
 use authtoken_core::TokenPrefix;
+use authtoken_http::AllowedOrigins;
 
 use super::Settings;
 
@@ -9,6 +11,12 @@ impl Settings {
     pub(super) fn token_prefix(&self) -> anyhow::Result<TokenPrefix> {
         TokenPrefix::parse(&self.token_prefix)
             .map_err(|e| anyhow::anyhow!("invalid setting `token_prefix`: `{}`: {e}", self.token_prefix))
+    }
+
+    /// `cors_allowed_origins`: a comma list of origins, each as a browser sends it; `*` is refused.
+    pub(super) fn cors_allowed_origins(&self) -> anyhow::Result<AllowedOrigins> {
+        AllowedOrigins::parse(&self.cors_allowed_origins)
+            .map_err(|e| anyhow::anyhow!("invalid setting `cors_allowed_origins`: {e}"))
     }
 }
 
@@ -37,5 +45,32 @@ mod tests {
         check_prefix("at.", Err("invalid setting `token_prefix`: `at.`"));
         check_prefix("at ", Err("`token_prefix`"));
         check_prefix("abcdefghijklmnopq", Err("at most 16 characters"));
+    }
+
+    #[track_caller]
+    fn check_origins(text: &str, expected: Result<&[&str], &str>) {
+        let settings = Settings { cors_allowed_origins: text.to_owned(), ..Settings::defaults() };
+
+        let resolved = settings.resolve().map(|r| r.http.cors_allowed_origins).map_err(|e| e.to_string());
+
+        match (resolved, expected) {
+            (Ok(origins), Ok(expected)) => assert_eq!(origins.iter().collect::<Vec<_>>(), expected, "{text:?}"),
+            (Err(error), Err(expected)) => assert!(error.contains(expected), "{text:?}: {error}"),
+            (got, _) => panic!("{text:?}: {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn cors_is_off_by_default_and_takes_a_list_of_origins() {
+        check_origins("", Ok(&[]));
+        check_origins(
+            "https://app.example.org, http://localhost:3000",
+            Ok(&["https://app.example.org", "http://localhost:3000"]),
+        );
+        check_origins(
+            "https://app.example.org/",
+            Err("invalid setting `cors_allowed_origins`: `https://app.example.org/`"),
+        );
+        check_origins("*", Err("invalid setting `cors_allowed_origins`: `*` is refused"));
     }
 }

@@ -42,6 +42,8 @@ pub struct Settings {
     /// Comma list of the addresses and networks of reverse proxies whose `X-Forwarded-For` or `Forwarded` names
     /// the client; empty trusts none.
     pub trusted_proxies: String,
+    /// Comma list of the origins whose pages may call the API from a browser; empty sends no CORS header.
+    pub cors_allowed_origins: String,
     pub database_url: String,
     pub database_max_connections: u32,
     pub database_connect_timeout: String,
@@ -122,6 +124,7 @@ impl Settings {
             http_idle_timeout: "1m".to_owned(),
             http_max_connections: 0,
             trusted_proxies: String::new(),
+            cors_allowed_origins: String::new(),
             database_url: "sqlite://authtoken.sqlite3".to_owned(),
             database_max_connections: 8,
             database_connect_timeout: "5s".to_owned(),
@@ -261,6 +264,7 @@ impl Settings {
                 user_fields,
                 trusted_proxies: TrustedProxies::parse(&self.trusted_proxies)
                     .map_err(|e| anyhow::anyhow!("invalid setting `trusted_proxies`: {e}"))?,
+                cors_allowed_origins: self.cors_allowed_origins()?,
             },
             argon2: Argon2Params {
                 memory_kib: self.password_hash_memory_kib,

@@ -18,6 +18,7 @@ macro_rules! http_suite {
         mod client_ip;
         mod concurrency;
         mod confirmation;
+        mod cors;
         mod envelopes;
         mod headers;
         mod host;
