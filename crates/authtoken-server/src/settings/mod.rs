@@ -39,6 +39,8 @@ pub struct Settings {
     pub http_idle_timeout: String,
     /// How many connections may be open at once; 0 means three quarters of the open-files limit, at most 10 000.
     pub http_max_connections: usize,
+    /// The longest request head, in bytes; a longer one is answered 431.
+    pub http_max_header_bytes: usize,
     /// Comma list of the addresses and networks of reverse proxies whose `X-Forwarded-For` or `Forwarded` names
     /// the client; empty trusts none.
     pub trusted_proxies: String,
@@ -123,6 +125,7 @@ impl Settings {
             http_body_timeout: "30s".to_owned(),
             http_idle_timeout: "1m".to_owned(),
             http_max_connections: 0,
+            http_max_header_bytes: 16 * 1024,
             trusted_proxies: String::new(),
             cors_allowed_origins: String::new(),
             database_url: "sqlite://authtoken.sqlite3".to_owned(),
@@ -300,6 +303,7 @@ impl Settings {
             body_timeout: duration("http_body_timeout", &self.http_body_timeout)?,
             idle_timeout: duration("http_idle_timeout", &self.http_idle_timeout)?,
             max_connections: (self.http_max_connections > 0).then_some(self.http_max_connections),
+            max_header_bytes: self.http_max_header_bytes()?,
         })
     }
 
