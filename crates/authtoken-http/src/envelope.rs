@@ -163,8 +163,26 @@ fn matches(pattern: &[Segment], requested: &[&str]) -> bool {
         })
 }
 
-/// A handler panicked: 500 with the generic body, and the fact in the log.
+/// A handler panicked: 500 with the generic body and the security headers (it is answered outside
+/// [`Envelopes`]), and the fact in the log.
 pub(crate) fn panicked() -> Response {
     tracing::error!("a request handler panicked");
-    detail_response(Outage::Internal.status(), &Outage::Internal)
+    let mut response = detail_response(Outage::Internal.status(), &Outage::Internal);
+    secure(response.headers_mut());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_to_a_panic_has_the_security_headers() {
+        let response = panicked();
+
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in &DEFAULT_HEADERS {
+            assert_eq!(response.headers().get(name).and_then(|v| v.to_str().ok()), Some(*value), "{name}");
+        }
+    }
 }

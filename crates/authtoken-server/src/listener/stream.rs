@@ -40,6 +40,9 @@ const TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\n\
 content-type: application/json\r\n\
 content-length: 45\r\n\
 x-content-type-options: nosniff\r\n\
+x-frame-options: DENY\r\n\
+content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n\
+referrer-policy: no-referrer\r\n\
 connection: close\r\n\
 \r\n\
 {\"detail\":\"Request header fields too large.\"}";
@@ -341,6 +344,9 @@ mod tests {
 
         assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "{head}");
         assert!(head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())), "{head}");
+        for header in ["x-content-type-options: nosniff", "x-frame-options: DENY", "referrer-policy: no-referrer"] {
+            assert!(head.contains(&format!("\r\n{header}\r\n")), "{head}");
+        }
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(body).unwrap()["detail"],
             "Request header fields too large."
