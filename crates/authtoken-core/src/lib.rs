@@ -16,6 +16,7 @@ pub mod reset;
 pub mod service;
 pub mod session;
 pub mod template;
+pub mod throttle;
 pub mod time;
 pub mod token;
 pub mod user;

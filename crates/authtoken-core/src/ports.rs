@@ -30,6 +30,8 @@
 //! }
 //! ```
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::confirmation::{Confirmation, ConfirmationWithUser};
@@ -37,6 +39,7 @@ pub use crate::error::{HashError, MailError, StoreError};
 use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use crate::reset::ResetLinkWithUser;
 use crate::session::{Revoke, Session, SessionId, SessionWithUser};
+use crate::throttle::{Check, ThrottleKey};
 use crate::time::Timestamp;
 use crate::token::TokenDigest;
 use crate::user::{NewUser, Password, PasswordHash, User, UserCredentials, UserId};
@@ -300,6 +303,32 @@ pub trait Mailer: Send + Sync {
     /// MUST return a [`MailError::permanent`] when trying again cannot deliver the mail (a recipient the
     /// transport cannot address, or that the server refused for good), and a temporary one otherwise.
     async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// Throttle keys and their times (see [`crate::throttle`]); shared by every server that shares the store.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Judges `checks` at `now` and returns the longest wait among the keys that admit no further attempt, or
+    /// `None` when every key admits one.
+    ///
+    /// A check with `count` MUST record the attempt on its key exactly when [`Rate::admit`] admits it, atomically
+    /// with every other caller of the store on any server; other checks MUST only be read, with [`Rate::wait`].
+    ///
+    /// [`Rate::admit`]: crate::throttle::Rate::admit
+    /// [`Rate::wait`]: crate::throttle::Rate::wait
+    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Option<Duration>, StoreError>;
+
+    /// Records one attempt on every key of `checks` whatever its state, as [`Rate::record`] says, atomically per key.
+    ///
+    /// [`Rate::record`]: crate::throttle::Rate::record
+    async fn record(&self, checks: &[Check], now: Timestamp) -> Result<(), StoreError>;
+
+    /// Forgets `keys`: each admits a full burst again.
+    async fn forget(&self, keys: &[ThrottleKey]) -> Result<(), StoreError>;
+
+    /// Forgets the keys whose time is not after `now` (they are the same as new keys); returns how many.
+    async fn purge(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// The current time.

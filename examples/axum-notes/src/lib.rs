@@ -97,6 +97,10 @@ async fn login(State(service): State<AuthService>, Json(credentials): Json<Crede
     match service.login(&credentials.username, &password, ClientInfo::new(None, None)).await {
         Ok(outcome) => Json(Token { token: outcome.token.expose() }).into_response(),
         Err(LoginError::InvalidCredentials) => StatusCode::UNAUTHORIZED.into_response(),
+        Err(LoginError::Throttled(throttled)) => {
+            let retry_after = [(axum::http::header::RETRY_AFTER, throttled.seconds().to_string())];
+            (StatusCode::TOO_MANY_REQUESTS, retry_after).into_response()
+        }
         Err(LoginError::Failed(Failure::Store(e))) => unavailable(&e),
         Err(LoginError::Failed(failure)) => {
             eprintln!("login failed: {}", chain(&failure));

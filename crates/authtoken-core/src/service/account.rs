@@ -13,6 +13,9 @@ pub enum ChangePasswordError {
     /// The current password is not the user's: nothing changed.
     #[error("Your old password was entered incorrectly. Please enter it again.")]
     WrongPassword,
+    /// Too many wrong passwords for the account: no password was checked.
+    #[error(transparent)]
+    Throttled(#[from] super::Throttled),
     /// The new password breaks a rule; the message is registration's for the same rule.
     #[error("{0}")]
     Invalid(&'static str),
@@ -40,19 +43,22 @@ impl AuthService {
     /// unless `revoke_other_sessions` is false; returns how many were revoked.
     ///
     /// The new password, as submitted, is checked first with registration's rules and messages, so a bad new
-    /// password costs no hash.
+    /// password costs no hash. `ip` is the client's address, for the throttles: a wrong current password counts as
+    /// a failed login.
     pub async fn change_password(
         &self,
         auth: &Authenticated,
         current: &Password,
         new: FieldValue,
         revoke_other_sessions: bool,
+        ip: Option<&str>,
     ) -> Result<u64, ChangePasswordError> {
         let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
         let new = new.map_err(ChangePasswordError::Invalid)?;
-        match self.verify_password_of(auth.user.id, current).await {
+        match self.verify_password_of(&auth.user, current, ip).await {
             Ok(()) => {}
             Err(ReauthError::WrongPassword) => return Err(ChangePasswordError::WrongPassword),
+            Err(ReauthError::Throttled(throttled)) => return Err(throttled.into()),
             Err(ReauthError::Failed(failure)) => return Err(failure.into()),
         }
         let revoke = if revoke_other_sessions { Revoke::AllBut(auth.session.digest.clone()) } else { Revoke::Nothing };
@@ -78,9 +84,14 @@ impl AuthService {
     }
 
     /// Deletes the caller's account once the password is re-entered: the user, every session, link and pending
-    /// mail of the user.
-    pub async fn delete_account(&self, auth: &Authenticated, password: &Password) -> Result<(), ReauthError> {
-        self.verify_password_of(auth.user.id, password).await?;
+    /// mail of the user. `ip` is the client's address, for the throttles: a wrong password counts as a failed login.
+    pub async fn delete_account(
+        &self,
+        auth: &Authenticated,
+        password: &Password,
+        ip: Option<&str>,
+    ) -> Result<(), ReauthError> {
+        self.verify_password_of(&auth.user, password, ip).await?;
         self.users.delete(auth.user.id).await.map_err(Failure::from)?;
         Ok(())
     }

@@ -20,6 +20,9 @@ pub enum LoginError {
     /// Unknown user, wrong password, inactive user or missing fields: the client is told nothing more.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many attempts from the client's address, or too many failures of the account: no password was checked.
+    #[error(transparent)]
+    Throttled(#[from] super::Throttled),
     /// Something outside the domain failed: a store, the hasher or the random number generator.
     #[error(transparent)]
     Failed(#[from] Failure),
@@ -29,7 +32,8 @@ impl AuthService {
     /// Checks the credentials and issues a new token; every other session of the user stays valid, unless the user
     /// would have more than `max_sessions_per_user`: then the least recently used ones are revoked.
     ///
-    /// An unknown username costs one dummy verification, so it takes as long as a wrong password.
+    /// An unknown username costs one dummy verification, so it takes as long as a wrong password. With the throttles
+    /// on, a throttled login costs no verification at all, and a failed one counts against the account.
     pub async fn login(
         &self,
         username: &str,
@@ -37,7 +41,26 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<LoginOutcome, LoginError> {
         let key = username_key(username, self.config.username_case_insensitive);
-        let Some(credentials) = self.users.find_by_key(&key).await.map_err(Failure::from)? else {
+        let Some(throttles) = &self.throttles else {
+            return self.verify_and_issue(&key, password, client).await;
+        };
+        let ip = client.ip.clone();
+        let now = self.clock.now();
+        throttles.before_login(ip.as_deref(), &key, now).await?;
+        let outcome = self.verify_and_issue(&key, password, client).await;
+        if matches!(outcome, Err(LoginError::InvalidCredentials)) {
+            throttles.failed(ip.as_deref(), &key, now).await?;
+        }
+        outcome
+    }
+
+    async fn verify_and_issue(
+        &self,
+        key: &str,
+        password: &Password,
+        client: ClientInfo,
+    ) -> Result<LoginOutcome, LoginError> {
+        let Some(credentials) = self.users.find_by_key(key).await.map_err(Failure::from)? else {
             self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
             return Err(LoginError::InvalidCredentials);
         };

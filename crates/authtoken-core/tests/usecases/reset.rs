@@ -18,7 +18,7 @@ const VALIDITY: Duration = Duration::from_secs(3600);
 const NEW: &str = "a new horse";
 
 /// An app with reset (English and German mail) and notices on, and alice with `alice@example.org`.
-async fn app() -> App {
+pub(crate) async fn app() -> App {
     let settings = ResetSettings {
         token_validity: VALIDITY,
         url: URL.to_owned(),
@@ -38,8 +38,8 @@ async fn app() -> App {
 }
 
 /// Requests a reset for `email` and delivers it; returns the token in the mail to `email`.
-async fn reset_token(app: &App, email: &str) -> String {
-    app.service.request_password_reset(text(email), &[]).await.expect("the request is taken");
+pub(crate) async fn reset_token(app: &App, email: &str) -> String {
+    app.service.request_password_reset(text(email), &[], None).await.expect("the request is taken");
     let mail = app.delivered_to(email).await;
     let (_, token) = mail.body.split_once("#").expect("the mail holds the link");
     token.to_owned()
@@ -67,7 +67,7 @@ async fn a_reset_mail_carries_a_link_that_sets_the_password_once_and_ends_every_
 async fn the_mail_goes_to_the_accounts_own_address_in_the_requested_language_with_the_configured_url() {
     let app = app().await;
 
-    app.service.request_password_reset(text("ALICE@example.org"), &["de".to_owned()]).await.unwrap();
+    app.service.request_password_reset(text("ALICE@example.org"), &["de".to_owned()], None).await.unwrap();
     let mail = app.delivered_to("alice@example.org").await;
 
     assert_eq!(mail.subject, "Zurücksetzen, alice");
@@ -80,7 +80,7 @@ async fn a_request_for_an_unknown_address_is_taken_alike_and_its_mail_is_void() 
     let app = app().await;
     let hashed_before = app.hasher.verifications();
 
-    app.service.request_password_reset(text("nobody@example.org"), &[]).await.unwrap();
+    app.service.request_password_reset(text("nobody@example.org"), &[], None).await.unwrap();
     let report = app.deliver().await;
 
     assert_eq!((report.sent, report.void.len()), (0, 1));
@@ -133,8 +133,8 @@ async fn an_expired_or_malformed_link_is_invalid() {
 #[tokio::test]
 async fn a_malformed_address_is_a_field_error_and_reset_off_is_disabled() {
     let app = app().await;
-    let bad = app.service.request_password_reset(text("not an address"), &[]).await;
-    let off = App::new().service.request_password_reset(text("alice@example.org"), &[]).await;
+    let bad = app.service.request_password_reset(text("not an address"), &[], None).await;
+    let off = App::new().service.request_password_reset(text("alice@example.org"), &[], None).await;
 
     assert!(matches!(bad, Err(ResetRequestError::InvalidEmail("Enter a valid email address."))), "{bad:?}");
     assert!(matches!(off, Err(ResetRequestError::Disabled)), "{off:?}");
@@ -147,7 +147,7 @@ async fn a_password_change_queues_a_notice_for_the_account_with_an_address() {
     let token = app.token("alice", PASSWORD).await;
     let alice = app.authenticate(&token).await.unwrap();
 
-    app.service.change_password(&alice, &crate::support::password(PASSWORD), text(NEW), true).await.unwrap();
+    app.service.change_password(&alice, &crate::support::password(PASSWORD), text(NEW), true, None).await.unwrap();
 
     let pending = app.pending_mail().await;
     assert_eq!(pending.len(), 1);

@@ -217,6 +217,7 @@ pub(crate) fn form(username: &str, password: &str) -> RegistrationForm {
         password: text(password),
         email: authtoken_core::service::FieldValue::Missing,
         languages: vec![],
+        ip: None,
     }
 }
 

@@ -22,6 +22,7 @@ mod schema;
 mod sessions;
 mod store_failure;
 mod support;
+mod throttle;
 mod token_prefix;
 
 /// The stores behind every `TestApp` of this binary.

@@ -90,6 +90,8 @@ pub(super) struct TestAppBuilder {
     reset_form: Option<bool>,
     token_prefix: authtoken_core::TokenPrefix,
     cors_allowed_origins: AllowedOrigins,
+    /// The throttles, over the backend's store; `None` off.
+    throttles: Option<authtoken_core::throttle::Limits>,
 }
 
 impl TestApp {
@@ -115,6 +117,7 @@ impl TestApp {
             reset_form: None,
             token_prefix: authtoken_core::TokenPrefix::NONE,
             cors_allowed_origins: AllowedOrigins::none(),
+            throttles: None,
         }
     }
 
@@ -301,6 +304,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Turns the throttles on with `limits`, counting in the backend's store.
+    pub(super) fn throttles(mut self, limits: authtoken_core::throttle::Limits) -> Self {
+        self.throttles = Some(limits);
+        self
+    }
+
     pub(super) fn docs_disabled(mut self) -> Self {
         self.docs_enabled = false;
         self
@@ -367,6 +376,9 @@ impl TestAppBuilder {
             service = service.with_password_reset(Arc::clone(&stores.resets), settings).with_password_notice(
                 authtoken_core::template::MailTemplates::new(super::reset::notice_template(), vec![]),
             );
+        }
+        if let Some(limits) = self.throttles {
+            service = service.with_throttles(Arc::clone(&stores.throttles), limits);
         }
         let http = HttpConfig {
             prefix: self.prefix.clone(),

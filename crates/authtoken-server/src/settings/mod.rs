@@ -5,8 +5,10 @@
 mod confirmation;
 mod edge;
 mod reset;
+mod throttle;
 
 pub use confirmation::MailSetup;
+pub use throttle::{ThrottleStoreKind, Throttles, rate};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -106,6 +108,15 @@ pub struct Settings {
     /// The wait after a failed delivery; it doubles with each further failure, up to an hour.
     pub outbox_retry_delay: String,
     pub outbox_max_attempts: u32,
+    pub throttle_enabled: bool,
+    /// `memory` or `database`; unset, `database` on PostgreSQL and `memory` on SQLite.
+    pub throttle_store: Option<String>,
+    pub throttle_login_ip: String,
+    pub throttle_login_failures_ip_account: String,
+    pub throttle_login_failures_account: String,
+    pub throttle_register_ip: String,
+    pub throttle_mail_ip: String,
+    pub throttle_mail_address: String,
 }
 
 /// The confirmation mail in one language.
@@ -180,6 +191,14 @@ impl Settings {
             outbox_poll_interval: "2s".to_owned(),
             outbox_retry_delay: "10s".to_owned(),
             outbox_max_attempts: 10,
+            throttle_enabled: true,
+            throttle_store: None,
+            throttle_login_ip: "100/1m".to_owned(),
+            throttle_login_failures_ip_account: "10/15m".to_owned(),
+            throttle_login_failures_account: "100/1d".to_owned(),
+            throttle_register_ip: "20/1h".to_owned(),
+            throttle_mail_ip: "10/1h".to_owned(),
+            throttle_mail_address: "3/1h".to_owned(),
         }
     }
 
@@ -213,6 +232,7 @@ impl Settings {
             bail!("invalid setting `password_min_length`: {} is not between 1 and 128", self.password_min_length);
         }
         let database = self.database()?;
+        let throttles = self.throttles(database.backend()?)?;
         let concurrency = match self.password_hash_concurrency {
             0 => {
                 authtoken_argon2::default_hash_concurrency(std::thread::available_parallelism().map_or(1, usize::from))
@@ -251,6 +271,7 @@ impl Settings {
             reset: self.reset(&prefix)?,
             notice: self.notice()?,
             mail: self.mail()?,
+            throttles,
             http: HttpConfig {
                 confirm_redirect: self
                     .redirect("registration_confirm_redirect_path", &self.registration_confirm_redirect_path)?,
@@ -341,6 +362,8 @@ pub struct Resolved {
     /// The notice after a password change or reset, when `password_change_notice` is on.
     pub notice: Option<authtoken_core::template::MailTemplates>,
     pub mail: MailSetup,
+    /// The throttles, when `throttle_enabled` is on.
+    pub throttles: Option<Throttles>,
 }
 
 /// A human duration such as `3s`, `15m`, `24h` or `7d`; zero is refused.

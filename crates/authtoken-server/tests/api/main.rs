@@ -32,6 +32,7 @@ macro_rules! http_suite {
         mod sessions;
         mod store_failure;
         mod support;
+        mod throttle;
         mod token_prefix;
     };
 }

@@ -1,0 +1,176 @@
+//! What the throttles count in each use case, and under which keys.
+//!
+//! A login is judged before its password is verified, so a throttled login costs no hash: its client address counts
+//! one attempt, and the failures of the account (from that address, and from anywhere) are read. A failed login, or
+//! a wrong password re-entered to end sessions, change the password or delete the account, then counts one failure
+//! on both failure keys. A successful login counts no failure and clears none. A password reset clears the
+//! account's failures from anywhere, so that its owner can always get back in.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{AuthService, Failure};
+use crate::ports::ThrottleStore;
+use crate::throttle::{Bucket, Check, Limits, ThrottleKey, client_subject};
+use crate::time::Timestamp;
+
+/// The request was throttled: nothing was done, and the client may try again after `wait`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("throttled for {} more seconds", self.seconds())]
+pub struct Throttled {
+    /// How long until the request would be admitted.
+    pub wait: Duration,
+}
+
+impl Throttled {
+    /// The wait in whole seconds, rounded up and at least one, as `Retry-After` has it.
+    pub fn seconds(&self) -> u64 {
+        let seconds = self.wait.as_secs() + u64::from(self.wait.subsec_nanos() > 0);
+        seconds.max(1)
+    }
+}
+
+/// Why a throttled use case did nothing: the throttle, or the store that keeps its counts.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    Throttled(Throttled),
+    Failed(Failure),
+}
+
+impl From<Failure> for Refused {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}
+
+/// `From<Refused>` for the error of a use case that has a `Throttled` and a `Failed` variant.
+macro_rules! from_refused {
+    ($($error:ty),*) => {$(
+        impl From<Refused> for $error {
+            fn from(refused: Refused) -> Self {
+                match refused {
+                    Refused::Throttled(throttled) => Self::Throttled(throttled),
+                    Refused::Failed(failure) => Self::Failed(failure),
+                }
+            }
+        }
+    )*};
+}
+
+from_refused!(
+    super::LoginError,
+    super::ReauthError,
+    super::ChangePasswordError,
+    super::RegisterError,
+    super::ResetRequestError
+);
+
+/// The throttles of a service: where the counts are kept, and the limits.
+pub(crate) struct Throttles {
+    pub(crate) store: Arc<dyn ThrottleStore>,
+    pub(crate) limits: Limits,
+}
+
+impl Throttles {
+    /// The check of `bucket` for `subject`, when its limit is on and the subject is known.
+    fn check(&self, bucket: Bucket, subject: Option<&str>, count: bool) -> Option<Check> {
+        let rate = self.limits.get(bucket)?;
+        Some(Check { key: ThrottleKey::new(bucket, subject?), rate, count })
+    }
+
+    async fn judge(&self, checks: &[Option<Check>], now: Timestamp) -> Result<(), Refused> {
+        let checks: Vec<Check> = checks.iter().flatten().copied().collect();
+        if checks.is_empty() {
+            return Ok(());
+        }
+        match self.store.check(&checks, now).await.map_err(Failure::from)? {
+            Some(wait) => Err(Refused::Throttled(Throttled { wait })),
+            None => Ok(()),
+        }
+    }
+
+    /// The failure keys of `account` from the client address `ip` and from anywhere.
+    fn failures(&self, ip: Option<&str>, account: &str, count: bool) -> [Option<Check>; 2] {
+        let pair = ip.map(|ip| format!("{}\n{account}", client_subject(ip)));
+        [
+            self.check(Bucket::LoginFailuresIpAccount, pair.as_deref(), count),
+            self.check(Bucket::LoginFailuresAccount, Some(account), count),
+        ]
+    }
+
+    /// Before a login's password is verified: counts the attempt from `ip` and reads the account's failures.
+    pub(crate) async fn before_login(&self, ip: Option<&str>, account: &str, now: Timestamp) -> Result<(), Refused> {
+        let subject = ip.map(client_subject);
+        let [pair, anywhere] = self.failures(ip, account, false);
+        self.judge(&[self.check(Bucket::LoginIp, subject.as_deref(), true), pair, anywhere], now).await
+    }
+
+    /// Before a re-entered password is verified: reads the account's failures.
+    pub(crate) async fn before_reauth(&self, ip: Option<&str>, account: &str, now: Timestamp) -> Result<(), Refused> {
+        self.judge(&self.failures(ip, account, false), now).await
+    }
+
+    /// After a wrong password: counts one failure of the account from `ip` and from anywhere.
+    pub(crate) async fn failed(&self, ip: Option<&str>, account: &str, now: Timestamp) -> Result<(), Failure> {
+        let checks: Vec<Check> = self.failures(ip, account, true).into_iter().flatten().collect();
+        if checks.is_empty() {
+            return Ok(());
+        }
+        Ok(self.store.record(&checks, now).await?)
+    }
+
+    /// Before a registration: counts it from `ip`, and, when it mails a confirmation link to `address`, counts a
+    /// mail request too.
+    pub(crate) async fn registration(
+        &self,
+        ip: Option<&str>,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), Refused> {
+        let subject = ip.map(client_subject);
+        let address = address.map(str::to_lowercase);
+        let checks = [
+            self.check(Bucket::RegisterIp, subject.as_deref(), true),
+            address.as_ref().and_then(|_| self.check(Bucket::MailIp, subject.as_deref(), true)),
+            self.check(Bucket::MailAddress, address.as_deref(), true),
+        ];
+        self.judge(&checks, now).await
+    }
+
+    /// Before a request that mails a link to `address`: counts it from `ip` and to the address (in lower case).
+    pub(crate) async fn mail_request(
+        &self,
+        ip: Option<&str>,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), Refused> {
+        let subject = ip.map(client_subject);
+        let address = address.map(str::to_lowercase);
+        let checks = [
+            self.check(Bucket::MailIp, subject.as_deref(), true),
+            self.check(Bucket::MailAddress, address.as_deref(), true),
+        ];
+        self.judge(&checks, now).await
+    }
+
+    /// After a password reset: the account's failures from anywhere are forgotten.
+    pub(crate) async fn forget_failures(&self, account: &str) -> Result<(), Failure> {
+        Ok(self.store.forget(&[ThrottleKey::new(Bucket::LoginFailuresAccount, account)]).await?)
+    }
+}
+
+impl AuthService {
+    /// Turns the throttles on, with their counts in `store`.
+    pub fn with_throttles(mut self, store: Arc<dyn ThrottleStore>, limits: Limits) -> Self {
+        self.throttles = Some(Arc::new(Throttles { store, limits }));
+        self
+    }
+
+    /// Forgets the keys whose time has passed; returns how many (none when the throttles are off).
+    pub async fn purge_throttles(&self) -> Result<u64, Failure> {
+        match &self.throttles {
+            Some(throttles) => Ok(throttles.store.purge(self.clock.now()).await?),
+            None => Ok(0),
+        }
+    }
+}
