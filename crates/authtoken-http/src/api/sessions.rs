@@ -39,12 +39,15 @@ struct SessionBody {
     /// When the login happened, RFC 3339 UTC.
     created: String,
     /// When the token was last used, RFC 3339 UTC, to within `last_used_resolution`; `null` when never used.
+    #[oai(nullable)]
     last_used: MaybeUndefined<String>,
     /// When the token expires, RFC 3339 UTC.
     expires: String,
     /// The login's `User-Agent`, cut to 256 characters; `null` when it had none.
+    #[oai(nullable)]
     user_agent: MaybeUndefined<String>,
     /// The client's IP address at login; `null` when unknown.
+    #[oai(nullable)]
     ip: MaybeUndefined<String>,
     /// Whether this is the session of the token that made this request.
     current: bool,
