@@ -91,6 +91,8 @@ pub enum Bucket {
     MailIp,
     /// Requests that mail a link to one address.
     MailAddress,
+    /// A client address from which the account's password was reset: not a limit, but a mark that lasts a day.
+    ResetFrom,
 }
 
 impl Bucket {
@@ -103,6 +105,7 @@ impl Bucket {
             Self::RegisterIp => "register_ip",
             Self::MailIp => "mail_ip",
             Self::MailAddress => "mail_address",
+            Self::ResetFrom => "reset_from",
         }
     }
 }
@@ -151,9 +154,14 @@ impl Limits {
             Bucket::RegisterIp => self.register_ip,
             Bucket::MailIp => self.mail_ip,
             Bucket::MailAddress => self.mail_address,
+            Bucket::ResetFrom => RESET_MARK,
         }
     }
 }
+
+/// How a [`Bucket::ResetFrom`] mark is kept: one attempt a day, recorded once, so the key's time is a day ahead
+/// and reading it says "wait" for exactly the day the mark lasts.
+const RESET_MARK: Option<Rate> = Some(Rate { count: NonZeroU32::MIN, period: Duration::from_secs(86_400) });
 
 /// The key of one bucket and subject: a SHA-256 digest, so stores hold no address, username or email.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -238,12 +246,12 @@ impl MemoryThrottleStore {
 
 #[async_trait]
 impl ThrottleStore for MemoryThrottleStore {
-    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Option<Duration>, StoreError> {
+    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Vec<Option<Duration>>, StoreError> {
         let mut keys = self.lock()?;
         if keys.len() > Self::SWEEP_AT {
             Self::sweep(&mut keys, now);
         }
-        let mut longest = None;
+        let mut answers = Vec::with_capacity(checks.len());
         for check in checks {
             let tat = keys.get(&check.key).copied();
             let wait = if check.count {
@@ -257,9 +265,9 @@ impl ThrottleStore for MemoryThrottleStore {
             } else {
                 check.rate.wait(tat, now)
             };
-            longest = longest.max(wait);
+            answers.push(wait);
         }
-        Ok(longest)
+        Ok(answers)
     }
 
     async fn record(&self, checks: &[Check], now: Timestamp) -> Result<(), StoreError> {

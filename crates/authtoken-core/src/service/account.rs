@@ -5,7 +5,7 @@ use super::sessions::ReauthError;
 use super::{AuthService, Failure};
 use crate::service::{Authenticated, FieldValue};
 use crate::session::Revoke;
-use crate::user::{Password, UserId};
+use crate::user::{Password, UserId, username_key};
 
 /// Why a password was not changed.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +71,8 @@ impl AuthService {
 
     /// Sets a user's password after checking it against the registration rules, and revokes the user's sessions
     /// that `revoke` names, in one transaction with the notice (when notices are on); returns how many were revoked.
-    /// For an operator.
+    /// For an operator: with the throttles on, the user's failed logins from anywhere are forgotten too, so that
+    /// setting a password is also the way to let a user back in whom a guessing attack keeps out.
     pub async fn set_password(&self, user_id: UserId, new: Password, revoke: &Revoke) -> Result<u64, SetPasswordError> {
         let new = self.check_password(new).map_err(SetPasswordError::Invalid)?;
         let Some(user) = self.users.find_credentials(user_id).await.map_err(Failure::from)? else {
@@ -79,8 +80,15 @@ impl AuthService {
         };
         let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
         let notice = self.notice_for(&user.user);
-        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), self.clock.now()).await;
-        revoked.map_err(Failure::from)?.ok_or(SetPasswordError::NoSuchUser)
+        let now = self.clock.now();
+        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), now).await;
+        let revoked = revoked.map_err(Failure::from)?.ok_or(SetPasswordError::NoSuchUser)?;
+        if let Some(throttles) = &self.throttles {
+            let key = username_key(&user.user.username, self.config.username_case_insensitive);
+            // The password is set whatever happens here; failures not forgotten expire on their own.
+            throttles.after_reset(None, &key, now).await.ok();
+        }
+        Ok(revoked)
     }
 
     /// Deletes the caller's account once the password is re-entered: the user, every session, link and pending

@@ -1,5 +1,6 @@
 //! Login: check a username and password, and issue a new session token.
 
+use super::throttle::LoginVerdict;
 use super::{AuthService, Failure};
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::token::{IssuedToken, PlainToken};
@@ -46,12 +47,36 @@ impl AuthService {
         };
         let ip = client.ip.clone();
         let now = self.clock.now();
-        throttles.before_login(ip.as_deref(), &key, now).await?;
+        match throttles.before_login(ip.as_deref(), &key, now).await? {
+            LoginVerdict::Admitted => {}
+            LoginVerdict::Refused(throttled) => return Err(throttled.into()),
+            LoginVerdict::AccountWide(throttled) => {
+                let has_session = async |subject: &str| self.has_session_from(&key, subject).await;
+                if !throttles.owners_address(ip.as_deref(), &key, now, has_session).await? {
+                    return Err(throttled.into());
+                }
+            }
+        }
         let outcome = self.verify_and_issue(&key, password, client).await;
         if matches!(outcome, Err(LoginError::InvalidCredentials)) {
             throttles.failed(ip.as_deref(), &key, now).await?;
         }
         outcome
+    }
+
+    /// Whether the account under `key` has a live session whose client address is `subject` (as the throttles
+    /// name addresses).
+    async fn has_session_from(&self, key: &str, subject: &str) -> Result<bool, Failure> {
+        let Some(credentials) = self.users.find_by_key(key).await? else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let sessions = self.tokens.sessions_of(credentials.user.id).await?;
+        Ok(sessions.iter().any(|session| {
+            !session.is_expired(now)
+                && !self.is_idle(session, now)
+                && session.client.ip.as_deref().is_some_and(|ip| crate::throttle::client_subject(ip) == subject)
+        }))
     }
 
     async fn verify_and_issue(

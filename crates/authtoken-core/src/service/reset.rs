@@ -66,7 +66,10 @@ impl AuthService {
     /// Sets a new password with a reset link: every session and every reset link of the user are revoked, and a
     /// notice is queued. A new password that breaks a rule leaves the link usable. The account's failed logins from
     /// anywhere are forgotten, so that a guessing attack on the account cannot keep its owner out.
-    pub async fn reset_password(&self, token: &str, new: FieldValue) -> Result<(), ResetError> {
+    ///
+    /// `ip` is the client's address: with the throttles on, it is marked as the owner's for a day, so the account's
+    /// failures from anywhere do not keep the owner out from there.
+    pub async fn reset_password(&self, token: &str, new: FieldValue, ip: Option<&str>) -> Result<(), ResetError> {
         let (reset, token, user) = self.valid_reset_link(token).await?;
         let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
         let new = new.map_err(ResetError::InvalidPassword)?;
@@ -79,7 +82,7 @@ impl AuthService {
                 if let Some(throttles) = &self.throttles {
                     let key = crate::user::username_key(&user.username, self.config.username_case_insensitive);
                     // The password is reset whatever happens here; failures not forgotten expire on their own.
-                    throttles.forget_failures(&key).await.ok();
+                    throttles.after_reset(ip, &key, now).await.ok();
                 }
                 Ok(())
             }

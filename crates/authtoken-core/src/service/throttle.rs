@@ -3,8 +3,12 @@
 //! A login is judged before its password is verified, so a throttled login costs no hash: its client address counts
 //! one attempt, and the failures of the account (from that address, and from anywhere) are read. A failed login, or
 //! a wrong password re-entered to end sessions, change the password or delete the account, then counts one failure
-//! on both failure keys. A successful login counts no failure and clears none. A password reset clears the
-//! account's failures from anywhere, so that its owner can always get back in.
+//! on both failure keys. A successful login counts no failure and clears none.
+//!
+//! The account-wide limit is the one an attacker elsewhere can fill, so it never applies to the owner's own
+//! address: one that has a live session of the account, or from which the account's password was reset in the last
+//! day. That is checked only once a login is refused, so it costs an admitted login nothing. A password reset also
+//! forgets the account's failures from anywhere.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +69,17 @@ from_refused!(
     super::ResetRequestError
 );
 
+/// How a login fares before its password is checked.
+#[derive(Debug)]
+pub(crate) enum LoginVerdict {
+    /// Every limit admits it.
+    Admitted,
+    /// Only the account's failures from anywhere refuse it: the owner's own address may still go on.
+    AccountWide(Throttled),
+    /// Another limit refuses it.
+    Refused(Throttled),
+}
+
 /// The throttles of a service: where the counts are kept, and the limits.
 pub(crate) struct Throttles {
     pub(crate) store: Arc<dyn ThrottleStore>,
@@ -78,12 +93,15 @@ impl Throttles {
         Some(Check { key: ThrottleKey::new(bucket, subject?), rate, count })
     }
 
+    /// The store's answer to `checks` (those that are on), in order; `None` for a check that is off.
+    async fn answers(&self, checks: &[Option<Check>], now: Timestamp) -> Result<Vec<Option<Duration>>, Failure> {
+        let on: Vec<Check> = checks.iter().flatten().copied().collect();
+        let mut answers = if on.is_empty() { Vec::new() } else { self.store.check(&on, now).await? }.into_iter();
+        Ok(checks.iter().map(|check| check.and_then(|_| answers.next().flatten())).collect())
+    }
+
     async fn judge(&self, checks: &[Option<Check>], now: Timestamp) -> Result<(), Refused> {
-        let checks: Vec<Check> = checks.iter().flatten().copied().collect();
-        if checks.is_empty() {
-            return Ok(());
-        }
-        match self.store.check(&checks, now).await.map_err(Failure::from)? {
+        match self.answers(checks, now).await?.into_iter().flatten().max() {
             Some(wait) => Err(Refused::Throttled(Throttled { wait })),
             None => Ok(()),
         }
@@ -99,10 +117,57 @@ impl Throttles {
     }
 
     /// Before a login's password is verified: counts the attempt from `ip` and reads the account's failures.
-    pub(crate) async fn before_login(&self, ip: Option<&str>, account: &str, now: Timestamp) -> Result<(), Refused> {
+    pub(crate) async fn before_login(
+        &self,
+        ip: Option<&str>,
+        account: &str,
+        now: Timestamp,
+    ) -> Result<LoginVerdict, Failure> {
         let subject = ip.map(client_subject);
         let [pair, anywhere] = self.failures(ip, account, false);
-        self.judge(&[self.check(Bucket::LoginIp, subject.as_deref(), true), pair, anywhere], now).await
+        let answers =
+            self.answers(&[self.check(Bucket::LoginIp, subject.as_deref(), true), pair, anywhere], now).await?;
+        let Some(wait) = answers.iter().flatten().max().copied() else {
+            return Ok(LoginVerdict::Admitted);
+        };
+        let throttled = Throttled { wait };
+        Ok(match answers.as_slice() {
+            [None, None, Some(_)] => LoginVerdict::AccountWide(throttled),
+            _ => LoginVerdict::Refused(throttled),
+        })
+    }
+
+    /// Whether `ip` is the address of the account's owner, as [`LoginVerdict::AccountWide`] asks: an address from which
+    /// the account's password was reset in the last day, or, by `has_session`, one with a live session of the account.
+    pub(crate) async fn owners_address(
+        &self,
+        ip: Option<&str>,
+        account: &str,
+        now: Timestamp,
+        has_session: impl AsyncFnOnce(&str) -> Result<bool, Failure>,
+    ) -> Result<bool, Failure> {
+        let Some(ip) = ip else {
+            return Ok(false);
+        };
+        let subject = client_subject(ip);
+        // A mark "refuses" for the day it lasts.
+        let mark = self.check(Bucket::ResetFrom, Some(&format!("{subject}\n{account}")), false);
+        if self.answers(&[mark], now).await?.iter().any(Option::is_some) {
+            return Ok(true);
+        }
+        has_session(&subject).await
+    }
+
+    /// After a password reset from `ip`: the account's failures from anywhere are forgotten, and the address is
+    /// marked as the owner's for a day.
+    pub(crate) async fn after_reset(&self, ip: Option<&str>, account: &str, now: Timestamp) -> Result<(), Failure> {
+        self.store.forget(&[ThrottleKey::new(Bucket::LoginFailuresAccount, account)]).await?;
+        if let Some(ip) = ip {
+            let subject = format!("{}\n{account}", client_subject(ip));
+            let mark = self.check(Bucket::ResetFrom, Some(&subject), true).into_iter().collect::<Vec<_>>();
+            self.store.record(&mark, now).await?;
+        }
+        Ok(())
     }
 
     /// Before a re-entered password is verified: reads the account's failures.
@@ -151,11 +216,6 @@ impl Throttles {
             self.check(Bucket::MailAddress, address.as_deref(), true),
         ];
         self.judge(&checks, now).await
-    }
-
-    /// After a password reset: the account's failures from anywhere are forgotten.
-    pub(crate) async fn forget_failures(&self, account: &str) -> Result<(), Failure> {
-        Ok(self.store.forget(&[ThrottleKey::new(Bucket::LoginFailuresAccount, account)]).await?)
     }
 }
 

@@ -51,12 +51,12 @@ async fn a_reset_mail_carries_a_link_that_sets_the_password_once_and_ends_every_
     let session = app.token("alice", PASSWORD).await;
     let token = reset_token(&app, "alice@example.org").await;
 
-    app.service.reset_password(&token, text(NEW)).await.unwrap();
+    app.service.reset_password(&token, text(NEW), None).await.unwrap();
 
     assert!(app.login("alice", PASSWORD).await.is_err());
     assert!(app.login("alice", NEW).await.is_ok());
     assert!(app.authenticate(&session).await.is_err(), "every session is revoked");
-    let again = app.service.reset_password(&token, text("another one")).await;
+    let again = app.service.reset_password(&token, text("another one"), None).await;
     assert!(matches!(again, Err(ResetError::InvalidLink)), "{again:?}");
     let notice = app.delivered_to("alice@example.org").await;
     assert_eq!(notice.subject, "Changed, alice");
@@ -97,10 +97,10 @@ async fn a_newer_request_replaces_the_older_link() {
     let older = reset_token(&app, "alice@example.org").await;
     let newer = reset_token(&app, "alice@example.org").await;
 
-    let with_older = app.service.reset_password(&older, text(NEW)).await;
+    let with_older = app.service.reset_password(&older, text(NEW), None).await;
 
     assert!(matches!(with_older, Err(ResetError::InvalidLink)), "{with_older:?}");
-    app.service.reset_password(&newer, text(NEW)).await.unwrap();
+    app.service.reset_password(&newer, text(NEW), None).await.unwrap();
 }
 
 #[tokio::test]
@@ -109,10 +109,10 @@ async fn a_bad_new_password_is_refused_and_the_link_stays_usable() {
     let token = reset_token(&app, "alice@example.org").await;
 
     for (new, message) in [(text("short"), "password too short"), (FieldValue::Missing, "This field is required.")] {
-        let result = app.service.reset_password(&token, new).await;
+        let result = app.service.reset_password(&token, new, None).await;
         assert!(matches!(result, Err(ResetError::InvalidPassword(m)) if m == message), "{result:?}");
     }
-    app.service.reset_password(&token, text(NEW)).await.unwrap();
+    app.service.reset_password(&token, text(NEW), None).await.unwrap();
 }
 
 #[tokio::test]
@@ -123,7 +123,7 @@ async fn an_expired_or_malformed_link_is_invalid() {
     app.clock.advance(VALIDITY + Duration::from_millis(1));
 
     for link in [token.as_str(), "short", &"A".repeat(64)] {
-        let result = app.service.reset_password(link, text(NEW)).await;
+        let result = app.service.reset_password(link, text(NEW), None).await;
         assert!(matches!(result, Err(ResetError::InvalidLink)), "{link}: {result:?}");
         assert!(matches!(app.service.check_reset_link(link).await, Err(ResetError::InvalidLink)));
     }

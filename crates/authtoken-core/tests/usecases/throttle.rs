@@ -8,7 +8,7 @@ use std::time::Duration;
 use authtoken_core::service::{
     Authenticated, ChangePasswordError, LoginError, ReauthError, RegisterError, ResetRequestError, Throttled,
 };
-use authtoken_core::session::ClientInfo;
+use authtoken_core::session::{ClientInfo, Revoke};
 use authtoken_core::throttle::{Limits, Rate};
 
 use crate::support::{App, PASSWORD, email_form, form, password, text};
@@ -118,9 +118,66 @@ async fn a_password_reset_lets_the_owner_back_in_after_a_spread_guess() {
     assert!(matches!(login_from(&app, "alice", PASSWORD, OWNER).await, Err(LoginError::Throttled(_))));
 
     let token = crate::reset::reset_token(&app, "alice@example.org").await;
-    app.service.reset_password(&token, text("a new horse")).await.unwrap();
+    app.service.reset_password(&token, text("a new horse"), None).await.unwrap();
 
     login_from(&app, "alice", "a new horse", OWNER).await.expect("the reset forgot the account's failures");
+}
+
+/// Fails three logins of alice, each from an address of its own numbered from `first`.
+async fn spread_guess(app: &App, first: u8) {
+    for host in first..first + 3 {
+        let result = login_from(app, "alice", "guess", &format!("198.51.100.{host}")).await;
+        assert!(matches!(result, Err(LoginError::InvalidCredentials | LoginError::Throttled(_))), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_address_a_reset_came_from_is_not_kept_out_when_the_guess_starts_again() {
+    let app = throttled(crate::reset::app().await, Limits { login_failures_account: rate(3, 86_400), ..off() });
+    spread_guess(&app, 1).await;
+    let token = crate::reset::reset_token(&app, "alice@example.org").await;
+    app.service.reset_password(&token, text("a new horse"), Some(OWNER)).await.unwrap();
+
+    spread_guess(&app, 10).await;
+
+    login_from(&app, "alice", "a new horse", OWNER).await.expect("the owner's address is let through");
+    assert!(matches!(login_from(&app, "alice", "a new horse", ATTACKER).await, Err(LoginError::Throttled(_))));
+    app.clock.advance(Duration::from_secs(86_400));
+    spread_guess(&app, 20).await;
+    let a_day_later = login_from(&app, "alice", "a new horse", "203.0.113.10").await;
+    assert!(matches!(a_day_later, Err(LoginError::Throttled(_))), "the mark lasts a day: {a_day_later:?}");
+}
+
+#[tokio::test]
+async fn an_address_with_a_live_session_is_not_kept_out_by_the_account_limit_alone() {
+    let limits = Limits { login_failures_account: rate(3, 86_400), login_failures_ip_account: rate(10, 900), ..off() };
+    let app = throttled(App::new(), limits);
+    app.register("alice", PASSWORD).await;
+    login_from(&app, "alice", PASSWORD, OWNER).await.unwrap();
+    spread_guess(&app, 1).await;
+    let hashed = app.hasher.verifications();
+
+    assert!(matches!(login_from(&app, "alice", PASSWORD, "203.0.113.10").await, Err(LoginError::Throttled(_))));
+    assert!(matches!(login_from(&app, "alice", "guess", "198.51.100.1").await, Err(LoginError::Throttled(_))));
+    assert_eq!(app.hasher.verifications(), hashed, "refusals cost no hash, whether or not the account exists");
+    login_from(&app, "alice", PASSWORD, OWNER).await.expect("the address of a live session is let through");
+    // The owner's address keeps its own failure limit.
+    for _ in 0..10 {
+        assert!(matches!(login_from(&app, "alice", "typo", OWNER).await, Err(LoginError::InvalidCredentials)));
+    }
+    assert!(matches!(login_from(&app, "alice", PASSWORD, OWNER).await, Err(LoginError::Throttled(_))));
+}
+
+#[tokio::test]
+async fn a_live_session_does_not_lift_the_limit_on_attempts_from_its_address() {
+    let limits = Limits { login_ip: rate(2, 60), login_failures_account: rate(1, 86_400), ..off() };
+    let app = throttled(App::new(), limits);
+    app.register("alice", PASSWORD).await;
+    login_from(&app, "alice", PASSWORD, OWNER).await.unwrap();
+    spread_guess(&app, 1).await;
+    login_from(&app, "alice", PASSWORD, OWNER).await.expect("the second attempt from the owner's address");
+
+    assert!(matches!(login_from(&app, "alice", PASSWORD, OWNER).await, Err(LoginError::Throttled(_))));
 }
 
 #[tokio::test]
@@ -228,4 +285,16 @@ async fn purge_forgets_keys_whose_time_has_passed() {
     assert_eq!(app.service.purge_throttles().await.unwrap(), 0);
     app.clock.advance(Duration::from_secs(60));
     assert_eq!(app.service.purge_throttles().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_operator_setting_the_password_lets_the_user_back_in() {
+    let app = throttled(App::new(), Limits { login_failures_account: rate(3, 86_400), ..off() });
+    let alice = app.register("alice", PASSWORD).await;
+    spread_guess(&app, 1).await;
+    assert!(matches!(login_from(&app, "alice", PASSWORD, OWNER).await, Err(LoginError::Throttled(_))));
+
+    app.service.set_password(alice.id, password("a new horse"), &Revoke::All).await.unwrap();
+
+    login_from(&app, "alice", "a new horse", OWNER).await.expect("the operator's new password forgot the failures");
 }

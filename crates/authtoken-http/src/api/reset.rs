@@ -188,13 +188,15 @@ impl ResetApi {
     async fn reset(
         &self,
         service: Data<&AuthService>,
+        request: &poem::Request,
         body: FieldsBody<ResetFields>,
     ) -> Result<ResetResponse, ResetFailure> {
         let mut fields: Fields = body.fields?;
         let FieldValue::Text(token) = fields.take("token") else {
             return Err(ResetError::InvalidLink.into());
         };
-        service.reset_password(&token, fields.take("new_password")).await?;
+        let ip = crate::client_ip::of_request(request);
+        service.reset_password(&token, fields.take("new_password"), ip.as_deref()).await?;
         Ok(ResetResponse::Ok(Json(Success { success: true })))
     }
 }
@@ -253,6 +255,7 @@ impl ResetFormApi {
     async fn send(
         &self,
         service: Data<&AuthService>,
+        request: &poem::Request,
         token: Path<String>,
         body: FieldsBody<ResetFormFields>,
     ) -> Result<PageResponse, PageFailure> {
@@ -268,7 +271,8 @@ impl ResetFormApi {
             // A browser sends the form as it is; a body that cannot be read gets the form again.
             Err(_) => return Ok(page(PageResponse::Invalid, &form_page(Some(UNREADABLE)))),
         };
-        match service.reset_password(&token.0, fields.take("new_password")).await {
+        let ip = crate::client_ip::of_request(request);
+        match service.reset_password(&token.0, fields.take("new_password"), ip.as_deref()).await {
             Ok(()) => Ok(page(PageResponse::Page, DONE_PAGE)),
             Err(e) => page_for(e),
         }

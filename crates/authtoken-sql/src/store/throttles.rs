@@ -17,29 +17,35 @@ use crate::statements::throttles;
 #[async_trait]
 impl ThrottleStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Option<Duration>, StoreError> {
-        let (counted, watched): (Vec<&Check>, Vec<&Check>) = checks.iter().partition(|check| check.count);
-        let watched_keys: Vec<ThrottleKey> = watched.iter().map(|check| check.key).collect();
-        let mut watched_times: Option<Vec<Option<i64>>> = None;
-        let mut refused: Vec<&Check> = Vec::new();
-        for (at, check) in counted.into_iter().enumerate() {
-            let reads: &[ThrottleKey] = if at == 0 { &watched_keys } else { &[] };
+    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Vec<Option<Duration>>, StoreError> {
+        // `None` while a check's answer is not known yet.
+        let mut answers: Vec<Option<Option<Duration>>> = vec![None; checks.len()];
+        let watched: Vec<usize> = (0..checks.len()).filter(|&at| !checks[at].count).collect();
+        let watched_keys: Vec<ThrottleKey> = watched.iter().map(|&at| checks[at].key).collect();
+        let mut first = true;
+        for (at, check) in checks.iter().enumerate().filter(|(_, check)| check.count) {
+            let reads: &[ThrottleKey] = if first { &watched_keys } else { &[] };
             let decode = |row: &dyn Row| (1..=reads.len()).map(|column| row.opt_int(column)).collect();
-            match self.pool.fetch_optional(&throttles::admit(check, now, reads), decode).await? {
-                Some(times) if at == 0 => watched_times = Some(times),
-                Some(_) => {}
-                None => refused.push(check),
+            if let Some(times) = self.pool.fetch_optional(&throttles::admit(check, now, reads), decode).await? {
+                answers[at] = Some(None);
+                let times: Vec<Option<i64>> = times;
+                for (&watched, tat) in watched.iter().zip(times).take(reads.len()) {
+                    answers[watched] = Some(checks[watched].rate.wait(tat.map(Timestamp::from_millis), now));
+                }
+            }
+            first = false;
+        }
+        let unknown: Vec<usize> = (0..checks.len()).filter(|&at| answers[at].is_none()).collect();
+        if !unknown.is_empty() {
+            let times = self.times(&unknown.iter().map(|&at| checks[at].key).collect::<Vec<_>>()).await?;
+            for at in unknown {
+                let tat = times.iter().find(|(key, _)| *key == checks[at].key).map(|(_, tat)| *tat);
+                let wait = checks[at].rate.wait(tat, now);
+                // A refused attempt always says to wait, even when its key refilled since it was refused.
+                answers[at] = Some(if checks[at].count { wait.or(Some(Duration::from_millis(1))) } else { wait });
             }
         }
-        let waits = match watched_times {
-            Some(times) if refused.is_empty() => watched
-                .iter()
-                .zip(times)
-                .filter_map(|(check, tat)| check.rate.wait(tat.map(Timestamp::from_millis), now))
-                .max(),
-            _ => self.waits(&watched, &refused, now).await?,
-        };
-        Ok(waits)
+        Ok(answers.into_iter().flatten().collect())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -65,31 +71,13 @@ impl ThrottleStore for SqlStore {
 }
 
 impl SqlStore {
-    /// The longest wait among the watched keys and the refused counted ones, read now; a refused key that has
-    /// refilled since it was refused waits a millisecond, so that a refusal always says to wait.
-    async fn waits(
-        &self,
-        watched: &[&Check],
-        refused: &[&Check],
-        now: Timestamp,
-    ) -> Result<Option<Duration>, StoreError> {
-        let all: Vec<&Check> = watched.iter().chain(refused).copied().collect();
-        if all.is_empty() {
-            return Ok(None);
-        }
-        let keys: Vec<ThrottleKey> = all.iter().map(|check| check.key).collect();
+    /// The stored times of `keys`; a key not stored is left out.
+    async fn times(&self, keys: &[ThrottleKey]) -> Result<Vec<(ThrottleKey, Timestamp)>, StoreError> {
         let decode = |row: &dyn Row| {
             let bytes: [u8; 32] =
                 row.bytes(0)?.try_into().map_err(|_| StoreError::new("a throttle key is not 32 bytes"))?;
             Ok((ThrottleKey::from_bytes(bytes), Timestamp::from_millis(row.int(1)?)))
         };
-        let stored = self.pool.fetch_all(&throttles::find(&keys), decode).await?;
-        let time = |key: &ThrottleKey| stored.iter().find(|(stored, _)| stored == key).map(|(_, tat)| *tat);
-        let watched_wait = watched.iter().filter_map(|check| check.rate.wait(time(&check.key), now)).max();
-        let refused_wait = refused
-            .iter()
-            .map(|check| check.rate.wait(time(&check.key), now).unwrap_or(Duration::from_millis(1)))
-            .max();
-        Ok(watched_wait.max(refused_wait))
+        Ok(self.pool.fetch_all(&throttles::find(keys), decode).await?)
     }
 }

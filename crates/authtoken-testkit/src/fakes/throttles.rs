@@ -11,7 +11,7 @@ use super::InMemoryStore;
 
 #[async_trait]
 impl ThrottleStore for InMemoryStore {
-    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Option<Duration>, StoreError> {
+    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Vec<Option<Duration>>, StoreError> {
         self.1.check(checks, now).await
     }
 
