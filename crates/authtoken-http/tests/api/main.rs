@@ -17,6 +17,7 @@ mod logout;
 mod me;
 mod openapi;
 mod register;
+mod reply;
 mod reset;
 mod schema;
 mod sessions;

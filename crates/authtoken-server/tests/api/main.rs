@@ -27,6 +27,7 @@ macro_rules! http_suite {
         mod me;
         mod openapi;
         mod register;
+        mod reply;
         mod reset;
         mod schema;
         mod sessions;
