@@ -25,5 +25,5 @@ pub mod user;
 pub use config::Config;
 pub use service::AuthService;
 pub use time::Timestamp;
-pub use token::{PlainToken, TokenDigest};
+pub use token::{IssuedToken, PlainToken, TokenDigest, TokenPrefix};
 pub use user::{User, UserId, Username};

@@ -82,6 +82,7 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     let purge = tokio::spawn(purge_expired(wired.clone(), settings.purge_interval));
     let outbox = tokio::spawn(deliver_outbox(wired.delivery.clone(), settings.mail.poll_interval));
     let served = poem::Server::new_with_acceptor(acceptor)
+        .http2_max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
         .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
         .await;
     purge.abort();

@@ -13,7 +13,7 @@ use authtoken_core::ports::{StoreError, SystemClock};
 use authtoken_core::service::{AuthenticateError, Authenticated, Failure, LoginError, LogoutError, Ports};
 use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
-use authtoken_core::{AuthService, Config};
+use authtoken_core::{AuthService, Config, TokenPrefix};
 use authtoken_sql::{DatabaseOptions, SqlStore};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -48,6 +48,7 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
         auth_token_idle_timeout: None,
         last_used_resolution: std::time::Duration::from_secs(60),
         max_sessions_per_user: None,
+        token_prefix: TokenPrefix::NONE,
     };
     Ok(AuthService::new(ports, config))
 }

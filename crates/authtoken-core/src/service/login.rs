@@ -3,14 +3,14 @@
 use super::throttle::LoginVerdict;
 use super::{AuthService, Failure};
 use crate::session::{ClientInfo, Session, SessionId};
-use crate::token::PlainToken;
+use crate::token::{IssuedToken, PlainToken};
 use crate::user::{Password, User, username_key};
 
 /// A successful login: the token to hand to the client once, and its user.
 #[derive(Debug)]
 pub struct LoginOutcome {
-    /// The new session's token in plain text; only its digest is stored.
-    pub token: PlainToken,
+    /// The new session's token in plain text, with the configured `token_prefix`; only its digest is stored.
+    pub token: IssuedToken,
     /// The user who logged in, with `last_login_at` set to this login.
     pub user: User,
 }
@@ -115,6 +115,6 @@ impl AuthService {
         }
         self.users.record_login(credentials.user.id, now).await.map_err(Failure::from)?;
         let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
-        Ok(LoginOutcome { token, user })
+        Ok(LoginOutcome { token: IssuedToken::new(self.config.token_prefix, token), user })
     }
 }

@@ -78,6 +78,7 @@ pub(super) fn client(app: &TestApp, trusted: &str) -> TestClient<App> {
         docs_enabled: true,
         password_reset_form: false,
         trusted_proxies: TrustedProxies::parse(trusted).expect("valid trusted proxies"),
+        cors_allowed_origins: authtoken_http::AllowedOrigins::none(),
     };
     let endpoint = authtoken_http::app(app.service.clone(), config).map_to_response().around(
         |endpoint, request: Request| async move {

@@ -213,5 +213,6 @@ fn http_config() -> HttpConfig {
         docs_enabled: true,
         password_reset_form: false,
         trusted_proxies: TrustedProxies::none(),
+        cors_allowed_origins: authtoken_http::AllowedOrigins::none(),
     }
 }
