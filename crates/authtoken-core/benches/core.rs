@@ -3,8 +3,8 @@
 
 use std::hint::black_box;
 
-use authtoken_core::PlainToken;
 use authtoken_core::header::{Credentials, parse_authorization};
+use authtoken_core::{PlainToken, TokenPrefix};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn token(c: &mut Criterion) {
@@ -18,7 +18,7 @@ fn token(c: &mut Criterion) {
 fn header(c: &mut Criterion) {
     let value = format!("Token {}", PlainToken::generate().expect("the OS CSPRNG works").expose());
     c.benchmark_group("header").bench_function("parse_authorization", |b| {
-        b.iter(|| match parse_authorization(Some(black_box(value.as_bytes()))) {
+        b.iter(|| match parse_authorization(Some(black_box(value.as_bytes())), &TokenPrefix::NONE) {
             Credentials::Token(token) => token,
             _ => unreachable!("the header holds a well-formed token"),
         })

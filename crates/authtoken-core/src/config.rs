@@ -3,6 +3,8 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::token::TokenPrefix;
+
 /// Domain settings of [`crate::AuthService`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -25,6 +27,10 @@ pub struct Config {
     /// The most sessions one user may have; a login beyond it revokes the user's least recently used sessions.
     /// `None` (the default) is unlimited.
     pub max_sessions_per_user: Option<NonZeroU32>,
+    /// What every new login token starts with, such as `at_`, so that secret scanners recognise a leaked one;
+    /// a presented token without it is refused before any store is asked. [`TokenPrefix::NONE`] (the default)
+    /// issues and accepts the 64 characters alone.
+    pub token_prefix: TokenPrefix,
 }
 
 /// Settings of email confirmation, given to [`crate::AuthService::with_confirmation`].

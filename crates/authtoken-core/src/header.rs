@@ -1,6 +1,6 @@
 //! Parsing of the `Authorization: Token <t>` request header, before any store is asked.
 
-use crate::token::PlainToken;
+use crate::token::{PlainToken, TokenPrefix};
 
 /// What an `Authorization` header says about token authentication.
 #[derive(Debug)]
@@ -9,7 +9,7 @@ pub enum Credentials {
     Absent,
     /// The keyword `Token` alone.
     Missing,
-    /// Three or more words, or a second word that is not a well-formed token.
+    /// Three or more words, or a second word that is not the prefix followed by a well-formed token.
     Malformed,
     /// A well-formed token, still to be looked up.
     Token(PlainToken),
@@ -18,8 +18,10 @@ pub enum Credentials {
 /// Reads a raw header value.
 ///
 /// Words are separated by runs of ASCII whitespace; the keyword `token` is compared case-insensitively.
+/// The token must start with `prefix` (byte for byte) and be exactly 64 characters after it, so with a prefix set a
+/// bare token is malformed, and without one a prefixed token is.
 /// The value is taken as bytes, so a header that is not valid UTF-8 is still judged by these rules.
-pub fn parse_authorization(value: Option<&[u8]>) -> Credentials {
+pub fn parse_authorization(value: Option<&[u8]>, prefix: &TokenPrefix) -> Credentials {
     let Some(value) = value else {
         return Credentials::Absent;
     };
@@ -34,9 +36,9 @@ pub fn parse_authorization(value: Option<&[u8]>) -> Credentials {
     if words.next().is_some() {
         return Credentials::Malformed;
     }
-    match PlainToken::parse(token) {
-        Ok(token) => Credentials::Token(token),
-        Err(_) => Credentials::Malformed,
+    match prefix.strip(token).map(PlainToken::parse) {
+        Some(Ok(token)) => Credentials::Token(token),
+        Some(Err(_)) | None => Credentials::Malformed,
     }
 }
 
@@ -55,7 +57,12 @@ mod tests {
 
     #[track_caller]
     fn check(value: Option<&str>, expected: &str) {
-        let got = match parse_authorization(value.map(str::as_bytes)) {
+        check_with(TokenPrefix::NONE, value, expected);
+    }
+
+    #[track_caller]
+    fn check_with(prefix: TokenPrefix, value: Option<&str>, expected: &str) {
+        let got = match parse_authorization(value.map(str::as_bytes), &prefix) {
             Credentials::Absent => "absent".to_owned(),
             Credentials::Missing => "missing".to_owned(),
             Credentials::Malformed => "malformed".to_owned(),
@@ -94,8 +101,33 @@ mod tests {
         value.extend_from_slice(&GOOD.as_bytes()[..63]);
         value.push(0xe9);
 
-        assert!(matches!(parse_authorization(Some(&value)), Credentials::Malformed));
-        assert!(matches!(parse_authorization(Some(b"\xa0Token x")), Credentials::Absent));
+        assert!(matches!(parse_authorization(Some(&value), &TokenPrefix::NONE), Credentials::Malformed));
+        assert!(matches!(parse_authorization(Some(b"\xa0Token x"), &TokenPrefix::NONE), Credentials::Absent));
+    }
+
+    #[test]
+    fn with_a_prefix_only_the_prefixed_token_is_well_formed() {
+        let at = TokenPrefix::parse("at_").unwrap();
+        let token = format!("token {GOOD}");
+        check_with(at, Some(&format!("Token at_{GOOD}")), &token);
+        check_with(at, Some(&format!("token\tat_{GOOD} ")), &token);
+        check_with(at, Some(&format!("Token {GOOD}")), "malformed");
+        check_with(at, Some(&format!("Token AT_{GOOD}")), "malformed");
+        check_with(at, Some(&format!("Token at{GOOD}")), "malformed");
+        check_with(at, Some(&format!("Token at_at_{GOOD}")), "malformed");
+        check_with(at, Some(&format!("Token at_{}", &GOOD[..63])), "malformed");
+        check_with(at, Some(&format!("Token at_{GOOD}A")), "malformed");
+        check_with(at, Some(&format!("Token at_ {GOOD}")), "malformed");
+        check_with(at, Some("Token at_"), "malformed");
+        check_with(at, Some("Token"), "missing");
+        check_with(at, Some(&format!("Bearer at_{GOOD}")), "absent");
+    }
+
+    #[test]
+    fn without_a_prefix_a_prefixed_token_is_malformed() {
+        check(Some(&format!("Token at_{GOOD}")), "malformed");
+        // 64 characters that happen to begin like a prefix are a token of their own.
+        check(Some(&format!("Token at_{}", &GOOD[3..])), &format!("token at_{}", &GOOD[3..]));
     }
 
     /// What a generated header says, by construction.

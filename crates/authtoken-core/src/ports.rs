@@ -309,15 +309,15 @@ pub trait Mailer: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
-    /// Judges `checks` at `now` and returns the longest wait among the keys that admit no further attempt, or
-    /// `None` when every key admits one.
+    /// Judges `checks` at `now` and answers each, in order: `None` when it admits the attempt, or how long until it
+    /// would.
     ///
     /// A check with `count` MUST record the attempt on its key exactly when [`Rate::admit`] admits it, atomically
     /// with every other caller of the store on any server; other checks MUST only be read, with [`Rate::wait`].
     ///
     /// [`Rate::admit`]: crate::throttle::Rate::admit
     /// [`Rate::wait`]: crate::throttle::Rate::wait
-    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Option<Duration>, StoreError>;
+    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Vec<Option<Duration>>, StoreError>;
 
     /// Records one attempt on every key of `checks` whatever its state, as [`Rate::record`] says, atomically per key.
     ///

@@ -10,17 +10,12 @@
 //! What is counted under which key is the use cases' business ([`Limits`]); the keys are SHA-256 digests, so a store
 //! holds no address, username or email.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::StoreError;
-use crate::ports::ThrottleStore;
 use crate::time::Timestamp;
 
 /// At most `count` attempts per `period`.
@@ -74,6 +69,15 @@ impl Rate {
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
     }
 
+    /// The limit left for one more attempt while `ahead` attempts on the key are under way and not recorded yet:
+    /// `count - ahead` per `(count - ahead)` intervals, so that [`Rate::wait`] with it says whether the key admits
+    /// the attempt after those. `None` when `ahead` already takes the whole burst.
+    pub fn after(self, ahead: u32) -> Option<Self> {
+        let count = NonZeroU32::new(self.count.get().checked_sub(ahead)?)?;
+        let millis = self.interval_millis().saturating_mul(i64::from(count.get()));
+        Some(Self { count, period: Duration::from_millis(millis.unsigned_abs()) })
+    }
+
     /// Counts one attempt at `now` whatever the key's state (a failure found out after the fact); the key's new time,
     /// never more than a full period ahead, and never earlier than it was.
     pub fn record(self, tat: Option<Timestamp>, now: Timestamp) -> Timestamp {
@@ -103,6 +107,8 @@ pub enum Bucket {
     MailIp,
     /// Requests that mail a link to one address.
     MailAddress,
+    /// A client address from which the account's password was reset: not a limit, but a mark that lasts a day.
+    ResetFrom,
 }
 
 impl Bucket {
@@ -115,6 +121,7 @@ impl Bucket {
             Self::RegisterIp => "register_ip",
             Self::MailIp => "mail_ip",
             Self::MailAddress => "mail_address",
+            Self::ResetFrom => "reset_from",
         }
     }
 }
@@ -163,9 +170,14 @@ impl Limits {
             Bucket::RegisterIp => self.register_ip,
             Bucket::MailIp => self.mail_ip,
             Bucket::MailAddress => self.mail_address,
+            Bucket::ResetFrom => RESET_MARK,
         }
     }
 }
+
+/// How a [`Bucket::ResetFrom`] mark is kept: one attempt a day, recorded once, so the key's time is a day ahead
+/// and reading it says "wait" for exactly the day the mark lasts.
+const RESET_MARK: Option<Rate> = Some(Rate { count: NonZeroU32::MIN, period: Duration::from_secs(86_400) });
 
 /// The key of one bucket and subject: a SHA-256 digest, so stores hold no address, username or email.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -221,78 +233,6 @@ pub fn client_subject(ip: &str) -> String {
         }
         Ok(IpAddr::V4(v4)) => v4.to_string(),
         Err(_) => ip.to_owned(),
-    }
-}
-
-/// The throttle store of one process: a map from key to time under one lock.
-///
-/// Keys whose time has passed are dropped by [`ThrottleStore::purge`] and, once the map holds more than
-/// [`MemoryThrottleStore::SWEEP_AT`] keys, by the next write.
-#[derive(Debug, Default)]
-pub struct MemoryThrottleStore {
-    keys: Mutex<HashMap<ThrottleKey, Timestamp>>,
-}
-
-impl MemoryThrottleStore {
-    /// How many keys the map holds before a write sweeps out the ones whose time has passed.
-    pub const SWEEP_AT: usize = 100_000;
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<ThrottleKey, Timestamp>>, StoreError> {
-        self.keys.lock().map_err(|_| StoreError::new("the throttle map is poisoned"))
-    }
-
-    fn sweep(keys: &mut HashMap<ThrottleKey, Timestamp>, now: Timestamp) -> u64 {
-        let before = keys.len();
-        keys.retain(|_, tat| *tat > now);
-        (before - keys.len()) as u64
-    }
-}
-
-#[async_trait]
-impl ThrottleStore for MemoryThrottleStore {
-    async fn check(&self, checks: &[Check], now: Timestamp) -> Result<Option<Duration>, StoreError> {
-        let mut keys = self.lock()?;
-        if keys.len() > Self::SWEEP_AT {
-            Self::sweep(&mut keys, now);
-        }
-        let mut longest = None;
-        for check in checks {
-            let tat = keys.get(&check.key).copied();
-            let wait = if check.count {
-                match check.rate.admit(tat, now) {
-                    Ok(next) => {
-                        keys.insert(check.key, next);
-                        None
-                    }
-                    Err(wait) => Some(wait),
-                }
-            } else {
-                check.rate.wait(tat, now)
-            };
-            longest = longest.max(wait);
-        }
-        Ok(longest)
-    }
-
-    async fn record(&self, checks: &[Check], now: Timestamp) -> Result<(), StoreError> {
-        let mut keys = self.lock()?;
-        for check in checks {
-            let tat = keys.get(&check.key).copied();
-            keys.insert(check.key, check.rate.record(tat, now));
-        }
-        Ok(())
-    }
-
-    async fn forget(&self, forgotten: &[ThrottleKey]) -> Result<(), StoreError> {
-        let mut keys = self.lock()?;
-        for key in forgotten {
-            keys.remove(key);
-        }
-        Ok(())
-    }
-
-    async fn purge(&self, now: Timestamp) -> Result<u64, StoreError> {
-        Ok(Self::sweep(&mut *self.lock()?, now))
     }
 }
 
@@ -421,6 +361,23 @@ mod tests {
 
         assert_eq!(tat, Some(NOW.plus(Duration::from_secs(60))));
         assert_eq!(rate.wait(tat, NOW), Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn the_rate_after_attempts_under_way_waits_as_if_they_were_recorded() {
+        let rate = rate(10, 900);
+        let mut tat = None;
+        for _ in 0..6 {
+            tat = Some(rate.record(tat, NOW));
+        }
+
+        for ahead in 0..4 {
+            let left = rate.after(ahead).unwrap();
+            let recorded = (0..ahead).fold(tat, |tat, _| Some(rate.record(tat, NOW)));
+            assert_eq!(left.wait(tat, NOW), rate.wait(recorded, NOW), "{ahead} under way");
+        }
+        assert_eq!(rate.after(4).unwrap().wait(tat, NOW), Some(Duration::from_secs(90)));
+        assert_eq!(rate.after(10), None);
     }
 
     #[test]

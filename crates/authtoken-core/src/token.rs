@@ -1,4 +1,5 @@
-//! Login tokens: generation from the OS CSPRNG, the one strict text form, and the digest that stores keep.
+//! Login tokens: generation from the OS CSPRNG, the one strict text form, the digest that stores keep, and the
+//! optional prefix that login tokens carry on the wire.
 
 use std::fmt;
 
@@ -15,6 +16,8 @@ pub const TOKEN_BYTES: usize = 48;
 pub const TOKEN_CHARS: usize = 64;
 /// Bytes of a [`TokenDigest`] (SHA-512).
 pub const DIGEST_BYTES: usize = 64;
+/// The most characters a [`TokenPrefix`] may have.
+pub const TOKEN_PREFIX_MAX_CHARS: usize = 16;
 
 /// A token in plain text: it exists only here and in the one response that issues it.
 ///
@@ -43,7 +46,7 @@ impl PlainToken {
     ///
     /// There is one spelling per token: no padding, no standard-alphabet `+` or `/`, no junk.
     pub fn parse(text: &[u8]) -> Result<Self, MalformedToken> {
-        if text.len() != TOKEN_CHARS || !text.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_') {
+        if text.len() != TOKEN_CHARS || !text.iter().copied().all(is_token_char) {
             return Err(MalformedToken);
         }
         let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
@@ -65,6 +68,116 @@ impl PlainToken {
         out.copy_from_slice(&Sha512::digest(self.0.as_slice()));
         TokenDigest(out)
     }
+}
+
+/// What every login token starts with on the wire, such as `at_`, so that secret scanners recognise a leaked token
+/// (`token_prefix`); empty by default.
+///
+/// The prefix is not part of the token: the digest is of the 48 raw bytes alone, as without a prefix, so sessions
+/// stored before the prefix was set (or imported from Django) keep their rows. Their holders must send them with
+/// the prefix, though: [`crate::header::parse_authorization`] refuses a token without it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TokenPrefix {
+    bytes: [u8; TOKEN_PREFIX_MAX_CHARS],
+    len: u8,
+}
+
+/// Why a text is not a token prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a token prefix is at most 16 characters, each a letter, a digit, `-` or `_`")]
+pub struct InvalidTokenPrefix;
+
+impl TokenPrefix {
+    /// No prefix: tokens are the 64 characters alone, as upstream's.
+    pub const NONE: Self = Self { bytes: [0; TOKEN_PREFIX_MAX_CHARS], len: 0 };
+
+    /// Parses a prefix: at most [`TOKEN_PREFIX_MAX_CHARS`] of `A-Z a-z 0-9 - _` (the token's own alphabet, so a
+    /// prefixed token is still one URL-safe word); empty means none.
+    pub fn parse(text: &str) -> Result<Self, InvalidTokenPrefix> {
+        if text.len() > TOKEN_PREFIX_MAX_CHARS || !text.bytes().all(is_token_char) {
+            return Err(InvalidTokenPrefix);
+        }
+        let len = u8::try_from(text.len()).map_err(|_| InvalidTokenPrefix)?;
+        let mut bytes = [0; TOKEN_PREFIX_MAX_CHARS];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Ok(Self { bytes, len })
+    }
+
+    /// The prefix as written; empty for none.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes from a `&str` are ever stored.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Whether there is no prefix.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// What follows the prefix in `text`, or `None` when `text` does not start with it (byte for byte).
+    pub fn strip<'a>(&self, text: &'a [u8]) -> Option<&'a [u8]> {
+        text.strip_prefix(self.as_bytes())
+    }
+}
+
+impl fmt::Debug for TokenPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TokenPrefix").field(&self.as_str()).finish()
+    }
+}
+
+/// A new session's token as its owner receives it: the [`TokenPrefix`], then the token's 64 characters.
+///
+/// Its `Debug` output is redacted, and the token inside is a [`PlainToken`], zeroised on drop.
+pub struct IssuedToken {
+    prefix: TokenPrefix,
+    token: PlainToken,
+}
+
+impl IssuedToken {
+    /// `token` as it is handed out under `prefix`.
+    pub fn new(prefix: TokenPrefix, token: PlainToken) -> Self {
+        Self { prefix, token }
+    }
+
+    /// The text form with its prefix, for the one response that hands the token to its owner.
+    pub fn expose(&self) -> String {
+        let mut text = String::with_capacity(self.prefix.as_str().len() + TOKEN_CHARS);
+        text.push_str(self.prefix.as_str());
+        text.push_str(&self.token.expose());
+        text
+    }
+
+    /// The token without its prefix.
+    pub fn plain(&self) -> &PlainToken {
+        &self.token
+    }
+
+    /// The digest stores keep: of the token's raw bytes, never of the prefix.
+    pub fn digest(&self) -> TokenDigest {
+        self.token.digest()
+    }
+}
+
+impl From<IssuedToken> for PlainToken {
+    fn from(issued: IssuedToken) -> Self {
+        issued.token
+    }
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IssuedToken(<redacted>)")
+    }
+}
+
+/// `A-Z a-z 0-9 - _`: URL-safe base64's alphabet.
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 impl fmt::Debug for PlainToken {
@@ -182,6 +295,67 @@ mod tests {
 
         assert!(!shown.contains(&text));
         assert_eq!(shown, "PlainToken(<redacted>) TokenDigest(<redacted>)");
+    }
+
+    #[track_caller]
+    fn check_prefix(text: &str, valid: bool) {
+        let parsed = TokenPrefix::parse(text);
+
+        assert_eq!(
+            parsed.map(|prefix| prefix.as_str().to_owned()),
+            if valid { Ok(text.to_owned()) } else { Err(InvalidTokenPrefix) },
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_prefix_is_a_short_run_of_the_token_alphabet() {
+        check_prefix("", true);
+        check_prefix("at_", true);
+        check_prefix("Acme-Prod_2", true);
+        check_prefix(&"p".repeat(16), true);
+        check_prefix(&"p".repeat(17), false);
+        check_prefix("at.", false);
+        check_prefix("at ", false);
+        check_prefix("a/t", false);
+        check_prefix("at+", false);
+        check_prefix("é", false);
+        assert!(TokenPrefix::parse("").unwrap().is_empty());
+        assert_eq!(TokenPrefix::parse("").unwrap(), TokenPrefix::NONE);
+    }
+
+    #[test]
+    fn strip_takes_the_prefix_byte_for_byte() {
+        let prefix = TokenPrefix::parse("at_").unwrap();
+
+        assert_eq!(prefix.strip(b"at_xyz"), Some(&b"xyz"[..]));
+        assert_eq!(prefix.strip(b"AT_xyz"), None);
+        assert_eq!(prefix.strip(b"at"), None);
+        assert_eq!(prefix.strip(b"xyz"), None);
+        assert_eq!(TokenPrefix::NONE.strip(b"at_xyz"), Some(&b"at_xyz"[..]));
+    }
+
+    #[test]
+    fn an_issued_token_is_the_prefix_then_the_64_characters_and_keeps_the_plain_digest() {
+        let token = PlainToken::generate().unwrap();
+        let text = token.expose();
+        let digest = token.digest();
+
+        let issued = IssuedToken::new(TokenPrefix::parse("at_").unwrap(), token);
+
+        assert_eq!(issued.expose(), format!("at_{text}"));
+        assert_eq!(issued.digest(), digest);
+        assert_eq!(issued.plain().expose(), text);
+        assert_eq!(IssuedToken::new(TokenPrefix::NONE, PlainToken::from(issued)).expose(), text);
+    }
+
+    #[test]
+    fn an_issued_token_and_a_prefix_show_no_secret_in_debug() {
+        let issued = IssuedToken::new(TokenPrefix::parse("at_").unwrap(), PlainToken::generate().unwrap());
+
+        let shown = format!("{issued:?} {:?}", TokenPrefix::parse("at_").unwrap());
+
+        assert_eq!(shown, r#"IssuedToken(<redacted>) TokenPrefix("at_")"#);
     }
 
     #[test]

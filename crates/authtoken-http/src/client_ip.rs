@@ -62,6 +62,13 @@ impl TrustedProxies {
     }
 }
 
+/// The client IP address of `request`, as [`client_ip`] finds it, in text; `None` when the request came over
+/// something other than IP.
+pub(crate) fn of_request(request: &poem::Request) -> Option<String> {
+    let peer = request.remote_addr().as_socket_addr()?.ip();
+    Some(client_ip(peer, request.headers(), request.data()).to_string())
+}
+
 /// The client IP address of a request that came from `peer`, as a session records it: an IPv4-mapped address is
 /// written as plain IPv4.
 ///

@@ -1,6 +1,7 @@
 //! Settings of the HTTP layer: where the routes live, whether registration exists, what a user looks like.
 
 use crate::client_ip::TrustedProxies;
+use crate::cors::AllowedOrigins;
 
 /// How the HTTP layer is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub struct HttpConfig {
     /// The proxies whose `X-Forwarded-For` or `Forwarded` names the client whose IP address a login records;
     /// [`TrustedProxies::none`] records the connection's peer and ignores those headers.
     pub trusted_proxies: TrustedProxies,
+    /// The origins whose pages may call the API from a browser (`cors_allowed_origins`);
+    /// [`AllowedOrigins::none`] sends no CORS header at all.
+    pub cors_allowed_origins: AllowedOrigins,
 }
 
 /// A field of a user that responses can show.

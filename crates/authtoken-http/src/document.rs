@@ -1,11 +1,13 @@
 //! The OpenAPI document the service serves, at `/openapi.json` and in Swagger UI: poem-openapi's document of the
 //! operations, with what poem-openapi cannot say from types alone written in. That is the field rules of the
-//! bodies (some depend on the settings, such as the shortest password) and the health routes, which live at the
-//! root of the site rather than under the prefix.
+//! bodies (some depend on the settings, such as the shortest password), the form of a token (with its
+//! `token_prefix`), and the health routes, which live at the root of the site rather than under the prefix.
 //!
 //! The bodies are read by `body.rs`, never by poem-openapi, so these keywords only describe: the handlers judge
 //! the fields themselves and answer a field that breaks a rule with their own 400, as upstream words it.
 
+use authtoken_core::TokenPrefix;
+use authtoken_core::token::TOKEN_CHARS;
 use authtoken_core::user::{EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, USERNAME_MAX_CHARS};
 use poem_openapi::{OpenApi, OpenApiService};
 use serde_json::{Value, json};
@@ -17,6 +19,8 @@ pub(crate) struct FieldRules {
     pub(crate) password_min_length: usize,
     /// Whether registration asks for an email.
     pub(crate) confirms_email: bool,
+    /// What every token starts with (`token_prefix`).
+    pub(crate) token_prefix: TokenPrefix,
 }
 
 /// The characters that `str::trim` removes around a username: Unicode's `White_Space`, spelled out so that every
@@ -41,6 +45,7 @@ pub(crate) fn document<T: OpenApi>(api: &OpenApiService<T, ()>, rules: FieldRule
     if let Some(schemas) = document.get_mut("components").and_then(|c| c.get_mut("schemas")) {
         write_field_rules(schemas, rules);
     }
+    write_token_form(&mut document, rules.token_prefix);
     serde_json::to_string_pretty(&document).unwrap_or_else(|_| api.spec())
 }
 
@@ -109,6 +114,33 @@ fn write_field_rules(schemas: &mut Value, rules: FieldRules) {
     if let Some(login) = schemas.get_mut("LoginFields") {
         add(login, "username", json!({ "minLength": 1, "maxLength": USERNAME_MAX_CHARS }));
         add(login, "password", json!({ "minLength": 1, "maxLength": PASSWORD_MAX_CHARS }));
+    }
+}
+
+/// Writes the form of a token into the login answer's schema (a `pattern`) and, with a prefix, into the
+/// descriptions of the answer and of the security scheme.
+fn write_token_form(document: &mut Value, prefix: TokenPrefix) {
+    let Some(components) = document.get_mut("components") else { return };
+    let pattern = format!("^{}[A-Za-z0-9_-]{{{TOKEN_CHARS}}}$", prefix.as_str());
+    let mut token = json!({ "pattern": pattern });
+    if !prefix.is_empty() {
+        let description =
+            format!("`{}` followed by 64 characters of URL-safe base64; shown only in this response.", prefix.as_str());
+        token["description"] = json!(description);
+        let scheme = format!(
+            "Send `Authorization: Token <token>`, the token a login answered with: `{}` followed by 64 characters \
+            (the keyword `Token` is case-insensitive; a token without the prefix is refused). Only a valid, unexpired \
+            token of an active user is accepted; every refusal is a 401 with `WWW-Authenticate: Token`.",
+            prefix.as_str()
+        );
+        if let Some(Value::Object(auth)) =
+            components.get_mut("securitySchemes").and_then(|schemes| schemes.get_mut("TokenAuth"))
+        {
+            auth.insert("description".to_owned(), json!(scheme));
+        }
+    }
+    if let Some(login) = components.get_mut("schemas").and_then(|schemas| schemas.get_mut("LoginBody")) {
+        add(login, "token", token);
     }
 }
 

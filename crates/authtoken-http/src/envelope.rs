@@ -3,7 +3,7 @@
 //! Host applications that reuse [`crate::TokenLayer`] never get it: their answers stay their own.
 
 use authtoken_core::AuthService;
-use poem::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse as _, Middleware, Request, Response};
 use poem_openapi::registry::MetaApi;
 
@@ -17,6 +17,13 @@ const DEFAULT_HEADERS: [(HeaderName, &str); 4] = [
     (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
     (header::REFERRER_POLICY, "no-referrer"),
 ];
+
+/// Gives an answer the default security headers that it does not set itself.
+pub(crate) fn secure(headers: &mut HeaderMap) {
+    for (name, value) in &DEFAULT_HEADERS {
+        headers.entry(name).or_insert_with(|| HeaderValue::from_static(value));
+    }
+}
 
 /// Django REST framework's envelopes for the framework's refusals on authtoken's routes.
 #[derive(Clone, Debug)]
@@ -54,10 +61,7 @@ impl<E: Endpoint> Endpoint for EnvelopesEndpoint<E> {
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let mut response = self.answer(req).await;
-        let headers = response.headers_mut();
-        for (name, value) in &DEFAULT_HEADERS {
-            headers.entry(name).or_insert_with(|| HeaderValue::from_static(value));
-        }
+        secure(response.headers_mut());
         Ok(response)
     }
 }
@@ -159,8 +163,26 @@ fn matches(pattern: &[Segment], requested: &[&str]) -> bool {
         })
 }
 
-/// A handler panicked: 500 with the generic body, and the fact in the log.
+/// A handler panicked: 500 with the generic body and the security headers (it is answered outside
+/// [`Envelopes`]), and the fact in the log.
 pub(crate) fn panicked() -> Response {
     tracing::error!("a request handler panicked");
-    detail_response(Outage::Internal.status(), &Outage::Internal)
+    let mut response = detail_response(Outage::Internal.status(), &Outage::Internal);
+    secure(response.headers_mut());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_to_a_panic_has_the_security_headers() {
+        let response = panicked();
+
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in &DEFAULT_HEADERS {
+            assert_eq!(response.headers().get(name).and_then(|v| v.to_str().ok()), Some(*value), "{name}");
+        }
+    }
 }

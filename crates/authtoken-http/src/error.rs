@@ -58,7 +58,25 @@ macro_rules! impl_from_body_error {
     };
 }
 
-pub(crate) use {impl_from_body_error, impl_from_failure, impl_from_store_error};
+/// `From<Throttled>` for a response enum with the variant `Throttled` (429 with `Retry-After`).
+macro_rules! impl_from_throttled {
+    ($response:ty) => {
+        impl From<authtoken_core::service::Throttled> for $response {
+            fn from(throttled: authtoken_core::service::Throttled) -> Self {
+                let seconds = throttled.seconds();
+                Self::Throttled($crate::error::detail_body($crate::error::throttled_message(seconds)), seconds)
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_from_body_error, impl_from_failure, impl_from_store_error, impl_from_throttled};
+
+/// Django REST framework's message for a throttled request that may try again in `seconds`.
+pub(crate) fn throttled_message(seconds: u64) -> String {
+    let unit = if seconds == 1 { "second" } else { "seconds" };
+    format!("Request was throttled. Expected available in {seconds} {unit}.")
+}
 
 /// The body of most error responses.
 #[derive(Object, Clone, Debug, PartialEq, Eq)]

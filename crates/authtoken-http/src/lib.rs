@@ -16,6 +16,7 @@ mod api;
 mod body;
 mod client_ip;
 mod config;
+mod cors;
 mod document;
 mod envelope;
 mod error;
@@ -38,6 +39,7 @@ pub use client_ip::{InvalidTrustedProxy, TrustedProxies};
 pub use config::{
     HttpConfig, InvalidPrefix, InvalidRedirect, UserField, parse_prefix, parse_redirect, parse_user_fields,
 };
+pub use cors::{AllowedOrigins, InvalidOrigin};
 pub use error::{AuthFailure, ErrorBody};
 pub use security::{TokenAuth, TokenLayer};
 
@@ -67,11 +69,14 @@ pub fn app(service: AuthService, config: HttpConfig) -> impl Endpoint {
     for path in fixed {
         allowed.add(path, &[Method::GET]);
     }
+    let cross_origin = !config.cors_allowed_origins.is_empty();
     // The login handler reads the trusted proxies from the request, so an API mounted without them trusts none.
+    // CORS goes outside the envelopes, which need the routes' errors as errors, not yet as answers.
     route
         .data(config.trusted_proxies)
         .with(TokenLayer::new(service.clone()))
         .with(envelope::Envelopes::new(service, logout_path, allowed))
+        .with_if(cross_origin, cors::CrossOrigin::new(config.cors_allowed_origins))
         .with(CatchPanic::new().with_handler(|_| envelope::panicked()))
 }
 
@@ -99,8 +104,11 @@ impl Features {
 
 /// The endpoints and document of the routes that `config` and `features` turn on.
 fn parts_for(config: &HttpConfig, core: &authtoken_core::Config, features: Features) -> Parts {
-    let rules =
-        document::FieldRules { password_min_length: core.password_min_length, confirms_email: features.confirms_email };
+    let rules = document::FieldRules {
+        password_min_length: core.password_min_length,
+        confirms_email: features.confirms_email,
+        token_prefix: core.token_prefix,
+    };
     let reset = match (features.resets_passwords, config.password_reset_form) {
         (false, _) => Reset::Off,
         (true, false) => Reset::Api,

@@ -14,7 +14,7 @@ pub(crate) struct UserBody {
     id: Option<i64>,
     #[oai(skip_serializing_if_is_none)]
     username: Option<String>,
-    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined")]
+    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined", nullable)]
     email: MaybeUndefined<String>,
     #[oai(skip_serializing_if_is_none)]
     email_confirmed: Option<bool>,
@@ -24,7 +24,7 @@ pub(crate) struct UserBody {
     #[oai(skip_serializing_if_is_none)]
     date_joined: Option<String>,
     /// RFC 3339, UTC; `null` before the first login.
-    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined")]
+    #[oai(skip_serializing_if = "MaybeUndefined::is_undefined", nullable)]
     last_login: MaybeUndefined<String>,
 }
 

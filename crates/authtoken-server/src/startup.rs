@@ -8,15 +8,16 @@ use anyhow::Context as _;
 use authtoken_argon2::{Argon2Hasher, Argon2id};
 use authtoken_core::AuthService;
 use authtoken_core::delivery::Delivery;
-use authtoken_core::ports::SystemClock;
+use authtoken_core::ports::{SystemClock, ThrottleStore};
 use authtoken_core::service::Ports;
+use authtoken_core::throttle_memory::MemoryThrottleStore;
 use authtoken_sql::SqlStore;
 use poem::EndpointExt as _;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 
 use crate::listener::body::BodyDeadline;
 use crate::listener::{self, LimitedAcceptor};
-use crate::settings::Resolved;
+use crate::settings::{Resolved, ThrottleStoreKind};
 
 /// The service, the store it runs on, and the outbox delivery.
 #[derive(Debug, Clone)]
@@ -46,6 +47,13 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     if let Some(confirmation) = &settings.confirmation {
         service = service.with_confirmation(store.clone(), confirmation.clone());
     }
+    if let Some(throttles) = &settings.throttles {
+        let counts: Arc<dyn ThrottleStore> = match throttles.store {
+            ThrottleStoreKind::Memory => Arc::new(MemoryThrottleStore::default()),
+            ThrottleStoreKind::Database => store.clone(),
+        };
+        service = service.with_throttles(counts, throttles.limits);
+    }
     let mailer =
         authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings).context("invalid mail settings")?;
     let delivery = Delivery::new(service.clone(), store.clone(), mailer, settings.mail.retry);
@@ -74,6 +82,7 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     let purge = tokio::spawn(purge_expired(wired.clone(), settings.purge_interval));
     let outbox = tokio::spawn(deliver_outbox(wired.delivery.clone(), settings.mail.poll_interval));
     let served = poem::Server::new_with_acceptor(acceptor)
+        .http2_max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
         .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
         .await;
     purge.abort();
@@ -81,11 +90,13 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     served.context("the HTTP server failed")
 }
 
-/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, and expired confirmation and reset links;
-/// returns how many sessions and how many links.
+/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, expired confirmation and reset links, and
+/// throttle keys whose time has passed; returns how many sessions and how many links.
 pub async fn purge_once(wired: &Wired) -> anyhow::Result<(u64, u64)> {
     let sessions = wired.service.purge_sessions().await?;
     let links = wired.service.purge_expired_confirmations().await? + wired.service.purge_expired_resets().await?;
+    let keys = wired.service.purge_throttles().await?;
+    tracing::debug!(keys, "purged throttle keys whose time has passed");
     Ok((sessions, links))
 }
 

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use authtoken_core::Config;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::Confirmation;
 use authtoken_core::outbox::{MailKind, OutboxMail};
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::token::PlainToken;
 use authtoken_core::user::{NewUser, UserId, Username};
+use authtoken_core::{Config, TokenPrefix};
 
 use crate::FakePasswordHasher;
 
@@ -25,6 +25,7 @@ pub fn config() -> Config {
         auth_token_idle_timeout: None,
         last_used_resolution: Duration::from_secs(60),
         max_sessions_per_user: None,
+        token_prefix: TokenPrefix::NONE,
     }
 }
 

@@ -13,7 +13,7 @@ use authtoken_core::ports::{StoreError, SystemClock};
 use authtoken_core::service::{AuthenticateError, Authenticated, Failure, LoginError, LogoutError, Ports};
 use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
-use authtoken_core::{AuthService, Config};
+use authtoken_core::{AuthService, Config, TokenPrefix};
 use authtoken_sql::{DatabaseOptions, SqlStore};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -48,6 +48,7 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
         auth_token_idle_timeout: None,
         last_used_resolution: std::time::Duration::from_secs(60),
         max_sessions_per_user: None,
+        token_prefix: TokenPrefix::NONE,
     };
     Ok(AuthService::new(ports, config))
 }
@@ -96,6 +97,10 @@ async fn login(State(service): State<AuthService>, Json(credentials): Json<Crede
     match service.login(&credentials.username, &password, ClientInfo::new(None, None)).await {
         Ok(outcome) => Json(Token { token: outcome.token.expose() }).into_response(),
         Err(LoginError::InvalidCredentials) => StatusCode::UNAUTHORIZED.into_response(),
+        Err(LoginError::Throttled(throttled)) => {
+            let retry_after = [(axum::http::header::RETRY_AFTER, throttled.seconds().to_string())];
+            (StatusCode::TOO_MANY_REQUESTS, retry_after).into_response()
+        }
         Err(LoginError::Failed(Failure::Store(e))) => unavailable(&e),
         Err(LoginError::Failed(failure)) => {
             eprintln!("login failed: {}", chain(&failure));

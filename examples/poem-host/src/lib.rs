@@ -12,8 +12,8 @@ use std::sync::Arc;
 use authtoken_argon2::{Argon2Hasher, Argon2Params, Argon2id, default_hash_concurrency};
 use authtoken_core::ports::SystemClock;
 use authtoken_core::service::Ports;
-use authtoken_core::{AuthService, Config};
-use authtoken_http::{AuthFailure, HttpConfig, TokenAuth, TokenLayer, TrustedProxies};
+use authtoken_core::{AuthService, Config, TokenPrefix};
+use authtoken_http::{AllowedOrigins, AuthFailure, HttpConfig, TokenAuth, TokenLayer, TrustedProxies};
 use authtoken_sql::{DatabaseOptions, SqlStore};
 use poem::{Endpoint, EndpointExt as _, Route};
 use poem_openapi::payload::PlainText;
@@ -43,6 +43,7 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
         auth_token_idle_timeout: None,
         last_used_resolution: std::time::Duration::from_secs(60),
         max_sessions_per_user: None,
+        token_prefix: TokenPrefix::NONE,
     };
     Ok(AuthService::new(ports, config))
 }
@@ -59,6 +60,7 @@ pub fn app(service: AuthService) -> impl Endpoint {
         docs_enabled: true,
         password_reset_form: false,
         trusted_proxies: TrustedProxies::none(),
+        cors_allowed_origins: AllowedOrigins::none(),
     };
     let notes = OpenApiService::new(Notes, "Notes", "1.0").server("/api");
     let own =

@@ -69,7 +69,7 @@ end
 }
 
 /// Prints wrk's own summary as JSON; latencies are in microseconds, `status` counts responses over 399.
-const DONE: &str = r#"
+pub(super) const DONE: &str = r#"
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -81,7 +81,7 @@ end
 "#;
 
 /// A Lua string literal of `text`.
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

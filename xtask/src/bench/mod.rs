@@ -2,6 +2,7 @@
 //! and with the raw Argon2id rate of the same machine, reported as a table and as JSON under `target/bench/`.
 //! With `--idle-timeout`, it also compares authentication with and without the idle timeout (`idle.rs`).
 
+mod guessing;
 mod http;
 mod idle;
 mod lua;
@@ -52,6 +53,9 @@ pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
     };
     if options.idle_only {
         return idle_only(options, &plan, &wrk, &binary, &target, started);
+    }
+    if options.guessing {
+        return guessing_only(options, &plan, &wrk, &binary, &target, started);
     }
     let dir =
         tempfile::Builder::new().prefix("authtoken-bench-").tempdir().context("cannot make a temporary directory")?;
@@ -141,6 +145,42 @@ fn idle_only(
     Ok(())
 }
 
+/// `--guessing`: the attacks of `guessing.rs` and nothing else.
+fn guessing_only(
+    options: &Options,
+    plan: &Plan,
+    wrk: &Wrk,
+    binary: &Path,
+    target: &Path,
+    started: u64,
+) -> anyhow::Result<()> {
+    let before = machine::foreign_load(Duration::from_secs(1));
+    warn_if_busy("just before the run", before);
+    let guessing = guessing::measure(binary, wrk, options, plan)?;
+    println!(
+        "authtoken bench --guessing: {}, default throttles, {} CPUs, run {started}, other processes' share of the \
+         CPUs before: {}\n",
+        options.database_name(),
+        cpus(),
+        share(before),
+    );
+    println!("{}", guessing.table());
+    let json = serde_json::json!({
+        "unix_time": started,
+        "database": options.database_name(),
+        "mode": "guessing",
+        "machine": { "cpus": cpus(), "load_average_after": machine::load_average(), "foreign_cpu_share_before": before },
+        "guessing": guessing.json(),
+    });
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("{started}-guessing.json"));
+    let text = serde_json::to_string_pretty(&json).context("cannot serialise the report")?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("\nwrote {}", path.display());
+    Ok(())
+}
+
 /// Seeds the server and runs every scenario; returns the rows, the peak RSS at the end, and the share of the
 /// CPUs that other processes used meanwhile.
 fn load(
@@ -195,6 +235,9 @@ fn server_env(options: &Options, sqlite_path: &Path) -> BTreeMap<String, String>
         ("AUTHTOKEN_PASSWORD_HASH_ITERATIONS".to_owned(), HASH_PARAMS.iterations.to_string()),
         ("AUTHTOKEN_PASSWORD_HASH_PARALLELISM".to_owned(), HASH_PARAMS.parallelism.to_string()),
         ("AUTHTOKEN_PASSWORD_HASH_CONCURRENCY".to_owned(), default_hash_concurrency(cpus()).to_string()),
+        // The scenarios measure hashing and authentication from one address, which the throttles would answer 429
+        // within a second; `--guessing` measures the throttles themselves, with their defaults.
+        ("AUTHTOKEN_THROTTLE_ENABLED".to_owned(), "false".to_owned()),
     ]);
     for (name, value) in &options.settings {
         env.insert(format!("AUTHTOKEN_{}", name.to_uppercase()), value.clone());

@@ -26,7 +26,10 @@ options:
                        ratio of their rates (issue 11: at least 95%)
   --idle-resolution D  last_used_resolution of the server with the idle timeout (default 1s, so that each token's
                        use is written once a second; the default of 1m writes each token once in a short run)
-  --idle-only          run only that comparison (needs --idle-timeout): no other scenario, no raw argon2id";
+  --idle-only          run only that comparison (needs --idle-timeout): no other scenario, no raw argon2id
+  --guessing           run only the guessing attacks, on a server with the default throttles: one from one address
+                       (at least 100 s), one from a new address every request, each beside a second client that
+                       logs in to another account once a second (about 2.5 minutes)";
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +52,8 @@ pub(crate) struct Options {
     pub idle_resolution: String,
     /// Run the idle-timeout comparison and nothing else.
     pub idle_only: bool,
+    /// Run the guessing attacks and nothing else.
+    pub guessing: bool,
 }
 
 /// How long each part of the run takes, and how hard it pushes.
@@ -80,6 +85,7 @@ impl Options {
             idle_timeout: None,
             idle_resolution: "1s".to_owned(),
             idle_only: false,
+            guessing: false,
         };
         let mut args = args.iter().copied();
         while let Some(arg) = args.next() {
@@ -100,6 +106,7 @@ impl Options {
                 "--idle-timeout" => options.idle_timeout = Some(value()?.to_owned()),
                 "--idle-resolution" => options.idle_resolution = value()?.to_owned(),
                 "--idle-only" => options.idle_only = true,
+                "--guessing" => options.guessing = true,
                 _ => bail!("unknown option `{arg}`\n\n{USAGE}"),
             }
         }

@@ -112,12 +112,19 @@ impl Wrk {
 
 impl Running {
     pub(super) fn finish(self) -> anyhow::Result<Measurement> {
+        self.finish_with_stdout().map(|(measurement, _)| measurement)
+    }
+
+    /// The measurement and everything wrk printed, for scripts that print more than the summary.
+    pub(super) fn finish_with_stdout(self) -> anyhow::Result<(Measurement, String)> {
         let output = self.child.wait_with_output().with_context(|| format!("cannot wait for {}", self.shown))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             bail!("{} failed:\n{stdout}{}", self.shown, String::from_utf8_lossy(&output.stderr));
         }
-        parse_summary(&stdout).with_context(|| format!("cannot read the summary of {}:\n{stdout}", self.shown))
+        let measurement =
+            parse_summary(&stdout).with_context(|| format!("cannot read the summary of {}:\n{stdout}", self.shown))?;
+        Ok((measurement, stdout.into_owned()))
     }
 }
 

@@ -5,7 +5,7 @@ use super::sessions::ReauthError;
 use super::{AuthService, Failure};
 use crate::service::{Authenticated, FieldValue};
 use crate::session::Revoke;
-use crate::user::{Password, UserId};
+use crate::user::{Password, UserId, username_key};
 
 /// Why a password was not changed.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +13,9 @@ pub enum ChangePasswordError {
     /// The current password is not the user's: nothing changed.
     #[error("Your old password was entered incorrectly. Please enter it again.")]
     WrongPassword,
+    /// Too many wrong passwords for the account: no password was checked.
+    #[error(transparent)]
+    Throttled(#[from] super::Throttled),
     /// The new password breaks a rule; the message is registration's for the same rule.
     #[error("{0}")]
     Invalid(&'static str),
@@ -40,19 +43,22 @@ impl AuthService {
     /// unless `revoke_other_sessions` is false; returns how many were revoked.
     ///
     /// The new password, as submitted, is checked first with registration's rules and messages, so a bad new
-    /// password costs no hash.
+    /// password costs no hash. `ip` is the client's address, for the throttles: a wrong current password counts as
+    /// a failed login.
     pub async fn change_password(
         &self,
         auth: &Authenticated,
         current: &Password,
         new: FieldValue,
         revoke_other_sessions: bool,
+        ip: Option<&str>,
     ) -> Result<u64, ChangePasswordError> {
         let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
         let new = new.map_err(ChangePasswordError::Invalid)?;
-        match self.verify_password_of(auth.user.id, current).await {
+        match self.verify_password_of(&auth.user, current, ip).await {
             Ok(()) => {}
             Err(ReauthError::WrongPassword) => return Err(ChangePasswordError::WrongPassword),
+            Err(ReauthError::Throttled(throttled)) => return Err(throttled.into()),
             Err(ReauthError::Failed(failure)) => return Err(failure.into()),
         }
         let revoke = if revoke_other_sessions { Revoke::AllBut(auth.session.digest.clone()) } else { Revoke::Nothing };
@@ -65,7 +71,8 @@ impl AuthService {
 
     /// Sets a user's password after checking it against the registration rules, and revokes the user's sessions
     /// that `revoke` names, in one transaction with the notice (when notices are on); returns how many were revoked.
-    /// For an operator.
+    /// For an operator: with the throttles on, the user's failed logins from anywhere are forgotten too, so that
+    /// setting a password is also the way to let a user back in whom a guessing attack keeps out.
     pub async fn set_password(&self, user_id: UserId, new: Password, revoke: &Revoke) -> Result<u64, SetPasswordError> {
         let new = self.check_password(new).map_err(SetPasswordError::Invalid)?;
         let Some(user) = self.users.find_credentials(user_id).await.map_err(Failure::from)? else {
@@ -73,14 +80,26 @@ impl AuthService {
         };
         let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
         let notice = self.notice_for(&user.user);
-        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), self.clock.now()).await;
-        revoked.map_err(Failure::from)?.ok_or(SetPasswordError::NoSuchUser)
+        let now = self.clock.now();
+        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), now).await;
+        let revoked = revoked.map_err(Failure::from)?.ok_or(SetPasswordError::NoSuchUser)?;
+        if let Some(throttles) = &self.throttles {
+            let key = username_key(&user.user.username, self.config.username_case_insensitive);
+            // The password is set whatever happens here; failures not forgotten expire on their own.
+            throttles.after_reset(None, &key, now).await.ok();
+        }
+        Ok(revoked)
     }
 
     /// Deletes the caller's account once the password is re-entered: the user, every session, link and pending
-    /// mail of the user.
-    pub async fn delete_account(&self, auth: &Authenticated, password: &Password) -> Result<(), ReauthError> {
-        self.verify_password_of(auth.user.id, password).await?;
+    /// mail of the user. `ip` is the client's address, for the throttles: a wrong password counts as a failed login.
+    pub async fn delete_account(
+        &self,
+        auth: &Authenticated,
+        password: &Password,
+        ip: Option<&str>,
+    ) -> Result<(), ReauthError> {
+        self.verify_password_of(&auth.user, password, ip).await?;
         self.users.delete(auth.user.id).await.map_err(Failure::from)?;
         Ok(())
     }

@@ -35,10 +35,11 @@ pub enum AuthenticateError {
 impl AuthService {
     /// Authenticates a raw `Authorization` header value.
     ///
-    /// A malformed token is rejected before any store is asked; an expired or idle one is deleted when presented.
+    /// A malformed token, or one without the configured `token_prefix`, is rejected before any store is asked; an
+    /// expired or idle one is deleted when presented.
     /// A session's use is recorded at most once per [`Config::last_used_resolution`](crate::Config).
     pub async fn authenticate(&self, header: Option<&[u8]>) -> Result<Authenticated, AuthenticateError> {
-        let token = match parse_authorization(header) {
+        let token = match parse_authorization(header, &self.config.token_prefix) {
             Credentials::Absent => return Err(AuthenticateError::NotProvided),
             Credentials::Missing => return Err(AuthenticateError::NoCredentials),
             Credentials::Malformed => return Err(AuthenticateError::InvalidToken),

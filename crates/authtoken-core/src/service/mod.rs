@@ -9,6 +9,7 @@ mod logout;
 mod register;
 mod reset;
 mod sessions;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub use logout::LogoutError;
 pub use register::{FieldErrors, FieldValue, RegisterError, RegistrationForm};
 pub use reset::{ResetError, ResetRequestError};
 pub use sessions::ReauthError;
+pub use throttle::Throttled;
 
 use crate::config::{Config, ConfirmationSettings, ResetSettings};
 use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, ResetRepo, StoreError, TokenRepo, UserRepo};
@@ -59,6 +61,7 @@ use crate::token::RandomnessUnavailable;
 ///     password: text("correct horse"),
 ///     email: FieldValue::Missing,
 ///     languages: Vec::new(),
+///     ip: None,
 /// };
 /// service.register(form).await?;
 /// let login = service.login("alice", &Password::new("correct horse".into()), ClientInfo::new(None, None)).await?;
@@ -86,6 +89,8 @@ pub struct AuthService {
     reset: Option<Arc<PasswordReset>>,
     /// The notice mailed after a password change or reset, when it is on.
     notice: Option<Arc<MailTemplates>>,
+    /// The throttles, when they are on.
+    throttles: Option<Arc<throttle::Throttles>>,
 }
 
 /// Password reset, when it is on: its store and its settings.
@@ -126,7 +131,7 @@ impl AuthService {
     /// until [`AuthService::with_confirmation`] turns it on.
     pub fn new(ports: Ports, config: Config) -> Self {
         let Ports { tokens, users, hasher, clock } = ports;
-        Self { tokens, users, hasher, clock, config, confirmation: None, reset: None, notice: None }
+        Self { tokens, users, hasher, clock, config, confirmation: None, reset: None, notice: None, throttles: None }
     }
 
     /// Turns email confirmation on: registration then asks for an email and mails a confirmation link.

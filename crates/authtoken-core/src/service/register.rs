@@ -44,6 +44,8 @@ pub struct RegistrationForm {
     pub email: FieldValue,
     /// The client's languages, most preferred first (from `Accept-Language`), for the confirmation mail.
     pub languages: Vec<String>,
+    /// The client's address, for the throttles; `None` when unknown.
+    pub ip: Option<String>,
 }
 
 /// Field errors in field order, each with its messages (upstream reports the first failing rule per field).
@@ -62,6 +64,10 @@ pub enum RegisterError {
     /// Some fields break the rules, or the username is taken: the errors say which and why.
     #[error("invalid registration fields")]
     Invalid(FieldErrors),
+    /// Too many registrations from the client's address, or too many confirmation mails to the address: nothing
+    /// was checked or created.
+    #[error(transparent)]
+    Throttled(#[from] super::Throttled),
     /// Something outside the domain failed: the store, the hasher or the random number generator.
     #[error(transparent)]
     Failed(#[from] Failure),
@@ -90,7 +96,17 @@ impl AuthService {
     ///
     /// Uniqueness is checked first for a friendly message, and enforced by the store's unique index,
     /// so that of many concurrent registrations of one name exactly one succeeds.
+    ///
+    /// With the throttles on, the request counts against the client's address before anything is checked, and,
+    /// when it would mail a confirmation link, against the address it names.
     pub async fn register(&self, form: RegistrationForm) -> Result<User, RegisterError> {
+        if let Some(throttles) = &self.throttles {
+            let address = match (&self.confirmation, &form.email) {
+                (Some(_), FieldValue::Text(address)) => Some(address.trim()),
+                _ => None,
+            };
+            throttles.registration(form.ip.as_deref(), address, self.clock.now()).await?;
+        }
         let password = text(form.password).map(Password::new);
         let email = self.confirmation.as_ref().map(|_| form.email);
         let checked = self.check_new_user(form.username, password, email).await?;

@@ -16,6 +16,9 @@ pub enum ResetRequestError {
     /// The `email` field breaks a rule; the message is registration's for the same rule.
     #[error("{0}")]
     InvalidEmail(&'static str),
+    /// Too many mail requests from the client's address or to the address: nothing was queued.
+    #[error(transparent)]
+    Throttled(#[from] super::Throttled),
     /// The store failed.
     #[error(transparent)]
     Failed(#[from] Failure),
@@ -39,16 +42,21 @@ impl AuthService {
     /// Queues a reset mail to the address in `email`, in the best of `languages`.
     ///
     /// The request does the same work whether or not an account has the address (the account is looked up when the
-    /// mail is delivered), so neither its answer nor its timing tells whether the address is known.
+    /// mail is delivered), so neither its answer nor its timing tells whether the address is known. With the
+    /// throttles on, it counts as a mail request from the client address `ip` and to the address, either way.
     pub async fn request_password_reset(
         &self,
         email: FieldValue,
         languages: &[String],
+        ip: Option<&str>,
     ) -> Result<(), ResetRequestError> {
         let Some(reset) = &self.reset else {
             return Err(ResetRequestError::Disabled);
         };
         let email = text(email).and_then(check_email).map_err(ResetRequestError::InvalidEmail)?;
+        if let Some(throttles) = &self.throttles {
+            throttles.mail_request(ip, Some(&email), self.clock.now()).await?;
+        }
         let language = reset.settings.templates.language(languages).map(str::to_owned);
         let mail = OutboxMail { to: email, kind: MailKind::PasswordReset, language };
         reset.repo.request_reset(&mail, self.clock.now()).await.map_err(Failure::from)?;
@@ -56,8 +64,12 @@ impl AuthService {
     }
 
     /// Sets a new password with a reset link: every session and every reset link of the user are revoked, and a
-    /// notice is queued. A new password that breaks a rule leaves the link usable.
-    pub async fn reset_password(&self, token: &str, new: FieldValue) -> Result<(), ResetError> {
+    /// notice is queued. A new password that breaks a rule leaves the link usable. The account's failed logins from
+    /// anywhere are forgotten, so that a guessing attack on the account cannot keep its owner out.
+    ///
+    /// `ip` is the client's address: with the throttles on, it is marked as the owner's for a day, so the account's
+    /// failures from anywhere do not keep the owner out from there.
+    pub async fn reset_password(&self, token: &str, new: FieldValue, ip: Option<&str>) -> Result<(), ResetError> {
         let (reset, token, user) = self.valid_reset_link(token).await?;
         let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
         let new = new.map_err(ResetError::InvalidPassword)?;
@@ -66,7 +78,14 @@ impl AuthService {
         let now = self.clock.now();
         let reset = reset.repo.reset_password(&token.digest(), now, &hash, notice.as_slice()).await;
         match reset.map_err(Failure::from)? {
-            Some(_) => Ok(()),
+            Some(_) => {
+                if let Some(throttles) = &self.throttles {
+                    let key = crate::user::username_key(&user.username, self.config.username_case_insensitive);
+                    // The password is reset whatever happens here; failures not forgotten expire on their own.
+                    throttles.after_reset(ip, &key, now).await.ok();
+                }
+                Ok(())
+            }
             // Used or expired since it was checked: a concurrent reset won.
             None => Err(ResetError::InvalidLink),
         }

@@ -4,7 +4,7 @@ use super::{AuthService, Failure};
 use crate::error::StoreError;
 use crate::service::Authenticated;
 use crate::session::{Revoke, Session, SessionId};
-use crate::user::{Password, UserId};
+use crate::user::{Password, User, username_key};
 
 /// Why sessions were not revoked by a request that re-enters the password.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +12,9 @@ pub enum ReauthError {
     /// The password is not the user's: nothing was revoked.
     #[error("Your password was entered incorrectly. Please enter it again.")]
     WrongPassword,
+    /// Too many wrong passwords for the account: no password was checked.
+    #[error(transparent)]
+    Throttled(#[from] super::Throttled),
     /// Something outside the domain failed: a store or the hasher.
     #[error(transparent)]
     Failed(#[from] Failure),
@@ -48,16 +51,30 @@ impl AuthService {
 
     /// Revokes every session of the caller but the current one, once the caller has re-entered the password;
     /// returns how many were revoked.
-    pub async fn logout_others(&self, auth: &Authenticated, password: &Password) -> Result<u64, ReauthError> {
-        self.verify_password_of(auth.user.id, password).await?;
+    ///
+    /// `ip` is the client's address, for the throttles: a wrong password counts as a failed login.
+    pub async fn logout_others(
+        &self,
+        auth: &Authenticated,
+        password: &Password,
+        ip: Option<&str>,
+    ) -> Result<u64, ReauthError> {
+        self.verify_password_of(&auth.user, password, ip).await?;
         let which = Revoke::AllBut(auth.session.digest.clone());
         Ok(self.tokens.revoke_sessions(auth.user.id, &which).await.map_err(Failure::from)?)
     }
 
     /// Revokes every session of the caller, the current one included, once the caller has re-entered the password;
     /// returns how many were revoked.
-    pub async fn logout_all(&self, auth: &Authenticated, password: &Password) -> Result<u64, ReauthError> {
-        self.verify_password_of(auth.user.id, password).await?;
+    ///
+    /// `ip` is the client's address, for the throttles: a wrong password counts as a failed login.
+    pub async fn logout_all(
+        &self,
+        auth: &Authenticated,
+        password: &Password,
+        ip: Option<&str>,
+    ) -> Result<u64, ReauthError> {
+        self.verify_password_of(&auth.user, password, ip).await?;
         Ok(self.tokens.revoke_sessions(auth.user.id, &Revoke::All).await.map_err(Failure::from)?)
     }
 
@@ -73,10 +90,30 @@ impl AuthService {
         Ok(purged)
     }
 
-    /// Checks a re-entered password against the user's hash; a user who vanished meanwhile costs a dummy
-    /// verification and counts as a wrong password.
-    pub(crate) async fn verify_password_of(&self, user_id: UserId, password: &Password) -> Result<(), ReauthError> {
-        let Some(credentials) = self.users.find_credentials(user_id).await.map_err(Failure::from)? else {
+    /// Checks a password re-entered from the client address `ip` against the user's hash; a user who vanished
+    /// meanwhile costs a dummy verification and counts as a wrong password. With the throttles on, a wrong password
+    /// counts as a failed login of the user, and once the user's failures are over their limits nothing is checked.
+    pub(crate) async fn verify_password_of(
+        &self,
+        user: &User,
+        password: &Password,
+        ip: Option<&str>,
+    ) -> Result<(), ReauthError> {
+        let Some(throttles) = &self.throttles else {
+            return self.verify_current_password(user, password).await;
+        };
+        let key = username_key(&user.username, self.config.username_case_insensitive);
+        let now = self.clock.now();
+        let _under_way = throttles.before_reauth(ip, &key, now).await?;
+        let verified = self.verify_current_password(user, password).await;
+        if matches!(verified, Err(ReauthError::WrongPassword)) {
+            throttles.failed(ip, &key, now).await?;
+        }
+        verified
+    }
+
+    async fn verify_current_password(&self, user: &User, password: &Password) -> Result<(), ReauthError> {
+        let Some(credentials) = self.users.find_credentials(user.id).await.map_err(Failure::from)? else {
             self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
             return Err(ReauthError::WrongPassword);
         };

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::ports::UserRepo;
-use authtoken_core::ports::{MockTokenRepo, StoreError};
+use authtoken_core::ports::{MockTokenRepo, StoreError, TokenRepo};
 use authtoken_core::service::{AuthenticateError, Authenticated};
 use authtoken_core::session::SessionWithUser;
 use authtoken_core::user::User;
-use authtoken_core::{AuthService, PlainToken};
+use authtoken_core::{AuthService, Config, PlainToken, TokenPrefix};
 use authtoken_testkit::fixtures;
 
 use crate::support::{App, PASSWORD, header};
@@ -168,6 +168,39 @@ async fn a_store_failure_is_a_failure_not_an_invalid_token() {
 }
 
 /// Authenticates a raw `Authorization` header value.
+#[tokio::test]
+async fn with_a_token_prefix_login_issues_prefixed_tokens_and_only_those_authenticate() {
+    let app = App::with_config(Config { token_prefix: TokenPrefix::parse("at_").unwrap(), ..fixtures::config() });
+    let alice = app.register("alice", PASSWORD).await;
+
+    let issued = app.login("alice", PASSWORD).await.expect("the login succeeds").token;
+
+    let text = issued.expose();
+    let bare = issued.plain().expose();
+    assert_eq!(text, format!("at_{bare}"));
+    let auth = present(&app.service, format!("Token {text}")).await.expect("the prefixed token authenticates");
+    assert_eq!(auth.user.id, alice.id);
+    let digest = PlainToken::parse(bare.as_bytes()).unwrap().digest();
+    assert!(TokenRepo::find(&app.store, &digest).await.unwrap().is_some(), "stored under the digest of the bytes");
+    check(present(&app.service, format!("Token {bare}")).await, INVALID);
+    check(present(&app.service, format!("Token AT_{bare}")).await, INVALID);
+}
+
+#[tokio::test]
+async fn a_token_without_the_prefix_is_rejected_without_touching_the_store() {
+    let app = App::with_config(Config { token_prefix: TokenPrefix::parse("at_").unwrap(), ..fixtures::config() });
+    let mut tokens = MockTokenRepo::new();
+    tokens.expect_find().never();
+    tokens.expect_delete().never();
+    let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
+    let good = PlainToken::generate().unwrap().expose();
+
+    check(present(&service, format!("Token {good}")).await, INVALID);
+    check(present(&service, format!("Token xt_{good}")).await, INVALID);
+    check(present(&service, format!("Token at_{}", &good[..63])).await, INVALID);
+    check(present(&service, "Token at_").await, INVALID);
+}
+
 async fn present(service: &AuthService, value: impl AsRef<[u8]>) -> Result<Authenticated, AuthenticateError> {
     service.authenticate(Some(value.as_ref())).await
 }

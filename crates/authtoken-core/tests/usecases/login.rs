@@ -23,7 +23,7 @@ async fn login_returns_a_64_character_token_that_authenticates() {
     assert_eq!(text.len(), 64);
     assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{text}");
     assert_eq!(outcome.user.id, alice.id);
-    let auth = app.authenticate(&outcome.token).await.expect("the new token authenticates");
+    let auth = app.authenticate(outcome.token.plain()).await.expect("the new token authenticates");
     assert_eq!(auth.user.id, alice.id);
 }
 

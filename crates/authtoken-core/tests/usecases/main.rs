@@ -13,3 +13,4 @@ mod register_email;
 mod reset;
 mod sessions;
 mod support;
+mod throttle;

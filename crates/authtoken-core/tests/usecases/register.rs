@@ -96,7 +96,13 @@ async fn errors_of_both_fields_are_reported_together_username_first() {
 
     let missing_and_blank = app
         .service
-        .register(RegistrationForm { username: Missing, password: text(""), email: Missing, languages: vec![] })
+        .register(RegistrationForm {
+            username: Missing,
+            password: text(""),
+            email: Missing,
+            languages: vec![],
+            ip: None,
+        })
         .await;
     let invalid_and_short = app.service.register(form("john doe", "short")).await;
 
@@ -289,7 +295,7 @@ async fn with_username(username: FieldValue) -> Attempt {
     let password = text(PASSWORD);
     let result = App::new()
         .service
-        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![] })
+        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![], ip: None })
         .await;
     Attempt { field: "username", result }
 }
@@ -298,7 +304,7 @@ async fn with_password(password: FieldValue) -> Attempt {
     let username = text("alice");
     let result = App::new()
         .service
-        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![] })
+        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![], ip: None })
         .await;
     Attempt { field: "password", result }
 }

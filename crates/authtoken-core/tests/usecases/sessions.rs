@@ -141,11 +141,11 @@ async fn logout_others_keeps_only_the_current_session_once_the_password_is_right
     let bobs = app.token("bob", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let wrong = app.service.logout_others(&caller, &password("not the password")).await;
+    let wrong = app.service.logout_others(&caller, &password("not the password"), None).await;
     assert!(matches!(wrong, Err(ReauthError::WrongPassword)), "{wrong:?}");
     assert!(app.authenticate(&laptop).await.is_ok(), "a wrong password revokes nothing");
 
-    let revoked = app.service.logout_others(&caller, &password(PASSWORD)).await.unwrap();
+    let revoked = app.service.logout_others(&caller, &password(PASSWORD), None).await.unwrap();
 
     assert_eq!(revoked, 2);
     assert!(app.authenticate(&current).await.is_ok());
@@ -163,9 +163,9 @@ async fn logout_all_ends_every_session_the_current_one_included() {
     let bobs = app.token("bob", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let wrong = app.service.logout_all(&caller, &password("")).await;
+    let wrong = app.service.logout_all(&caller, &password(""), None).await;
     assert!(matches!(wrong, Err(ReauthError::WrongPassword)), "{wrong:?}");
-    let revoked = app.service.logout_all(&caller, &password(PASSWORD)).await.unwrap();
+    let revoked = app.service.logout_all(&caller, &password(PASSWORD), None).await.unwrap();
 
     assert_eq!(revoked, 2);
     assert_invalid(app.authenticate(&current).await);

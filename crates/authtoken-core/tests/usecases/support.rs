@@ -116,7 +116,7 @@ impl App {
 
     /// Logs in; the test fails if the login does.
     pub(crate) async fn token(&self, username: &str, password: &str) -> PlainToken {
-        self.login(username, password).await.expect("the login succeeds").token
+        self.login(username, password).await.expect("the login succeeds").token.into()
     }
 
     /// Registers a user with an email address; the test fails if registration does.
@@ -217,6 +217,7 @@ pub(crate) fn form(username: &str, password: &str) -> RegistrationForm {
         password: text(password),
         email: authtoken_core::service::FieldValue::Missing,
         languages: vec![],
+        ip: None,
     }
 }
 

@@ -9,7 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags, Union};
 
 use super::sessions::{PasswordFields, ReauthFailure, reentered};
 use crate::body::{Fields, FieldsBody};
-use crate::error::{ErrorBody, impl_from_body_error, impl_from_failure};
+use crate::error::{ErrorBody, impl_from_body_error, impl_from_failure, impl_from_throttled};
 use crate::security::TokenAuth;
 
 #[derive(Tags)]
@@ -91,6 +91,10 @@ enum ChangeFailure {
     /// A content type other than JSON, form or multipart.
     #[oai(status = 415, content_type = "application/json")]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many attempts: `{"detail":"Request was throttled. Expected available in N seconds."}`, and
+    /// `Retry-After: N`.
+    #[oai(status = 429, content_type = "application/json")]
+    Throttled(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
@@ -100,6 +104,7 @@ enum ChangeFailure {
 }
 
 impl_from_failure!(ChangeFailure);
+impl_from_throttled!(ChangeFailure);
 impl_from_body_error!(ChangeFailure, |body: Json<ErrorBody>| ChangeFailure::Invalid(Json(ChangeProblem::Malformed(
     body.0
 ))));
@@ -120,6 +125,7 @@ impl From<ChangePasswordError> for ChangeFailure {
             ChangePasswordError::Invalid(message) => {
                 Self::fields(ChangeErrors { new_password: Some(vec![message.into()]), ..Default::default() })
             }
+            ChangePasswordError::Throttled(throttled) => throttled.into(),
             ChangePasswordError::Failed(failure) => failure.into(),
         }
     }
@@ -144,6 +150,7 @@ impl AccountApi {
         &self,
         service: Data<&AuthService>,
         auth: TokenAuth,
+        request: &poem::Request,
         body: FieldsBody<ChangeFields>,
     ) -> Result<ChangeResponse, ChangeFailure> {
         let mut fields: Fields = body.fields?;
@@ -160,7 +167,8 @@ impl AccountApi {
         };
         let current = Password::new(current);
         let new = fields.take("new_password");
-        let revoked = service.change_password(&auth.0, &current, new, revoke_others).await?;
+        let ip = crate::client_ip::of_request(request);
+        let revoked = service.change_password(&auth.0, &current, new, revoke_others, ip.as_deref()).await?;
         Ok(ChangeResponse::Ok(Json(Changed { success: true, revoked })))
     }
 
@@ -172,10 +180,12 @@ impl AccountApi {
         &self,
         service: Data<&AuthService>,
         auth: TokenAuth,
+        request: &poem::Request,
         body: FieldsBody<PasswordFields>,
     ) -> Result<DeleteResponse, ReauthFailure> {
         let password = reentered(body)?;
-        service.delete_account(&auth.0, &password).await?;
+        let ip = crate::client_ip::of_request(request);
+        service.delete_account(&auth.0, &password, ip.as_deref()).await?;
         Ok(DeleteResponse::NoContent)
     }
 }

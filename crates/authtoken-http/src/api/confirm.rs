@@ -60,8 +60,9 @@ enum ConfirmResponse {
     #[oai(status = 302)]
     Redirect(#[oai(header = "Location")] String),
     /// `invalid token!`: the link is malformed, unknown, expired, used, or was sent to an address the user no longer has.
+    /// Its address holds the link, so no cache keeps it.
     #[oai(status = 400)]
-    Invalid(Html<String>),
+    Invalid(Html<String>, #[oai(header = "Cache-Control")] String),
 }
 
 #[derive(ApiResponse, Debug)]
@@ -74,8 +75,9 @@ enum PageResponse {
     #[oai(status = 302)]
     Redirect(#[oai(header = "Location")] String),
     /// `invalid token!`: the link is malformed, unknown, expired, used, or was sent to an address the user no longer has.
+    /// Its address holds the link, so no cache keeps it.
     #[oai(status = 400)]
-    Invalid(Html<String>),
+    Invalid(Html<String>, #[oai(header = "Cache-Control")] String),
 }
 
 /// Why a link could not be checked.
@@ -150,7 +152,7 @@ impl Links {
             Ok(()) => Ok(ConfirmResponse::Redirect(self.redirect.clone())),
             Err(ConfirmError::Invalid) => Ok(match &self.invalid_redirect {
                 Some(target) => ConfirmResponse::Redirect(target.clone()),
-                None => ConfirmResponse::Invalid(Html("invalid token!".to_owned())),
+                None => ConfirmResponse::Invalid(Html(INVALID.to_owned()), NO_STORE.to_owned()),
             }),
             Err(ConfirmError::Failed(e)) => Err(e.into()),
         }
@@ -159,15 +161,21 @@ impl Links {
     /// A valid link shows the page; an invalid one goes to the invalid redirect, or answers 400.
     fn page(&self, outcome: Result<(), ConfirmError>) -> Result<PageResponse, ConfirmFailure> {
         match outcome {
-            Ok(()) => Ok(PageResponse::Page(Html(PAGE.to_owned()), "no-store".to_owned(), PAGE_POLICY.to_owned())),
+            Ok(()) => Ok(PageResponse::Page(Html(PAGE.to_owned()), NO_STORE.to_owned(), PAGE_POLICY.to_owned())),
             Err(ConfirmError::Invalid) => Ok(match &self.invalid_redirect {
                 Some(target) => PageResponse::Redirect(target.clone()),
-                None => PageResponse::Invalid(Html("invalid token!".to_owned())),
+                None => PageResponse::Invalid(Html(INVALID.to_owned()), NO_STORE.to_owned()),
             }),
             Err(ConfirmError::Failed(e)) => Err(e.into()),
         }
     }
 }
+
+/// Upstream's answer to a link that does not work.
+const INVALID: &str = "invalid token!";
+
+/// The `Cache-Control` of every page at a link's address.
+const NO_STORE: &str = "no-store";
 
 /// The scanner-safe page's content security policy: no script, no style from elsewhere, no framing; its one form
 /// posts back to this site.

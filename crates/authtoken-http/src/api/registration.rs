@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags, Union};
 
 use crate::body::{Fields, FieldsBody};
-use crate::error::{ErrorBody, impl_from_body_error, impl_from_failure};
+use crate::error::{ErrorBody, impl_from_body_error, impl_from_failure, impl_from_throttled};
 
 #[derive(Tags)]
 enum Tag {
@@ -82,6 +82,10 @@ enum RegisterFailure {
     /// A content type other than JSON, form or multipart.
     #[oai(status = 415, content_type = "application/json")]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many attempts: `{"detail":"Request was throttled. Expected available in N seconds."}`, and
+    /// `Retry-After: N`.
+    #[oai(status = 429, content_type = "application/json")]
+    Throttled(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
@@ -91,6 +95,7 @@ enum RegisterFailure {
 }
 
 impl_from_failure!(RegisterFailure);
+impl_from_throttled!(RegisterFailure);
 impl_from_body_error!(RegisterFailure, |body: Json<ErrorBody>| RegisterFailure::Invalid(Json(
     RegisterProblem::Malformed(body.0)
 )));
@@ -127,6 +132,7 @@ impl RegistrationApi {
             password: fields.take("password"),
             email: fields.take("email"),
             languages,
+            ip: crate::client_ip::of_request(request),
         };
         match service.register(form).await {
             Ok(_) => Ok(RegisterResponse::Created(Json(Created { success: true }))),
@@ -142,6 +148,7 @@ impl RegistrationApi {
                 }
                 Err(RegisterFailure::fields(body))
             }
+            Err(RegisterError::Throttled(throttled)) => Err(throttled.into()),
             Err(RegisterError::Failed(failure)) => Err(failure.into()),
         }
     }

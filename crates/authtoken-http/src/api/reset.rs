@@ -9,7 +9,10 @@ use poem_openapi::payload::{Html, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags, Union};
 
 use crate::body::{Fields, FieldsBody};
-use crate::error::{BodyError, ErrorBody, detail_body, impl_from_body_error, impl_from_failure, impl_from_store_error};
+use crate::error::{
+    BodyError, ErrorBody, detail_body, impl_from_body_error, impl_from_failure, impl_from_store_error,
+    impl_from_throttled,
+};
 
 #[derive(Tags)]
 enum Tag {
@@ -110,6 +113,10 @@ enum ResetFailure {
     /// A content type other than JSON, form or multipart.
     #[oai(status = 415, content_type = "application/json")]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many attempts: `{"detail":"Request was throttled. Expected available in N seconds."}`, and
+    /// `Retry-After: N`.
+    #[oai(status = 429, content_type = "application/json")]
+    Throttled(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
@@ -119,6 +126,7 @@ enum ResetFailure {
 }
 
 impl_from_failure!(ResetFailure);
+impl_from_throttled!(ResetFailure);
 impl_from_body_error!(ResetFailure, |body: Json<ErrorBody>| ResetFailure::Invalid(Json(ResetProblem::Malformed(
     body.0
 ))));
@@ -159,13 +167,15 @@ impl ResetApi {
     ) -> Result<RequestResponse, ResetFailure> {
         let mut fields: Fields = body.fields?;
         let languages = crate::api::registration::languages(request);
-        match service.request_password_reset(fields.take("email"), &languages).await {
+        let ip = crate::client_ip::of_request(request);
+        match service.request_password_reset(fields.take("email"), &languages, ip.as_deref()).await {
             Ok(()) => Ok(RequestResponse::Accepted(Json(Success { success: true }))),
             Err(ResetRequestError::InvalidEmail(message)) => {
                 Err(ResetFailure::fields(ResetErrors { email: Some(vec![message.into()]), ..Default::default() }))
             }
             // Not reached: the route exists only while reset is on.
             Err(ResetRequestError::Disabled) => Err(ResetError::InvalidLink.into()),
+            Err(ResetRequestError::Throttled(throttled)) => Err(throttled.into()),
             Err(ResetRequestError::Failed(failure)) => Err(failure.into()),
         }
     }
@@ -178,13 +188,15 @@ impl ResetApi {
     async fn reset(
         &self,
         service: Data<&AuthService>,
+        request: &poem::Request,
         body: FieldsBody<ResetFields>,
     ) -> Result<ResetResponse, ResetFailure> {
         let mut fields: Fields = body.fields?;
         let FieldValue::Text(token) = fields.take("token") else {
             return Err(ResetError::InvalidLink.into());
         };
-        service.reset_password(&token, fields.take("new_password")).await?;
+        let ip = crate::client_ip::of_request(request);
+        service.reset_password(&token, fields.take("new_password"), ip.as_deref()).await?;
         Ok(ResetResponse::Ok(Json(Success { success: true })))
     }
 }
@@ -243,6 +255,7 @@ impl ResetFormApi {
     async fn send(
         &self,
         service: Data<&AuthService>,
+        request: &poem::Request,
         token: Path<String>,
         body: FieldsBody<ResetFormFields>,
     ) -> Result<PageResponse, PageFailure> {
@@ -258,7 +271,8 @@ impl ResetFormApi {
             // A browser sends the form as it is; a body that cannot be read gets the form again.
             Err(_) => return Ok(page(PageResponse::Invalid, &form_page(Some(UNREADABLE)))),
         };
-        match service.reset_password(&token.0, fields.take("new_password")).await {
+        let ip = crate::client_ip::of_request(request);
+        match service.reset_password(&token.0, fields.take("new_password"), ip.as_deref()).await {
             Ok(()) => Ok(page(PageResponse::Page, DONE_PAGE)),
             Err(e) => page_for(e),
         }

@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::body::{Fields, FieldsBody};
 use crate::config::{HttpConfig, UserField};
-use crate::error::{AuthFailure, ErrorBody, impl_from_body_error, impl_from_failure};
+use crate::error::{AuthFailure, ErrorBody, impl_from_body_error, impl_from_failure, impl_from_throttled};
 use crate::security::TokenAuth;
 use crate::user::UserBody;
 
@@ -82,6 +82,10 @@ enum LoginFailure {
     /// A content type other than JSON, form or multipart.
     #[oai(status = 415, content_type = "application/json")]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many attempts: `{"detail":"Request was throttled. Expected available in N seconds."}`, and
+    /// `Retry-After: N`.
+    #[oai(status = 429, content_type = "application/json")]
+    Throttled(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
@@ -91,12 +95,14 @@ enum LoginFailure {
 }
 
 impl_from_failure!(LoginFailure);
+impl_from_throttled!(LoginFailure);
 impl_from_body_error!(LoginFailure, LoginFailure::Malformed);
 
 impl From<LoginError> for LoginFailure {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::InvalidCredentials => Self::InvalidCredentials(Json("invalid credentials".to_owned())),
+            LoginError::Throttled(throttled) => throttled.into(),
             LoginError::Failed(failure) => failure.into(),
         }
     }
@@ -140,11 +146,7 @@ impl SessionApi {
         // UTF-8 is read as text too, not only visible ASCII.
         let user_agent =
             request.headers().get(poem::http::header::USER_AGENT).and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
-        let ip = request
-            .remote_addr()
-            .as_socket_addr()
-            .map(|addr| crate::client_ip::client_ip(addr.ip(), request.headers(), request.data()).to_string());
-        let client = ClientInfo::new(user_agent, ip);
+        let client = ClientInfo::new(user_agent, crate::client_ip::of_request(request));
         let outcome = service.login(&username, &Password::new(password), client).await?;
         let body = LoginBody {
             token: outcome.token.expose(),

@@ -13,6 +13,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags, Union};
 use crate::body::FieldsBody;
 use crate::error::{
     AuthFailure, ErrorBody, detail_body, impl_from_body_error, impl_from_failure, impl_from_store_error,
+    impl_from_throttled,
 };
 use crate::security::TokenAuth;
 use crate::user::{OrNull as _, rfc3339};
@@ -38,12 +39,15 @@ struct SessionBody {
     /// When the login happened, RFC 3339 UTC.
     created: String,
     /// When the token was last used, RFC 3339 UTC, to within `last_used_resolution`; `null` when never used.
+    #[oai(nullable)]
     last_used: MaybeUndefined<String>,
     /// When the token expires, RFC 3339 UTC.
     expires: String,
     /// The login's `User-Agent`, cut to 256 characters; `null` when it had none.
+    #[oai(nullable)]
     user_agent: MaybeUndefined<String>,
     /// The client's IP address at login; `null` when unknown.
+    #[oai(nullable)]
     ip: MaybeUndefined<String>,
     /// Whether this is the session of the token that made this request.
     current: bool,
@@ -152,6 +156,10 @@ pub(crate) enum ReauthFailure {
     /// A content type other than JSON, form or multipart.
     #[oai(status = 415, content_type = "application/json")]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many attempts: `{"detail":"Request was throttled. Expected available in N seconds."}`, and
+    /// `Retry-After: N`.
+    #[oai(status = 429, content_type = "application/json")]
+    Throttled(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The database is unavailable.
     #[oai(status = 503, content_type = "application/json")]
     Unavailable(Json<ErrorBody>),
@@ -161,6 +169,7 @@ pub(crate) enum ReauthFailure {
 }
 
 impl_from_failure!(ReauthFailure);
+impl_from_throttled!(ReauthFailure);
 impl_from_body_error!(ReauthFailure, |body: Json<ErrorBody>| ReauthFailure::Invalid(Json(PasswordProblem::Malformed(
     body.0
 ))));
@@ -169,6 +178,7 @@ impl From<ReauthError> for ReauthFailure {
     fn from(e: ReauthError) -> Self {
         match e {
             ReauthError::WrongPassword => wrong_password(),
+            ReauthError::Throttled(throttled) => throttled.into(),
             ReauthError::Failed(failure) => failure.into(),
         }
     }
@@ -222,9 +232,10 @@ impl SessionsApi {
         &self,
         service: Data<&AuthService>,
         auth: TokenAuth,
+        request: &poem::Request,
         body: FieldsBody<PasswordFields>,
     ) -> Result<LogoutManyResponse, ReauthFailure> {
-        logout_many(&service, &auth, body, Scope::Others).await
+        logout_many(&service, &auth, request, body, Scope::Others).await
     }
 
     /// Log out everywhere
@@ -235,22 +246,25 @@ impl SessionsApi {
         &self,
         service: Data<&AuthService>,
         auth: TokenAuth,
+        request: &poem::Request,
         body: FieldsBody<PasswordFields>,
     ) -> Result<LogoutManyResponse, ReauthFailure> {
-        logout_many(&service, &auth, body, Scope::All).await
+        logout_many(&service, &auth, request, body, Scope::All).await
     }
 }
 
 async fn logout_many(
     service: &AuthService,
     auth: &TokenAuth,
+    request: &poem::Request,
     body: FieldsBody<PasswordFields>,
     scope: Scope,
 ) -> Result<LogoutManyResponse, ReauthFailure> {
     let password = reentered(body)?;
+    let ip = crate::client_ip::of_request(request);
     let revoked = match scope {
-        Scope::Others => service.logout_others(&auth.0, &password).await?,
-        Scope::All => service.logout_all(&auth.0, &password).await?,
+        Scope::Others => service.logout_others(&auth.0, &password, ip.as_deref()).await?,
+        Scope::All => service.logout_all(&auth.0, &password, ip.as_deref()).await?,
     };
     Ok(LogoutManyResponse::Ok(Json(Revoked { revoked })))
 }

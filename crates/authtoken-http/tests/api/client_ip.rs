@@ -63,11 +63,11 @@ async fn a_malformed_header_from_a_trusted_proxy_records_the_proxy() {
 
 /// The address a request comes from, as a socket's peer would be.
 #[derive(Clone, Copy)]
-struct Peer(SocketAddr);
+pub(super) struct Peer(pub(super) SocketAddr);
 
 /// The whole service over `app`'s service, trusting the proxies in `trusted`, where each request comes from the
 /// [`Peer`] it carries.
-fn client(app: &TestApp, trusted: &str) -> TestClient<App> {
+pub(super) fn client(app: &TestApp, trusted: &str) -> TestClient<App> {
     let config = HttpConfig {
         prefix: "/auth".to_owned(),
         registration_enabled: false,
@@ -78,6 +78,7 @@ fn client(app: &TestApp, trusted: &str) -> TestClient<App> {
         docs_enabled: true,
         password_reset_form: false,
         trusted_proxies: TrustedProxies::parse(trusted).expect("valid trusted proxies"),
+        cors_allowed_origins: authtoken_http::AllowedOrigins::none(),
     };
     let endpoint = authtoken_http::app(app.service.clone(), config).map_to_response().around(
         |endpoint, request: Request| async move {

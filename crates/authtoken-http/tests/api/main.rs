@@ -8,6 +8,7 @@ mod authorization;
 mod client_ip;
 mod concurrency;
 mod confirmation;
+mod cors;
 mod envelopes;
 mod headers;
 mod host;
@@ -16,11 +17,14 @@ mod logout;
 mod me;
 mod openapi;
 mod register;
+mod reply;
 mod reset;
 mod schema;
 mod sessions;
 mod store_failure;
 mod support;
+mod throttle;
+mod token_prefix;
 
 /// The stores behind every `TestApp` of this binary.
 mod stores {

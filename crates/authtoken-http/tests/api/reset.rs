@@ -39,7 +39,7 @@ pub(super) fn notice_template() -> MailTemplate {
 }
 
 impl TestApp {
-    async fn with_alice(form: bool) -> Option<TestApp> {
+    pub(super) async fn with_alice(form: bool) -> Option<TestApp> {
         let app = TestApp::builder().password_reset(form).build().await?;
         let mut alice = authtoken_testkit::fixtures::new_user("alice", PASSWORD);
         alice.email = Some("alice@example.org".to_owned());
@@ -52,7 +52,7 @@ impl TestApp {
     }
 
     /// Requests a reset for alice and delivers it; returns the token of the newest mail's link.
-    async fn reset_token(&self) -> String {
+    pub(super) async fn reset_token(&self) -> String {
         self.request_reset(r#"{"email":"alice@example.org"}"#)
             .await
             .assert_json(StatusCode::ACCEPTED, r#"{"success":true}"#);

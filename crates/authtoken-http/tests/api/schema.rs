@@ -39,6 +39,29 @@ async fn with_confirmation_the_email_is_required_and_an_address() {
 }
 
 #[tokio::test]
+async fn every_field_an_answer_may_show_as_null_is_documented_as_nullable() {
+    let Some(app) = TestApp::new().await else { return };
+
+    let document = send(app.client.get("/openapi.json")).await.json();
+
+    let schemas = &document["components"]["schemas"];
+    for (schema, field) in [
+        ("Session", "last_used"),
+        ("Session", "user_agent"),
+        ("Session", "ip"),
+        ("User", "email"),
+        ("User", "last_login"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["nullable"], json!(true), "{schema}.{field}: {property}");
+    }
+    for (schema, field) in [("Session", "id"), ("Session", "created"), ("User", "username")] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["nullable"], Value::Null, "{schema}.{field} is never null: {property}");
+    }
+}
+
+#[tokio::test]
 async fn the_shortest_password_follows_the_setting() {
     let http = HttpConfig { registration_enabled: true, ..http_config() };
     let core = authtoken_core::Config { password_min_length: 6, ..fixtures::config() };
@@ -190,5 +213,6 @@ fn http_config() -> HttpConfig {
         docs_enabled: true,
         password_reset_form: false,
         trusted_proxies: TrustedProxies::none(),
+        cors_allowed_origins: authtoken_http::AllowedOrigins::none(),
     }
 }

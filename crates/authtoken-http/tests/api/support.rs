@@ -1,5 +1,5 @@
-//! A `TestApp` builder over the stores of one backend, and `Reply`, a response read whole so tests can assert on
-//! exact bytes.
+//! A `TestApp` builder over the stores of one backend; `Reply` (in `reply.rs`), a response read whole so tests can
+//! assert on exact bytes, is re-exported here.
 //!
 //! The backend is the including binary's choice: it declares this module next to a module `stores` whose
 //! `async fn fresh() -> Option<Stores>` gives empty stores, or `None` when the backend is not available here.
@@ -18,14 +18,15 @@ use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, PlainToken};
-use authtoken_http::{HttpConfig, TrustedProxies, UserField};
+use authtoken_http::{AllowedOrigins, HttpConfig, TrustedProxies, UserField};
 use authtoken_testkit::contract::Stores;
 use authtoken_testkit::{FakeClock, FakePasswordHasher, fixtures};
 use poem::EndpointExt as _;
 use poem::endpoint::BoxEndpoint;
-use poem::http::{HeaderMap, HeaderValue, StatusCode, header};
-use poem::test::{TestClient, TestRequestBuilder};
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::test::TestClient;
 
+pub(super) use super::reply::{INVALID_TOKEN, NO_CREDENTIALS, NOT_PROVIDED, Reply, send};
 use super::stores;
 
 /// A password that passes the default rules (at least 8 characters).
@@ -88,6 +89,10 @@ pub(super) struct TestAppBuilder {
     docs_enabled: bool,
     /// Password reset: `None` off, else whether the link opens the built-in form.
     reset_form: Option<bool>,
+    token_prefix: authtoken_core::TokenPrefix,
+    cors_allowed_origins: AllowedOrigins,
+    /// The throttles, over the backend's store; `None` off.
+    throttles: Option<authtoken_core::throttle::Limits>,
 }
 
 impl TestApp {
@@ -111,6 +116,9 @@ impl TestApp {
             confirm_via_post: false,
             docs_enabled: true,
             reset_form: None,
+            token_prefix: authtoken_core::TokenPrefix::NONE,
+            cors_allowed_origins: AllowedOrigins::none(),
+            throttles: None,
         }
     }
 
@@ -297,6 +305,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Turns the throttles on with `limits`, counting in the backend's store.
+    pub(super) fn throttles(mut self, limits: authtoken_core::throttle::Limits) -> Self {
+        self.throttles = Some(limits);
+        self
+    }
+
     pub(super) fn docs_disabled(mut self) -> Self {
         self.docs_enabled = false;
         self
@@ -305,6 +319,18 @@ impl TestAppBuilder {
     /// Scanner-safe mode: `GET` on a link shows a page, and only its `POST` confirms.
     pub(super) fn confirm_via_post(mut self) -> Self {
         self.confirm_via_post = true;
+        self
+    }
+
+    /// What every login token starts with (the core's `token_prefix`).
+    pub(super) fn token_prefix(mut self, prefix: &str) -> Self {
+        self.token_prefix = authtoken_core::TokenPrefix::parse(prefix).expect("a valid token prefix");
+        self
+    }
+
+    /// The origins whose pages may call the API from a browser, as the `cors_allowed_origins` setting writes them.
+    pub(super) fn cors_allowed_origins(mut self, origins: &str) -> Self {
+        self.cors_allowed_origins = AllowedOrigins::parse(origins).expect("valid origins");
         self
     }
 
@@ -339,6 +365,7 @@ impl TestAppBuilder {
         let config = authtoken_core::Config {
             username_case_insensitive: self.case_insensitive,
             require_confirmed_email_for_login: self.require_confirmed_email,
+            token_prefix: self.token_prefix,
             ..fixtures::config()
         };
         let mut service = AuthService::new(ports, config);
@@ -351,6 +378,9 @@ impl TestAppBuilder {
                 authtoken_core::template::MailTemplates::new(super::reset::notice_template(), vec![]),
             );
         }
+        if let Some(limits) = self.throttles {
+            service = service.with_throttles(Arc::clone(&stores.throttles), limits);
+        }
         let http = HttpConfig {
             prefix: self.prefix.clone(),
             registration_enabled: self.registration_enabled,
@@ -361,6 +391,7 @@ impl TestAppBuilder {
             docs_enabled: self.docs_enabled,
             password_reset_form: self.reset_form == Some(true),
             trusted_proxies: TrustedProxies::none(),
+            cors_allowed_origins: self.cors_allowed_origins,
         };
         let client = TestClient::new(authtoken_http::app(service.clone(), http).map_to_response().boxed());
         Some(TestApp {
@@ -399,67 +430,6 @@ fn redirect(target: &str) -> String {
     let allowed = ["app.example.org".to_owned()];
     authtoken_http::parse_redirect(target, &allowed).unwrap_or_else(|e| panic!("{e}"))
 }
-
-/// A response read whole.
-#[derive(Debug)]
-pub(super) struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    /// The body as text; a body that is not UTF-8 (a compressed one) is empty here, and counted in `body_bytes`.
-    pub body: String,
-    pub body_bytes: usize,
-}
-
-/// Sends a request and reads the whole response.
-pub(super) async fn send(request: TestRequestBuilder<'_, App>) -> Reply {
-    let response = request.send().await.0;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().into_vec().await.expect("the body can be read");
-    let body_bytes = bytes.len();
-    let body = match headers.get(header::CONTENT_ENCODING) {
-        Some(_) => String::new(),
-        None => String::from_utf8(bytes).expect("the body is UTF-8"),
-    };
-    Reply { status, headers, body, body_bytes }
-}
-
-impl Reply {
-    /// The header's value as text, if present.
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("an ASCII header value"))
-    }
-
-    /// Asserts the status, `Content-Type: application/json` and the exact body.
-    #[track_caller]
-    pub(super) fn assert_json(&self, status: StatusCode, body: &str) {
-        assert_eq!((self.status, self.body.as_str()), (status, body), "status and body");
-        assert_eq!(self.header("content-type"), Some("application/json"), "content type of {}", self.body);
-    }
-
-    /// Asserts a 401 of token authentication: `{"detail":"<detail>"}` with `WWW-Authenticate: Token`.
-    #[track_caller]
-    pub(super) fn assert_unauthenticated(&self, detail: &str) {
-        self.assert_json(StatusCode::UNAUTHORIZED, &format!(r#"{{"detail":"{detail}"}}"#));
-        assert_eq!(self.header("www-authenticate"), Some("Token"), "challenge");
-    }
-
-    /// The body parsed as JSON.
-    pub(super) fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{} is not JSON: {e}", self.body))
-    }
-
-    /// The `token` of a login response.
-    pub(super) fn token(&self) -> String {
-        let json = self.json();
-        json["token"].as_str().unwrap_or_else(|| panic!("no token in {} {}", self.status, self.body)).to_owned()
-    }
-}
-
-/// The messages of token authentication, word for word.
-pub(super) const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
-pub(super) const NO_CREDENTIALS: &str = "invalid auth header, No credentials provided.";
-pub(super) const INVALID_TOKEN: &str = "invalid auth token";
 
 /// An active user as a store would return it, for mocks that must return one.
 pub(super) fn stored_user(id: i64, username: &str) -> authtoken_core::User {

@@ -4,10 +4,11 @@
 //! accept at once, which spins while the process is out of file descriptors. [`LimitedAcceptor`] wraps poem's
 //! acceptor: it holds one permit of a semaphore per open connection and waits for a free one before accepting;
 //! it backs off after an accept fails for want of resources; and it wraps every connection in a
-//! [`stream::Deadlines`], which bounds the time to receive a request head and the time a connection may stay
-//! idle. [`body::BodyDeadline`] bounds the time to receive a request body.
+//! [`stream::Deadlines`], which bounds the time to receive a request head, the size of a head, and the time a
+//! connection may stay idle. [`body::BodyDeadline`] bounds the time to receive a request body.
 
 pub mod body;
+mod scan;
 mod stream;
 
 use std::io;
@@ -43,6 +44,9 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// The most connections open at once; `None` derives it from the open-files limit.
     pub max_connections: Option<usize>,
+    /// The longest request head, in bytes: an HTTP/1 head over it is answered 431 and its connection closed, and
+    /// HTTP/2 takes it as the largest header list.
+    pub max_header_bytes: usize,
 }
 
 /// Wraps an acceptor so that it bounds connections in number and time.

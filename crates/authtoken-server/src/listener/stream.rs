@@ -6,7 +6,9 @@
 //!   of opening; after an answer, the next request must begin within `http_idle_timeout` of the last byte
 //!   written (so a client that stops reading its answer is cut off too);
 //! - in a request head (its first byte has arrived, the blank line that ends it not yet): the head must be complete
-//!   within `http_header_timeout` of its first byte;
+//!   within `http_header_timeout` of its first byte, and at most `http_max_header_bytes` long (hyper alone would
+//!   buffer about 400 KB). A head over the limit is answered `431 Request Header Fields Too Large` here, when
+//!   nothing else can be on its way out (see [`Deadlines::too_large`]), or else the connection closes;
 //! - busy (the head is complete): no deadline here, because hyper also reads while the handler works, to notice a
 //!   client that went away; the body is bounded by [`super::body::BodyDeadline`] and the handler by its own
 //!   timeouts. The first bytes of the answer (other than an interim `100 Continue`) start the wait for the next
@@ -15,8 +17,8 @@
 //! HTTP/2 with prior knowledge (poem accepts it on a plain socket) has no heads to watch: such a connection closes
 //! once the server has written nothing for `http_idle_timeout`.
 //!
-//! The cost per request is one clock read when the answer is written and a scan of the head's bytes; a head that
-//! arrives in one read (the usual case) reads the clock not at all.
+//! The cost per request is one clock read when the answer is written and a scan of the head's bytes, which counts
+//! them too; a head that arrives in one read (the usual case) reads the clock not at all.
 
 use std::future::Future as _;
 use std::io;
@@ -28,9 +30,26 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
 use super::Limits;
+use super::scan::Scan;
 
 /// How an HTTP/2 connection with prior knowledge begins; HTTP/1 has no method `PRI`.
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+/// The answer to a head over `http_max_header_bytes`, after which the connection closes.
+const TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\n\
+content-type: application/json\r\n\
+content-length: 45\r\n\
+x-content-type-options: nosniff\r\n\
+x-frame-options: DENY\r\n\
+content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n\
+referrer-policy: no-referrer\r\n\
+connection: close\r\n\
+\r\n\
+{\"detail\":\"Request header fields too large.\"}";
+
+/// How many more bytes of a refused head are read and dropped, so that the client gets the 431 before the
+/// connection closes (closing with unread bytes resets it, and the client may lose the answer).
+const LINGER_BYTES: usize = 64 * 1024;
 
 /// An accepted connection that holds its slot until it is dropped and enforces the deadlines of [`Limits`].
 #[derive(Debug)]
@@ -45,6 +64,10 @@ pub struct Deadlines<S> {
     timer: Pin<Box<Sleep>>,
     /// Where the scan for the blank line that ends a head stands.
     scan: Scan,
+    /// The bytes of the current head so far (after a refusal, with those dropped since).
+    head_bytes: usize,
+    /// Whether the current head has taken more than one read.
+    continued: bool,
     /// Whether the connection has answered a request yet.
     answered: bool,
 }
@@ -55,6 +78,17 @@ enum Phase {
     Head,
     Busy,
     Http2,
+    /// A head over the limit was answered 431; what the client still sends is dropped until it closes.
+    Refused,
+}
+
+/// What becomes of bytes just read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// They go to hyper.
+    Pass,
+    /// They end a head over the limit, which is answered 431 here.
+    Refuse,
 }
 
 impl<S> Deadlines<S> {
@@ -68,35 +102,104 @@ impl<S> Deadlines<S> {
             deadline: Some(deadline),
             timer: Box::pin(tokio::time::sleep_until(deadline)),
             scan: Scan::Start,
+            head_bytes: 0,
+            continued: false,
             answered: false,
         }
     }
 
     /// Follows the request through the bytes just read; fails when a head goes on past its deadline.
-    fn received(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn received(&mut self, bytes: &[u8]) -> io::Result<Flow> {
         match self.phase {
-            Phase::Busy | Phase::Http2 => {}
+            Phase::Busy | Phase::Http2 | Phase::Refused => {}
             Phase::Waiting if !self.answered && bytes.starts_with(HTTP2_PREFACE) => self.phase = Phase::Http2,
             Phase::Waiting => {
                 self.phase = Phase::Head;
                 self.scan = Scan::Start;
-                if self.scan.feed(bytes) {
-                    self.busy();
-                } else if self.answered {
+                self.head_bytes = 0;
+                self.continued = false;
+                let flow = self.head(bytes)?;
+                if flow == Flow::Pass && self.phase == Phase::Head && self.answered {
                     // A later request's head counts from its first byte; the first one's from the opening.
                     self.deadline = Some(Instant::now() + self.limits.header_timeout);
                 }
+                return Ok(flow);
             }
             Phase::Head => {
                 if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                     return Err(self.expired());
                 }
-                if self.scan.feed(bytes) {
-                    self.busy();
-                }
+                self.continued = true;
+                return self.head(bytes);
             }
         }
-        Ok(())
+        Ok(Flow::Pass)
+    }
+
+    /// Scans and counts the next bytes of a head.
+    fn head(&mut self, bytes: &[u8]) -> io::Result<Flow> {
+        let end = self.scan.feed(bytes);
+        self.head_bytes = self.head_bytes.saturating_add(end.unwrap_or(bytes.len()));
+        if self.head_bytes > self.limits.max_header_bytes {
+            return self.too_large(end.is_some());
+        }
+        if end.is_some() {
+            self.busy();
+        }
+        Ok(Flow::Pass)
+    }
+
+    /// A head over the limit. The 431 is written only where no answer can be on its way out: on a connection
+    /// that has answered nothing, or once the head took a second read (hyper reads again only for a head it is
+    /// parsing, which it does after the last answer is out). The first read of a later head may come while the
+    /// last answer is still being written (to a client that pipelines): if that read ends the head, the
+    /// connection closes; if not, the bytes pass, and the next read refuses the head.
+    fn too_large(&self, complete: bool) -> io::Result<Flow> {
+        if !self.answered || self.continued {
+            return Ok(Flow::Refuse);
+        }
+        if complete {
+            return Err(refused());
+        }
+        Ok(Flow::Pass)
+    }
+
+    /// Answers 431, stops writing, and drops what the client still sends (see [`Deadlines::linger`]).
+    fn refuse(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.phase = Phase::Refused;
+        let written = Pin::new(&mut self.inner).poll_write(cx, TOO_LARGE);
+        if !matches!(written, Poll::Ready(Ok(n)) if n == TOO_LARGE.len()) {
+            return Poll::Ready(Err(refused()));
+        }
+        // A stream that cannot shut down at once closes with the connection.
+        let _: Poll<io::Result<()>> = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.linger(cx, buf)
+    }
+
+    /// Reads and drops what the client sends after a 431, until it closes, [`LINGER_BYTES`] more have come, or
+    /// the head's deadline passes; then the connection closes.
+    fn linger(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>>
+    where
+        S: AsyncRead + Unpin,
+    {
+        loop {
+            let before = buf.filled().len();
+            match Pin::new(&mut self.inner).poll_read(cx, buf) {
+                Poll::Ready(Ok(())) => {
+                    let read = buf.filled().len() - before;
+                    buf.set_filled(before);
+                    self.head_bytes = self.head_bytes.saturating_add(read);
+                    if read == 0 || self.head_bytes > self.limits.max_header_bytes.saturating_add(LINGER_BYTES) {
+                        return Poll::Ready(Err(refused()));
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return self.poll_deadline(cx),
+            }
+        }
     }
 
     fn busy(&mut self) {
@@ -108,7 +211,7 @@ impl<S> Deadlines<S> {
     /// HTTP/2 moves the idle deadline on. The timer is set at once, because hyper may already be waiting to read.
     fn sent(&mut self, bytes: &[u8], cx: &mut Context<'_>) {
         match self.phase {
-            Phase::Head => return,
+            Phase::Head | Phase::Refused => return,
             Phase::Busy if is_interim(bytes) => return,
             Phase::Busy => {
                 self.phase = Phase::Waiting;
@@ -136,7 +239,7 @@ impl<S> Deadlines<S> {
 
     fn expired(&self) -> io::Error {
         let setting = match (self.phase, self.answered) {
-            (Phase::Head, _) | (Phase::Waiting, false) => "http_header_timeout",
+            (Phase::Head | Phase::Refused, _) | (Phase::Waiting, false) => "http_header_timeout",
             (Phase::Waiting | Phase::Http2 | Phase::Busy, _) => "http_idle_timeout",
         };
         tracing::debug!(setting, "closing a connection that ran out of time");
@@ -144,15 +247,20 @@ impl<S> Deadlines<S> {
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Deadlines<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Deadlines<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.phase == Phase::Refused {
+            return this.linger(cx, buf);
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 let fresh = &buf.filled()[before..];
-                if !fresh.is_empty() {
-                    this.received(fresh)?;
+                if !fresh.is_empty() && this.received(fresh)? == Flow::Refuse {
+                    // hyper never sees the bytes of a refused head.
+                    buf.set_filled(before);
+                    return this.refuse(cx, buf);
                 }
                 Poll::Ready(Ok(()))
             }
@@ -165,6 +273,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Deadlines<S> {
 impl<S: AsyncWrite + Unpin> AsyncWrite for Deadlines<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.phase == Phase::Refused {
+            return Poll::Ready(Err(refused()));
+        }
         match Pin::new(&mut this.inner).poll_write(cx, buf) {
             Poll::Ready(Ok(written)) => {
                 if written > 0 {
@@ -183,6 +294,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Deadlines<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.phase == Phase::Refused {
+            return Poll::Ready(Err(refused()));
+        }
         match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
             Poll::Ready(Ok(written)) => {
                 if written > 0 {
@@ -208,72 +322,35 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Deadlines<S> {
     }
 }
 
+/// The error that closes a connection whose head was over `http_max_header_bytes`.
+fn refused() -> io::Error {
+    tracing::debug!(setting = "http_max_header_bytes", "closing a connection whose request head is too large");
+    io::Error::new(io::ErrorKind::InvalidData, "request head over http_max_header_bytes")
+}
+
 /// An interim answer such as `100 Continue`, after which the request body is still to come.
 fn is_interim(bytes: &[u8]) -> bool {
     bytes.starts_with(b"HTTP/1.1 1")
-}
-
-/// Where the scan for the blank line that ends a request head stands (`\r\n\r\n`, or `\n\n`, which hyper
-/// accepts too). Line breaks before the request line end nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scan {
-    /// Nothing but line breaks so far.
-    Start,
-    /// Inside a line.
-    Line,
-    /// Just after a `\n`.
-    LineFeed,
-    /// Just after `\n\r`.
-    LineFeedReturn,
-}
-
-impl Scan {
-    /// Feeds the next bytes of the head; true once the blank line has passed.
-    fn feed(&mut self, bytes: &[u8]) -> bool {
-        for &byte in bytes {
-            *self = match (*self, byte) {
-                (Self::Start, b'\r' | b'\n') => Self::Start,
-                (Self::LineFeed | Self::LineFeedReturn, b'\n') => return true,
-                (Self::LineFeed, b'\r') => Self::LineFeedReturn,
-                (_, b'\n') => Self::LineFeed,
-                _ => Self::Line,
-            };
-        }
-        false
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[track_caller]
-    fn check(reads: &[&str], expected: Option<usize>) {
-        let mut scan = Scan::Start;
-
-        let ended = reads.iter().position(|read| scan.feed(read.as_bytes()));
-
-        assert_eq!(ended, expected, "{reads:?}");
-    }
-
     #[test]
-    fn a_head_ends_at_its_first_blank_line() {
-        check(&["GET / HTTP/1.1\r\nHost: a\r\n\r\n"], Some(0));
-        check(&["GET / HTTP/1.1\r\n\r\nbody"], Some(0));
-        check(&["GET / HTTP/1.1\nHost: a\n\n"], Some(0));
-        check(&["GET / HTTP/1.1\r\nHost: a\r\n", "\r", "\n"], Some(2));
-        check(&["GET / HTTP/1.1\r", "\n", "\r\n"], Some(2));
-        check(&["GET / HTTP/1.1\r\nHost: a\r\n"], None);
-        check(&["GET / HTTP/1.1\r\nX: a\r\n", "X: b\r\n", "X: c"], None);
-        check(&["GET / HTTP/1.1\r\r\n"], None);
-        check(&["GET / HTTP/1.1\n\r\r\n"], None);
-    }
+    fn the_431_answer_is_well_formed() {
+        let text = std::str::from_utf8(TOO_LARGE).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
 
-    #[test]
-    fn line_breaks_before_the_request_line_do_not_end_a_head() {
-        check(&["\r\n\r\n"], None);
-        check(&["\r\n", "\r\n", "\n\n"], None);
-        check(&["\r\n\r\nGET / HTTP/1.1\r\n", "\r\n"], Some(1));
+        assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "{head}");
+        assert!(head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())), "{head}");
+        for header in ["x-content-type-options: nosniff", "x-frame-options: DENY", "referrer-policy: no-referrer"] {
+            assert!(head.contains(&format!("\r\n{header}\r\n")), "{head}");
+        }
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(body).unwrap()["detail"],
+            "Request header fields too large."
+        );
     }
 
     #[test]

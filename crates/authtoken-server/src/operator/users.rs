@@ -97,7 +97,10 @@ async fn create(wired: &Wired, name: String, email: Option<String>, password_std
     let user = match wired.service.add_user(AddUser { username: name, email, password }).await {
         Ok(user) => user,
         Err(RegisterError::Invalid(errors)) => bail!("cannot create the user `{shown}`: {}", describe(&errors)),
-        Err(RegisterError::Failed(failure)) => return Err(anyhow!(failure).context("cannot create the user")),
+        // An operator's command is never throttled; the arm is here for completeness.
+        Err(e @ (RegisterError::Throttled(_) | RegisterError::Failed(_))) => {
+            return Err(anyhow!(e).context("cannot create the user"));
+        }
     };
     let email = user.email.as_deref().map(|email| format!(" with the confirmed address {email}")).unwrap_or_default();
     Ok(writeln!(std::io::stdout(), "created {} (id {}){email}", user.username, user.id.0)?)

@@ -3,6 +3,7 @@
 //! Every default is written here, once. A bad value stops start-up with a message that names the setting.
 
 mod confirmation;
+mod edge;
 mod parse;
 mod reset;
 mod throttle;
@@ -42,9 +43,13 @@ pub struct Settings {
     pub http_idle_timeout: String,
     /// How many connections may be open at once; 0 means three quarters of the open-files limit, at most 10 000.
     pub http_max_connections: usize,
+    /// The longest request head, in bytes; a longer one is answered 431.
+    pub http_max_header_bytes: usize,
     /// Comma list of the addresses and networks of reverse proxies whose `X-Forwarded-For` or `Forwarded` names
     /// the client; empty trusts none.
     pub trusted_proxies: String,
+    /// Comma list of the origins whose pages may call the API from a browser; empty sends no CORS header.
+    pub cors_allowed_origins: String,
     pub database_url: String,
     pub database_max_connections: u32,
     pub database_connect_timeout: String,
@@ -57,6 +62,8 @@ pub struct Settings {
     pub last_used_resolution: String,
     /// The most sessions one user may have; unset is unlimited.
     pub max_sessions_per_user: Option<u32>,
+    /// What new login tokens start with, such as `at_`; empty for none.
+    pub token_prefix: String,
     pub expired_token_purge_interval: String,
     pub user_fields: Option<String>,
     pub username_case_insensitive: bool,
@@ -131,7 +138,9 @@ impl Settings {
             http_body_timeout: "30s".to_owned(),
             http_idle_timeout: "1m".to_owned(),
             http_max_connections: 0,
+            http_max_header_bytes: 16 * 1024,
             trusted_proxies: String::new(),
+            cors_allowed_origins: String::new(),
             database_url: "sqlite://authtoken.sqlite3".to_owned(),
             database_max_connections: 8,
             database_connect_timeout: "5s".to_owned(),
@@ -141,6 +150,7 @@ impl Settings {
             auth_token_idle_timeout: None,
             last_used_resolution: "1m".to_owned(),
             max_sessions_per_user: None,
+            token_prefix: String::new(),
             expired_token_purge_interval: "1h".to_owned(),
             user_fields: None,
             username_case_insensitive: false,
@@ -257,6 +267,7 @@ impl Settings {
                         })
                     })
                     .transpose()?,
+                token_prefix: self.token_prefix()?,
             },
             confirmation: self.confirmation(&prefix)?,
             reset: self.reset(&prefix)?,
@@ -279,6 +290,7 @@ impl Settings {
                 user_fields,
                 trusted_proxies: TrustedProxies::parse(&self.trusted_proxies)
                     .map_err(|e| anyhow::anyhow!("invalid setting `trusted_proxies`: {e}"))?,
+                cors_allowed_origins: self.cors_allowed_origins()?,
             },
             argon2: Argon2Params {
                 memory_kib: self.password_hash_memory_kib,
@@ -314,6 +326,7 @@ impl Settings {
             body_timeout: duration("http_body_timeout", &self.http_body_timeout)?,
             idle_timeout: duration("http_idle_timeout", &self.http_idle_timeout)?,
             max_connections: (self.http_max_connections > 0).then_some(self.http_max_connections),
+            max_header_bytes: self.http_max_header_bytes()?,
         })
     }
 

@@ -34,6 +34,7 @@ fn the_defaults_resolve() {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: None,
+            max_header_bytes: 16_384,
         }
     );
 }

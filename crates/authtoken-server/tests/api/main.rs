@@ -18,6 +18,7 @@ macro_rules! http_suite {
         mod client_ip;
         mod concurrency;
         mod confirmation;
+        mod cors;
         mod envelopes;
         mod headers;
         mod host;
@@ -26,11 +27,14 @@ macro_rules! http_suite {
         mod me;
         mod openapi;
         mod register;
+        mod reply;
         mod reset;
         mod schema;
         mod sessions;
         mod store_failure;
         mod support;
+        mod throttle;
+        mod token_prefix;
     };
 }
 

@@ -33,6 +33,10 @@ fn a_bad_value_stops_start_up_and_names_the_setting() {
     check_refused("AUTHTOKEN_HTTP_HEADER_TIMEOUT", "0s");
     check_refused("AUTHTOKEN_HTTP_IDLE_TIMEOUT", "a while");
     check_refused("AUTHTOKEN_HTTP_MAX_CONNECTIONS", "-1");
+    check_refused("AUTHTOKEN_HTTP_MAX_HEADER_BYTES", "100");
+    check_refused("AUTHTOKEN_TOKEN_PREFIX", "at.");
+    check_refused("AUTHTOKEN_CORS_ALLOWED_ORIGINS", "*");
+    check_refused("AUTHTOKEN_CORS_ALLOWED_ORIGINS", "https://app.example.org/");
     check_refused("AUTHTOKEN_NO_SUCH_SETTING", "1");
 }
 

@@ -1,5 +1,6 @@
-//! Connections are bounded in number and time: the server closes idle, slow and half-open connections by itself,
-//! keeps answering while they hang on, and waits instead of spinning when it runs out of file descriptors.
+//! Connections are bounded in number, time and head size: the server closes idle, slow and half-open connections
+//! by itself, answers a head over `http_max_header_bytes` with 431, keeps answering while all that goes on, and
+//! waits instead of spinning when it runs out of file descriptors.
 //!
 //! The timeouts are short here (a second or a few), so every test ends within seconds.
 
@@ -110,6 +111,98 @@ async fn out_of_file_descriptors_the_server_waits_without_spinning_and_recovers(
     let log = server.log();
     assert!(log.contains("cannot accept connections"), "the exhaustion is not logged:\n{log}");
     assert!(log.contains("accepting connections again"), "the recovery is not logged:\n{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_over_the_limit_is_answered_431_while_healthz_keeps_answering() {
+    let database = database(Backend::Sqlite).await.unwrap();
+    let server = Server::start(&database.options.url, &[("AUTHTOKEN_HTTP_HEADER_TIMEOUT", "3s")]);
+    let addr = server.addr();
+    let mut big_heads = Vec::new();
+
+    for _ in 0..10 {
+        big_heads.push(tokio::spawn(one_request(addr.clone(), head_of(20 * 1024))));
+        big_heads.push(tokio::spawn(after_one_request(addr.clone(), 20 * 1024)));
+    }
+    let endless = endless_head(&addr).await;
+    let healthz = healthz_during(&server, Duration::from_millis(1500)).await;
+    let just_under = one_request(addr.clone(), head_of(16 * 1024 - 200)).await;
+
+    assert!(healthz.iter().all(|status| *status == Some(StatusCode::OK)), "{healthz:?}");
+    for (i, answer) in big_heads.into_iter().enumerate() {
+        let answer = answer.await.unwrap().unwrap_or_else(|| panic!("connection {i} is still open"));
+        assert!(answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "connection {i}: {answer}");
+        assert!(answer.ends_with(r#"{"detail":"Request header fields too large."}"#), "connection {i}: {answer}");
+    }
+    let endless = endless.await.unwrap().expect("a head without end is closed");
+    assert!(endless.is_empty() || endless.starts_with("HTTP/1.1 431"), "{endless}");
+    let just_under = just_under.expect("a head under the limit is answered");
+    assert!(just_under.starts_with("HTTP/1.1 200"), "{just_under}");
+    assert!(server.log().contains("http_max_header_bytes"), "the refusal is not logged");
+}
+
+/// A `GET /healthz` head of about `bytes` bytes in all, with `Connection: close`.
+fn head_of(bytes: usize) -> Vec<u8> {
+    let start = "GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Big: ";
+    let mut head = start.as_bytes().to_vec();
+    head.resize(bytes.saturating_sub(4).max(head.len()), b'a');
+    head.extend_from_slice(b"\r\n\r\n");
+    head
+}
+
+/// Sends `head` on a new connection at once and reads until the server closes it; `None` if it is still open after
+/// [`CLOSE_BOUND`].
+async fn one_request(addr: String, head: Vec<u8>) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&head).await.unwrap();
+    closed_within(stream, CLOSE_BOUND).await
+}
+
+/// Asks once on a keep-alive connection, then sends a head of about `bytes` bytes in 4 KiB pieces, 20 ms apart, and
+/// reads what follows the first answer until the server closes the connection.
+async fn after_one_request(addr: String, bytes: usize) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
+    let first = read_answer(&mut stream).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    for piece in head_of(bytes).chunks(4096) {
+        if stream.write_all(piece).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    closed_within(stream, CLOSE_BOUND).await
+}
+
+/// A connection that sends a head without end as fast as it can, up to 4 MB; the task ends with what the server
+/// sent before it closed the connection (the 431, or nothing when it reset the connection), or `None` when it was
+/// still open after [`CLOSE_BOUND`].
+async fn endless_head(addr: &str) -> JoinHandle<Option<String>> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    tokio::spawn(async move {
+        let flood = async {
+            writer.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Endless: ").await?;
+            let piece = vec![b'a'; 64 * 1024];
+            for _ in 0..64 {
+                writer.write_all(&piece).await?;
+            }
+            std::future::pending::<std::io::Result<()>>().await
+        };
+        let closed = async {
+            let mut received = Vec::new();
+            let _ = reader.read_to_end(&mut received).await;
+            String::from_utf8_lossy(&received).into_owned()
+        };
+        tokio::time::timeout(CLOSE_BOUND, async {
+            tokio::select! {
+                result = flood => { let _: std::io::Result<()> = result; String::new() }
+                text = closed => text,
+            }
+        })
+        .await
+        .ok()
+    })
 }
 
 fn one_second_timeouts() -> [(&'static str, &'static str); 3] {

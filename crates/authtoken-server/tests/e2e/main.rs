@@ -14,3 +14,4 @@ mod operator;
 mod operator_input;
 mod recovery;
 mod support;
+mod throttles;

@@ -7,6 +7,7 @@ pub(crate) mod confirmations;
 pub(crate) mod outbox;
 pub(crate) mod resets;
 pub(crate) mod sessions;
+pub(crate) mod throttles;
 pub(crate) mod users;
 
 use sea_query::{Iden, PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
@@ -45,6 +46,13 @@ pub(crate) enum Users {
     PasswordHash,
     JoinedAt,
     LastLoginAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Throttles {
+    Table,
+    Key,
+    Tat,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -5,6 +5,7 @@
 mod confirmations;
 mod outbox;
 mod resets;
+mod throttles;
 mod tokens;
 mod users;
 

@@ -1,5 +1,5 @@
 //! Contract suites: every MUST in the docs of `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` as a plain
-//! async function (`ResetRepo` too). `revocation` holds the cases of the session lifecycle, which span `TokenRepo` and `UserRepo`.
+//! async function (`ResetRepo` and `ThrottleStore` too). `revocation` holds the cases of the session lifecycle, which span `TokenRepo` and `UserRepo`.
 //!
 //! An adapter's tests run them all with [`store_contract_suite!`](crate::store_contract_suite!), which makes one
 //! test per case, each against a fresh store from the adapter's own constructor.
@@ -10,6 +10,7 @@ pub mod confirmations;
 pub mod outbox;
 pub mod resets;
 pub mod revocation;
+pub mod throttles;
 pub mod tokens;
 pub mod users;
 
@@ -17,7 +18,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authtoken_core::ports::{ConfirmationRepo, Outbox, ResetRepo, TokenRepo, UserRepo};
+use authtoken_core::ports::{ConfirmationRepo, Outbox, ResetRepo, ThrottleStore, TokenRepo, UserRepo};
 use authtoken_core::{PlainToken, Timestamp, User};
 
 use crate::fixtures::{confirmation, confirmation_mail, new_user};
@@ -30,20 +31,24 @@ pub struct Stores {
     pub confirmations: Arc<dyn ConfirmationRepo>,
     pub outbox: Arc<dyn Outbox>,
     pub resets: Arc<dyn ResetRepo>,
+    pub throttles: Arc<dyn ThrottleStore>,
     /// Whatever must live as long as the stores, such as a temporary directory.
     _keep: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Stores {
     /// Every port from one store object.
-    pub fn of<S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + ResetRepo + 'static>(store: S) -> Self {
+    pub fn of<S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + ResetRepo + ThrottleStore + 'static>(
+        store: S,
+    ) -> Self {
         let store = Arc::new(store);
         Self {
             tokens: store.clone(),
             users: store.clone(),
             confirmations: store.clone(),
             outbox: store.clone(),
-            resets: store,
+            resets: store.clone(),
+            throttles: store,
             _keep: None,
         }
     }
@@ -154,6 +159,17 @@ macro_rules! store_contract_suite {
             outbox::mark_failed_without_a_retry_time_fails_the_entry_for_good,
             outbox::mark_failed_keeps_the_first_1000_characters_of_the_error,
             outbox::entries_lists_the_entries_in_the_given_states_oldest_first,
+            throttles::check_answers_each_check_in_order,
+            throttles::a_counted_key_admits_a_burst_then_says_how_long_to_wait,
+            throttles::a_refused_attempt_is_not_recorded,
+            throttles::a_watched_key_is_read_and_never_counted,
+            throttles::one_check_counts_its_counted_keys_and_answers_the_longest_wait,
+            throttles::record_counts_whatever_the_state_but_never_beyond_one_period,
+            throttles::keys_are_independent,
+            throttles::forget_makes_a_key_new,
+            throttles::purge_forgets_only_keys_whose_time_has_passed,
+            throttles::concurrent_checks_of_one_key_admit_exactly_the_burst,
+            throttles::a_period_the_count_does_not_divide_admits_exactly_the_burst_and_recording_never_lowers_a_key,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -4,6 +4,7 @@ mod confirmations;
 mod outbox;
 mod resets;
 mod store;
+mod throttles;
 
 pub use store::InMemoryStore;
 

@@ -9,6 +9,7 @@ use authtoken_core::confirmation::Confirmation;
 use authtoken_core::outbox::{OutboxEntry, OutboxMail};
 use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
 use authtoken_core::session::{Revoke, Session, SessionId, SessionWithUser};
+use authtoken_core::throttle_memory::MemoryThrottleStore;
 use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId};
 
@@ -18,9 +19,10 @@ use super::lock;
 /// [`authtoken_core::ports::ConfirmationRepo`] and [`authtoken_core::ports::Outbox`] with the same contract as
 /// the SQL stores.
 ///
-/// One mutex guards everything, so every call is atomic, as a transaction is in the SQL stores.
+/// One mutex guards everything, so every call is atomic, as a transaction is in the SQL stores. The throttles are
+/// the core's own [`MemoryThrottleStore`] beside it.
 #[derive(Clone, Debug, Default)]
-pub struct InMemoryStore(pub(super) Arc<Mutex<State>>);
+pub struct InMemoryStore(pub(super) Arc<Mutex<State>>, pub(super) Arc<MemoryThrottleStore>);
 
 #[derive(Debug, Default)]
 pub(super) struct State {
