@@ -4,7 +4,7 @@
 #![no_main]
 
 use authtoken_core::header::{Credentials, parse_authorization};
-use authtoken_core::token::PlainToken;
+use authtoken_core::token::{PlainToken, TokenPrefix};
 use libfuzzer_sys::fuzz_target;
 
 /// Python's `bytes.split()` whitespace, which separates the header's words.
@@ -14,7 +14,7 @@ fuzz_target!(|value: &[u8]| {
     let words: Vec<&[u8]> = value.split(|byte| WHITESPACE.contains(byte)).filter(|word| !word.is_empty()).collect();
     let keyword = words.first().is_some_and(|word| word.eq_ignore_ascii_case(b"token"));
 
-    match parse_authorization(Some(value)) {
+    match parse_authorization(Some(value), &TokenPrefix::NONE) {
         Credentials::Absent => assert!(!keyword, "a `token` keyword was taken as absent"),
         Credentials::Missing => {
             assert!(keyword && words.len() == 1, "missing, but the header has {} words", words.len())
@@ -37,6 +37,12 @@ fuzz_target!(|value: &[u8]| {
             let again = PlainToken::parse(text.as_bytes()).expect("a rendered token parses");
             assert!(again.digest() == token.digest(), "a rendered token parses to another digest");
         }
+    }
+
+    // With a prefix, a token is the prefix and then the 64 characters, and renders back to them.
+    let prefix = TokenPrefix::parse("at_").expect("a valid prefix");
+    if let Credentials::Token(token) = parse_authorization(Some(value), &prefix) {
+        assert_eq!(format!("at_{}", token.expose()).as_bytes(), words[1], "a prefixed token renders otherwise");
     }
 
     if let Ok(token) = PlainToken::parse(value) {

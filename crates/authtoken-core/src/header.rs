@@ -216,6 +216,7 @@ mod tests {
         let keyword = proptest::sample::select(vec!["Token", "token", "tOKEN", "Bearer"]);
         let piece = prop_oneof![
             3 => keyword.prop_map(|word| word.as_bytes().to_vec()),
+            1 => Just(b"tk_".to_vec()),
             3 => proptest::collection::vec(proptest::sample::select(WHITESPACE.to_vec()), 1..3),
             2 => letters(64..=64),
             1 => letters(1..=69),
@@ -224,16 +225,21 @@ mod tests {
         proptest::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat())
     }
 
-    /// The simple model: the whitespace-separated words of the value, as Python's `bytes.split()` makes them.
-    fn model(value: &[u8]) -> Said {
+    /// The simple model: the whitespace-separated words of the value, as Python's `bytes.split()` makes them, and a
+    /// token after the prefix.
+    fn model(value: &[u8], prefix: &[u8]) -> Said {
         let words: Vec<&[u8]> =
             value.split(|byte| byte.is_ascii_whitespace() || *byte == 0x0b).filter(|word| !word.is_empty()).collect();
         match words.as_slice() {
             [keyword, ..] if !keyword.eq_ignore_ascii_case(b"token") => Said::Absent,
             [] => Said::Absent,
             [_] => Said::Missing,
-            [_, token] if token.len() == 64 && token.iter().all(|byte| ALPHABET.contains(byte)) => {
-                Said::Token(token.to_vec())
+            [_, word]
+                if word.len() == prefix.len() + 64
+                    && word.starts_with(prefix)
+                    && word[prefix.len()..].iter().all(|byte| ALPHABET.contains(byte)) =>
+            {
+                Said::Token(word[prefix.len()..].to_vec())
             }
             _ => Said::Malformed,
         }
@@ -242,19 +248,24 @@ mod tests {
     proptest! {
         #[test]
         fn a_header_says_what_it_was_built_to_say((header, expected) in headers()) {
-            prop_assert_eq!(said(parse_authorization(Some(&header))), expected);
+            prop_assert_eq!(said(parse_authorization(Some(&header), &TokenPrefix::NONE)), expected);
         }
 
         #[test]
-        fn the_parser_agrees_with_the_simple_model_on_any_bytes(value in pieces()) {
-            prop_assert_eq!(said(parse_authorization(Some(&value))), model(&value));
+        fn the_parser_agrees_with_the_simple_model_on_any_bytes(
+            value in pieces(),
+            prefix in proptest::sample::select(vec!["", "tk_"]),
+        ) {
+            let parsed = parse_authorization(Some(&value), &TokenPrefix::parse(prefix).unwrap());
+
+            prop_assert_eq!(said(parsed), model(&value, prefix.as_bytes()));
         }
 
         #[test]
         fn a_canonical_header_renders_back_to_the_same_bytes((word, _) in words()) {
             let header = [b"Token ".as_slice(), &word].concat();
 
-            if let Credentials::Token(token) = parse_authorization(Some(&header)) {
+            if let Credentials::Token(token) = parse_authorization(Some(&header), &TokenPrefix::NONE) {
                 prop_assert_eq!(format!("Token {}", token.expose()).into_bytes(), header);
             }
         }
