@@ -76,8 +76,12 @@ fn read_back(encoding: &Encoding, fields: &[(String, String)]) {
         ),
         Encoding::Multipart => {
             // A client percent-encodes `"`, CR and LF in names; a backslash would start an escape, and a header holds
-            // no control character.
-            let sendable = |name: &str| !name.chars().any(|c| c == '"' || c == '\\' || (c.is_control() && c != '\t'));
+            // no control character. multer looks for `filename` in the header without regard to quotes, so a name
+            // that holds the word reads as a file part, which is skipped: no field authtoken reads is named so.
+            let sendable = |name: &str| {
+                !name.contains("filename")
+                    && !name.chars().any(|c| c == '"' || c == '\\' || (c.is_control() && c != '\t'))
+            };
             if !fields
                 .iter()
                 .all(|(name, value)| sendable(name) && !name.contains(BOUNDARY) && !value.contains(BOUNDARY))

@@ -27,6 +27,8 @@ pub struct Config {
     /// The most sessions one user may have; a login beyond it revokes the user's least recently used sessions.
     /// `None` (the default) is unlimited.
     pub max_sessions_per_user: Option<NonZeroU32>,
+    /// How long the audit trail keeps an event; the background purge deletes older ones.
+    pub auth_event_retention: Duration,
     /// What every new login token starts with, such as `at_`, so that secret scanners recognise a leaked one;
     /// a presented token without it is refused before any store is asked. [`TokenPrefix::NONE`] (the default)
     /// issues and accepts the 64 characters alone.

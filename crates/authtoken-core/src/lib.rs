@@ -9,6 +9,7 @@ pub mod config;
 pub mod confirmation;
 pub mod delivery;
 pub mod error;
+pub mod event;
 pub mod header;
 pub mod outbox;
 pub mod ports;

@@ -36,6 +36,7 @@ use async_trait::async_trait;
 
 use crate::confirmation::{Confirmation, ConfirmationWithUser};
 pub use crate::error::{HashError, MailError, StoreError};
+use crate::event::{AuditEvent, EventQuery, StoredEvent};
 use crate::outbox::{Mail, OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use crate::reset::ResetLinkWithUser;
 use crate::session::{Revoke, Session, SessionId, SessionWithUser};
@@ -54,13 +55,15 @@ use crate::user::{NewUser, Password, PasswordHash, User, UserCredentials, UserId
 /// use std::sync::Arc;
 /// use std::time::Duration;
 ///
+/// use authtoken_core::event::EventKind;
 /// use authtoken_core::ports::{TokenRepo, UserRepo as _};
 /// use authtoken_testkit::{InMemoryStore, fixtures};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let store = Arc::new(InMemoryStore::default());
-/// let alice = store.create(&fixtures::new_user("alice", "correct horse")).await.unwrap();
+/// let registered = fixtures::event(EventKind::Registered);
+/// let alice = store.create(&fixtures::new_user("alice", "correct horse"), &registered).await.unwrap();
 /// let tokens: Arc<dyn TokenRepo> = store;
 /// let (token, session) = fixtures::session(alice.id, fixtures::EPOCH, Duration::from_secs(60));
 ///
@@ -82,13 +85,15 @@ pub trait TokenRepo: Send + Sync {
     /// still has exactly `password_hash` (the hash the login verified), so that a login racing a password change, a
     /// reset, a deactivation or a deletion never leaves a session behind it; then, when `max` is given, delete the
     /// user's least recently active sessions (by [`Session::last_active_at`], the earlier login first on a tie) until
-    /// at most `max` are left, the new one among them, so that concurrent logins never leave more than `max`.
-    /// Returns how many sessions were deleted, or `None` (storing nothing) when the user failed the check.
+    /// at most `max` are left, the new one among them, so that concurrent logins never leave more than `max`; and
+    /// record `event` in the same transaction.
+    /// Returns how many sessions were deleted, or `None` (storing and recording nothing) when the user failed the check.
     async fn insert_for_login(
         &self,
         session: &Session,
         password_hash: &PasswordHash,
         max: Option<u32>,
+        event: &AuditEvent,
     ) -> Result<Option<u64>, StoreError>;
 
     /// MUST return the session stored under `digest` with its user, or `None`.
@@ -115,16 +120,19 @@ pub trait TokenRepo: Send + Sync {
     /// MUST return the session whose public id is `id`, with its user, or `None`; expired sessions too.
     async fn find_by_id(&self, id: &SessionId) -> Result<Option<SessionWithUser>, StoreError>;
 
-    /// MUST delete the session whose public id is `id` when it belongs to `user_id`, and no other; returns whether
-    /// one was deleted (`false` for another user's session, exactly as for none).
-    async fn revoke(&self, user_id: UserId, id: &SessionId) -> Result<bool, StoreError>;
+    /// MUST delete the session whose public id is `id` when it belongs to `user_id`, and no other, and record `event`
+    /// in the same transaction; returns whether one was deleted (`false` for another user's session, exactly as for
+    /// none), and records nothing when none was.
+    async fn revoke(&self, user_id: UserId, id: &SessionId, event: &AuditEvent) -> Result<bool, StoreError>;
 
     /// MUST delete the sessions of the user that `which` names, and no other user's, in one statement, so that every
-    /// session stored before it began is gone when it returns; returns how many were deleted.
-    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke) -> Result<u64, StoreError>;
+    /// session stored before it began is gone when it returns, and record `event` in the same transaction (also when
+    /// there was nothing to delete); returns how many were deleted.
+    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke, event: &AuditEvent) -> Result<u64, StoreError>;
 
-    /// MUST delete every session of every user; returns how many were deleted.
-    async fn revoke_everyone(&self) -> Result<u64, StoreError>;
+    /// MUST delete every session of every user, and record `event` in the same transaction; returns how many were
+    /// deleted.
+    async fn revoke_everyone(&self, event: &AuditEvent) -> Result<u64, StoreError>;
 
     /// MUST succeed when the store can answer a query now, and fail otherwise (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -145,11 +153,14 @@ pub enum CreateUserError {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait UserRepo: Send + Sync {
-    /// MUST create the user and return it with its new id.
+    /// MUST create the user and return it with its new id, and record `event` as the new user's (whatever its
+    /// `user_id` says) in the same transaction.
+    /// MUST never give a new user the id of a deleted one, whose events outlive it.
     /// MUST store `email` and `email_confirmed` as given, so that a user an operator vouches for is confirmed at once.
     /// MUST return [`CreateUserError::Duplicate`] when a user with the same `username` or the same
-    /// `username_key` exists, decided by a unique index so that concurrent creations of one name give one user.
-    async fn create(&self, user: &NewUser) -> Result<User, CreateUserError>;
+    /// `username_key` exists, decided by a unique index so that concurrent creations of one name give one user; then
+    /// nothing is created or recorded.
+    async fn create(&self, user: &NewUser, event: &AuditEvent) -> Result<User, CreateUserError>;
 
     /// MUST return the user whose username is exactly `username`, or `None`.
     async fn find_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
@@ -164,9 +175,9 @@ pub trait UserRepo: Send + Sync {
     /// order, so that a listing pages through the users by the last id it showed.
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
 
-    /// MUST replace the user's password hash, delete the user's sessions that `revoke` names, and put every mail of
-    /// `notices` in the outbox for the user, due at `at`, in one transaction; returns how many sessions were deleted, or
-    /// `None` (and changes nothing) when the user does not exist.
+    /// MUST replace the user's password hash, delete the user's sessions that `revoke` names, put every mail of
+    /// `notices` in the outbox for the user, due at `at`, and record `event`, in one transaction; returns how many
+    /// sessions were deleted, or `None` (and changes and records nothing) when the user does not exist.
     async fn set_password(
         &self,
         id: UserId,
@@ -174,18 +185,21 @@ pub trait UserRepo: Send + Sync {
         revoke: &Revoke,
         notices: &[OutboxMail],
         at: Timestamp,
+        event: &AuditEvent,
     ) -> Result<Option<u64>, StoreError>;
 
     /// MUST record `at` as the user's last login.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError>;
 
-    /// MUST set the user's active flag and no other user's; returns whether the user exists.
+    /// MUST set the user's active flag and no other user's, and record `event` in the same transaction; returns
+    /// whether the user exists (and records nothing when not).
     /// MUST, when `active` is false, delete every session of the user in the same transaction.
-    async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError>;
+    async fn set_active(&self, id: UserId, active: bool, event: &AuditEvent) -> Result<bool, StoreError>;
 
-    /// MUST delete the user together with all of the user's sessions, confirmation links and outbox mail; returns whether
-    /// the user existed.
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError>;
+    /// MUST delete the user together with all of the user's sessions, confirmation links and outbox mail, and record
+    /// `event` in the same transaction; returns whether the user existed (and records nothing when not).
+    /// MUST keep the user's events: the audit trail outlives the account, until the events are purged.
+    async fn delete(&self, id: UserId, event: &AuditEvent) -> Result<bool, StoreError>;
 }
 
 /// Email confirmation links, and the outbox mail that asks for them.
@@ -195,10 +209,15 @@ pub trait UserRepo: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ConfirmationRepo: Send + Sync {
-    /// MUST create the user and put `mail` in the outbox for the new user's id, due at the user's `joined_at`,
-    /// in one transaction: both or neither.
+    /// MUST create the user, put `mail` in the outbox for the new user's id, due at the user's `joined_at`, and record
+    /// `event` as the new user's, in one transaction: all or nothing.
     /// MUST return [`CreateUserError::Duplicate`] under the same rules as [`UserRepo::create`].
-    async fn create_user_with_confirmation(&self, user: &NewUser, mail: &OutboxMail) -> Result<User, CreateUserError>;
+    async fn create_user_with_confirmation(
+        &self,
+        user: &NewUser,
+        mail: &OutboxMail,
+        event: &AuditEvent,
+    ) -> Result<User, CreateUserError>;
 
     /// MUST, in one transaction, delete every confirmation link of the user and the user's mail still pending in the
     /// outbox (its links no longer work), and put `mail` in the outbox, due at `at`.
@@ -214,9 +233,10 @@ pub trait ConfirmationRepo: Send + Sync {
     /// MUST return the link stored under `digest` with its user, or `None`; expired links too.
     async fn find_confirmation(&self, digest: &TokenDigest) -> Result<Option<ConfirmationWithUser>, StoreError>;
 
-    /// MUST, in one transaction, mark the user's email confirmed and delete the link and every other link of the
-    /// user; returns `false` (and changes nothing) when the link is gone.
-    async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
+    /// MUST, in one transaction, mark the user's email confirmed, delete the link and every other link of the
+    /// user, and record `event` as the link's user's; returns `false` (and changes and records nothing) when the link
+    /// is gone.
+    async fn confirm(&self, digest: &TokenDigest, event: &AuditEvent) -> Result<bool, StoreError>;
 
     /// MUST delete the link stored under `digest`; returns whether one was deleted.
     async fn delete_confirmation(&self, digest: &TokenDigest) -> Result<bool, StoreError>;
@@ -236,8 +256,11 @@ pub trait ConfirmationRepo: Send + Sync {
 #[async_trait]
 pub trait ResetRepo: Send + Sync {
     /// MUST, in one transaction, delete the pending reset mail to the same address (compared without regard to ASCII
-    /// case) and put `mail` in the outbox without a user, due at `at`: a newer request replaces an older one.
-    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError>;
+    /// case) and put `mail` in the outbox without a user, due at `at`: a newer request replaces an older one; and
+    /// record `event` as the user's that [`ResetRepo::add_reset`] would find for the address now, or without a user
+    /// when there is none. The lookup happens either way, so the work does not tell whether an account has the
+    /// address.
+    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp, event: &AuditEvent) -> Result<(), StoreError>;
 
     /// MUST, in one transaction, find the active user with the address `email` (without regard to ASCII case, and to
     /// nothing else: no Unicode case folding; the first registered when several have it), delete every reset link of that user, store a link under `digest`
@@ -256,14 +279,16 @@ pub trait ResetRepo: Send + Sync {
 
     /// MUST, in one transaction: delete the link stored under `digest` if it has not expired at `now`; then set its
     /// user's password hash, delete every session and every reset link of the user, and put every mail of `notices` in
-    /// the outbox for the user, due at `now`. Returns the user's id, or `None` (changing nothing) when no unexpired
-    /// link was stored under `digest`; of concurrent calls with one digest, at most one succeeds.
+    /// the outbox for the user, due at `now`, and record `event` as the link's user's. Returns the user's id, or
+    /// `None` (changing and recording nothing) when no unexpired link was stored under `digest`; of concurrent calls
+    /// with one digest, at most one succeeds.
     async fn reset_password(
         &self,
         digest: &TokenDigest,
         now: Timestamp,
         hash: &PasswordHash,
         notices: &[OutboxMail],
+        event: &AuditEvent,
     ) -> Result<Option<UserId>, StoreError>;
 
     /// MUST delete every link whose expiry is before `now`; returns how many were deleted.
@@ -329,6 +354,33 @@ pub trait ThrottleStore: Send + Sync {
 
     /// Forgets the keys whose time is not after `now` (they are the same as new keys); returns how many.
     async fn purge(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// The audit trail (see [`crate::event`]): events recorded on their own, the listings, and the purge.
+///
+/// Most events are recorded by the other store ports, in the transaction of what they record; this port records
+/// the ones that change nothing else (a failed login, a throttled request) and reads them all back.
+///
+/// A store MUST refuse, with an error, an event whose user agent is longer than
+/// [`USER_AGENT_MAX_CHARS`](crate::session::USER_AGENT_MAX_CHARS) characters (no request's is). Every port method
+/// that takes an event MUST then fail and change nothing, as it MUST whenever its event cannot be recorded: the
+/// event and its action are one transaction.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait EventRepo: Send + Sync {
+    /// MUST store `event` exactly as given (its user too, existing or not).
+    async fn record(&self, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// MUST return the `limit` latest events of the user, newest first: by time, and of events at the same time the
+    /// later recorded first; with the user's current name.
+    async fn events_of(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// MUST return up to `limit` of the events that `query` names, in the order they were recorded, with the name of
+    /// each event's user when the user still exists.
+    async fn list_events(&self, query: &EventQuery, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// MUST delete every event whose time is before `before`, and no other; returns how many were deleted.
+    async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// The current time.

@@ -69,6 +69,14 @@ pub(crate) fn of_request(request: &poem::Request) -> Option<String> {
     Some(client_ip(peer, request.headers(), request.data()).to_string())
 }
 
+/// Where `request` came from, as sessions and the audit trail record it: its client IP address ([`of_request`]) and
+/// its `User-Agent` (UTF-8 read as text too, not only visible ASCII; cut to the core's limit).
+pub(crate) fn client_info(request: &poem::Request) -> authtoken_core::session::ClientInfo {
+    let user_agent =
+        request.headers().get(poem::http::header::USER_AGENT).and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
+    authtoken_core::session::ClientInfo::new(user_agent, of_request(request))
+}
+
 /// The client IP address of a request that came from `peer`, as a session records it: an IPv4-mapped address is
 /// written as plain IPv4.
 ///

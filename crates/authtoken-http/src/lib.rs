@@ -153,9 +153,10 @@ fn with_reset<B: OpenApi + 'static>(
     }
 }
 
-/// The routes of every configuration: login, logout and the current user, the session inventory, and the account.
+/// The routes of every configuration: login, logout and the current user, the session inventory, the account, and
+/// its audit trail.
 fn always(config: &HttpConfig) -> impl OpenApi + use<> {
-    (api::SessionApi::new(config), api::SessionsApi, api::AccountApi)
+    (api::SessionApi::new(config), api::SessionsApi, api::AccountApi, api::EventsApi)
 }
 
 /// Which groups of routes exist: registration only when enabled, the confirmation link only with confirmation too,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use crate::operator::events::EventsCommand;
 use crate::operator::sessions::SessionsCommand;
 use crate::operator::users::UsersCommand;
 use crate::settings::{Resolved, Settings};
@@ -54,6 +55,9 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// Show the audit trail, one line per event, oldest first: logins, logouts, revocations, password changes and
+    /// resets, registrations, confirmations, throttled requests and operators' commands.
+    Events(EventsCommand),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -71,14 +75,15 @@ enum ConfirmCommand {
 
 #[derive(Debug, clap::Subcommand)]
 enum TokensCommand {
-    /// Delete every expired (or idle) login token and every expired confirmation and reset link now.
+    /// Delete every expired (or idle) login token, every expired confirmation and reset link, and every event older
+    /// than `auth_event_retention` now.
     Purge,
 }
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         // The operator's commands answer on stdout and stderr themselves; their log shows only what went wrong.
-        let quiet = matches!(self.command, Command::Users { .. } | Command::Sessions { .. });
+        let quiet = matches!(self.command, Command::Users { .. } | Command::Sessions { .. } | Command::Events(_));
         init_logging(if quiet { "warn" } else { "info" });
         let settings = Settings::load(self.config.as_deref())?.resolve()?;
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -128,6 +133,9 @@ impl Command {
                 operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
             }
             Self::Sessions { command } => {
+                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
+            }
+            Self::Events(command) => {
                 operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
             }
         }

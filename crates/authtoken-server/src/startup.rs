@@ -34,6 +34,7 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     let ports = Ports {
         tokens: store.clone(),
         users: store.clone(),
+        events: store.clone(),
         hasher: Arc::new(Argon2Hasher::new(argon2, settings.hash_concurrency)),
         clock: Arc::new(SystemClock),
     };
@@ -90,13 +91,18 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     served.context("the HTTP server failed")
 }
 
-/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, expired confirmation and reset links, and
-/// throttle keys whose time has passed; returns how many sessions and how many links.
+/// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, expired confirmation and reset links,
+/// throttle keys whose time has passed, and events older than `auth_event_retention`; returns how many sessions and
+/// how many links.
 pub async fn purge_once(wired: &Wired) -> anyhow::Result<(u64, u64)> {
     let sessions = wired.service.purge_sessions().await?;
     let links = wired.service.purge_expired_confirmations().await? + wired.service.purge_expired_resets().await?;
     let keys = wired.service.purge_throttles().await?;
     tracing::debug!(keys, "purged throttle keys whose time has passed");
+    let events = wired.service.purge_events().await?;
+    if events > 0 {
+        tracing::info!(events, "purged events past auth_event_retention");
+    }
     Ok((sessions, links))
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::Confirmation;
+use authtoken_core::event::{AuditEvent, EventKind};
 use authtoken_core::outbox::{MailKind, OutboxMail};
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::token::PlainToken;
@@ -25,6 +26,7 @@ pub fn config() -> Config {
         auth_token_idle_timeout: None,
         last_used_resolution: Duration::from_secs(60),
         max_sessions_per_user: None,
+        auth_event_retention: Duration::from_secs(90 * 24 * 60 * 60),
         token_prefix: TokenPrefix::NONE,
     }
 }
@@ -43,6 +45,17 @@ pub fn new_user(username: &str, password: &str) -> NewUser {
     }
 }
 
+/// An event of `kind` at [`EPOCH`], without user or session, from the client of [`session`]'s sessions: what a
+/// store records with an action when the case is not about the event.
+pub fn event(kind: EventKind) -> AuditEvent {
+    AuditEvent::new(kind, EPOCH, None, None, &client())
+}
+
+/// The client of the fixtures' sessions and events.
+pub fn client() -> ClientInfo {
+    ClientInfo::new(Some("curl/8.5.0"), Some("192.0.2.7".to_owned()))
+}
+
 /// A fresh token and a session for it, created at `created_at`, valid for `validity`.
 pub fn session(user_id: UserId, created_at: Timestamp, validity: Duration) -> (PlainToken, Session) {
     let token = PlainToken::generate().expect("the OS random number generator works");
@@ -53,7 +66,7 @@ pub fn session(user_id: UserId, created_at: Timestamp, validity: Duration) -> (P
         created_at,
         expires_at: created_at.plus(validity),
         last_used_at: None,
-        client: ClientInfo::new(Some("curl/8.5.0"), Some("192.0.2.7".to_owned())),
+        client: client(),
     };
     (token, session)
 }

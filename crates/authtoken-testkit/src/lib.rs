@@ -13,6 +13,7 @@
 //! use std::sync::Arc;
 //!
 //! use authtoken_core::AuthService;
+//! use authtoken_core::event::EventKind;
 //! use authtoken_core::ports::{MockTokenRepo, StoreError, UserRepo as _};
 //! use authtoken_core::service::{Failure, LoginError, Ports};
 //! use authtoken_core::session::ClientInfo;
@@ -22,13 +23,14 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let store = Arc::new(InMemoryStore::default());
-//! store.create(&fixtures::new_user("alice", "correct horse")).await.unwrap();
+//! store.create(&fixtures::new_user("alice", "correct horse"), &fixtures::event(EventKind::Registered)).await.unwrap();
 //! // The session store is down: storing a session fails.
 //! let mut tokens = MockTokenRepo::new();
-//! tokens.expect_insert_for_login().times(1).returning(|_, _, _| Err(StoreError::new("connection refused")));
+//! tokens.expect_insert_for_login().times(1).returning(|_, _, _, _| Err(StoreError::new("connection refused")));
 //! let ports = Ports {
 //!     tokens: Arc::new(tokens),
-//!     users: store,
+//!     users: store.clone(),
+//!     events: store,
 //!     hasher: Arc::new(FakePasswordHasher::default()),
 //!     clock: Arc::new(FakeClock::at(fixtures::EPOCH)),
 //! };

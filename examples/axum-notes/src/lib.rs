@@ -36,7 +36,8 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let ports = Ports {
         tokens: store.clone(),
-        users: store,
+        users: store.clone(),
+        events: store,
         hasher: Arc::new(Argon2Hasher::new(Argon2id::new(params)?, default_hash_concurrency(cpus))),
         clock: Arc::new(SystemClock),
     };
@@ -48,6 +49,7 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
         auth_token_idle_timeout: None,
         last_used_resolution: std::time::Duration::from_secs(60),
         max_sessions_per_user: None,
+        auth_event_retention: std::time::Duration::from_secs(90 * 24 * 60 * 60),
         token_prefix: TokenPrefix::NONE,
     };
     Ok(AuthService::new(ports, config))
@@ -110,7 +112,7 @@ async fn login(State(service): State<AuthService>, Json(credentials): Json<Crede
 }
 
 async fn logout(State(service): State<AuthService>, LoggedIn(session): LoggedIn) -> Response {
-    match service.logout(&session).await {
+    match service.logout(&session, &ClientInfo::new(None, None)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(LogoutError::Failed(e)) => unavailable(&e),
     }

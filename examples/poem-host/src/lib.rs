@@ -31,7 +31,8 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let ports = Ports {
         tokens: store.clone(),
-        users: store,
+        users: store.clone(),
+        events: store,
         hasher: Arc::new(Argon2Hasher::new(Argon2id::new(params)?, default_hash_concurrency(cpus))),
         clock: Arc::new(SystemClock),
     };
@@ -43,6 +44,7 @@ pub async fn service(database_url: &str, params: Argon2Params) -> Result<AuthSer
         auth_token_idle_timeout: None,
         last_used_resolution: std::time::Duration::from_secs(60),
         max_sessions_per_user: None,
+        auth_event_retention: std::time::Duration::from_secs(90 * 24 * 60 * 60),
         token_prefix: TokenPrefix::NONE,
     };
     Ok(AuthService::new(ports, config))

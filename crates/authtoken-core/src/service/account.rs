@@ -1,10 +1,12 @@
 //! The account: changing the password, setting it (for an operator), and deleting the account.
 
+use super::events::of_request;
 use super::register::text;
 use super::sessions::ReauthError;
 use super::{AuthService, Failure};
+use crate::event::{AuditEvent, EventKind};
 use crate::service::{Authenticated, FieldValue};
-use crate::session::Revoke;
+use crate::session::{ClientInfo, Revoke};
 use crate::user::{Password, UserId, username_key};
 
 /// Why a password was not changed.
@@ -43,19 +45,21 @@ impl AuthService {
     /// unless `revoke_other_sessions` is false; returns how many were revoked.
     ///
     /// The new password, as submitted, is checked first with registration's rules and messages, so a bad new
-    /// password costs no hash. `ip` is the client's address, for the throttles: a wrong current password counts as
-    /// a failed login.
+    /// password costs no hash. `client` is where the request came from, for the throttles (a wrong current password
+    /// counts as a failed login) and the audit trail (`password_changed` in the transaction that sets the password,
+    /// or `wrong_password`).
     pub async fn change_password(
         &self,
         auth: &Authenticated,
         current: &Password,
         new: FieldValue,
         revoke_other_sessions: bool,
-        ip: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<u64, ChangePasswordError> {
         let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
         let new = new.map_err(ChangePasswordError::Invalid)?;
-        match self.verify_password_of(&auth.user, current, ip).await {
+        let now = self.clock.now();
+        match self.verify_password_of(auth, current, client, now).await {
             Ok(()) => {}
             Err(ReauthError::WrongPassword) => return Err(ChangePasswordError::WrongPassword),
             Err(ReauthError::Throttled(throttled)) => return Err(throttled.into()),
@@ -64,15 +68,17 @@ impl AuthService {
         let revoke = if revoke_other_sessions { Revoke::AllBut(auth.session.digest.clone()) } else { Revoke::Nothing };
         let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
         let notice = self.notice_for(&auth.user);
-        let changed = self.users.set_password(auth.user.id, &hash, &revoke, notice.as_slice(), self.clock.now()).await;
+        let event = of_request(EventKind::PasswordChanged, now, auth, client);
+        let changed = self.users.set_password(auth.user.id, &hash, &revoke, notice.as_slice(), now, &event).await;
         // A user who vanished since the request authenticated has no session left to change anything with.
         changed.map_err(Failure::from)?.ok_or(ChangePasswordError::WrongPassword)
     }
 
     /// Sets a user's password after checking it against the registration rules, and revokes the user's sessions
     /// that `revoke` names, in one transaction with the notice (when notices are on); returns how many were revoked.
-    /// For an operator: with the throttles on, the user's failed logins from anywhere are forgotten too, so that
-    /// setting a password is also the way to let a user back in whom a guessing attack keeps out.
+    /// For an operator: the audit trail gets an `operator_set_password` event in the same transaction, and with the
+    /// throttles on, the user's failed logins from anywhere are forgotten too, so that setting a password is also the
+    /// way to let a user back in whom a guessing attack keeps out.
     pub async fn set_password(&self, user_id: UserId, new: Password, revoke: &Revoke) -> Result<u64, SetPasswordError> {
         let new = self.check_password(new).map_err(SetPasswordError::Invalid)?;
         let Some(user) = self.users.find_credentials(user_id).await.map_err(Failure::from)? else {
@@ -81,7 +87,8 @@ impl AuthService {
         let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
         let notice = self.notice_for(&user.user);
         let now = self.clock.now();
-        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), now).await;
+        let event = AuditEvent::by_operator(EventKind::OperatorSetPassword, now, Some(user_id), None);
+        let revoked = self.users.set_password(user_id, &hash, revoke, notice.as_slice(), now, &event).await;
         let revoked = revoked.map_err(Failure::from)?.ok_or(SetPasswordError::NoSuchUser)?;
         if let Some(throttles) = &self.throttles {
             let key = username_key(&user.user.username, self.config.username_case_insensitive);
@@ -92,15 +99,18 @@ impl AuthService {
     }
 
     /// Deletes the caller's account once the password is re-entered: the user, every session, link and pending
-    /// mail of the user. `ip` is the client's address, for the throttles: a wrong password counts as a failed login.
+    /// mail of the user. `client` is where the request came from, for the throttles (a wrong password counts as a
+    /// failed login) and the audit trail (`account_deleted`, which outlives the account, or `wrong_password`).
     pub async fn delete_account(
         &self,
         auth: &Authenticated,
         password: &Password,
-        ip: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<(), ReauthError> {
-        self.verify_password_of(&auth.user, password, ip).await?;
-        self.users.delete(auth.user.id).await.map_err(Failure::from)?;
+        let now = self.clock.now();
+        self.verify_password_of(auth, password, client, now).await?;
+        let event = of_request(EventKind::AccountDeleted, now, auth, client);
+        self.users.delete(auth.user.id, &event).await.map_err(Failure::from)?;
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 
 use super::register::RegisterError;
 use super::{AuthService, FieldValue};
+use crate::event::{AuditEvent, EventKind};
 use crate::user::{Password, User};
 
 /// A user that an operator creates.
@@ -22,7 +23,8 @@ impl AuthService {
     /// An address is stored confirmed: the operator vouches for it, so no confirmation mail is queued, and a login
     /// that needs a confirmed address works at once. An address is required where registration requires one (email
     /// confirmation is on) and where a login needs a confirmed address, since the user could never log in without.
-    /// Registration itself may be disabled: this is the operator's way in.
+    /// Registration itself may be disabled: this is the operator's way in. The audit trail gets an
+    /// `operator_created_user` event in the transaction that creates the user.
     pub async fn add_user(&self, user: AddUser) -> Result<User, RegisterError> {
         let email = match user.email {
             Some(email) => Some(FieldValue::Text(email)),
@@ -34,7 +36,8 @@ impl AuthService {
         let checked = self.check_new_user(FieldValue::Text(user.username), Ok(user.password), email).await?;
         let email_confirmed = checked.email.is_some();
         let new_user = self.new_user(checked, email_confirmed).await?;
-        let created = self.users.create(&new_user).await;
+        let event = AuditEvent::by_operator(EventKind::OperatorCreatedUser, new_user.joined_at, None, None);
+        let created = self.users.create(&new_user, &event).await;
         self.created(created, &new_user.username).await
     }
 }

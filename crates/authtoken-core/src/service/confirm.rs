@@ -3,7 +3,9 @@
 use super::{AuthService, EmailConfirmation, Failure};
 use crate::confirmation::Confirmation;
 use crate::error::StoreError;
+use crate::event::{AuditEvent, EventKind};
 use crate::outbox::{Mail, MailKind, OutboxEntry, OutboxMail};
+use crate::session::ClientInfo;
 use crate::token::PlainToken;
 use crate::user::User;
 
@@ -66,10 +68,12 @@ impl AuthService {
         Ok(())
     }
 
-    /// Confirms the address a link was sent to, and consumes the link.
-    pub async fn confirm_email(&self, token: &str) -> Result<(), ConfirmError> {
+    /// Confirms the address a link was sent to, and consumes the link; the audit trail gets an `email_confirmed` event
+    /// from `client` in the same transaction.
+    pub async fn confirm_email(&self, token: &str, client: &ClientInfo) -> Result<(), ConfirmError> {
         let (confirmation, token) = self.valid_link(token).await?;
-        if !confirmation.repo.confirm(&token.digest()).await? {
+        let event = AuditEvent::new(EventKind::EmailConfirmed, self.clock.now(), None, None, client);
+        if !confirmation.repo.confirm(&token.digest(), &event).await? {
             return Err(ConfirmError::Invalid);
         }
         Ok(())

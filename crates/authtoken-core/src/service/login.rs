@@ -1,10 +1,13 @@
 //! Login: check a username and password, and issue a new session token.
 
-use super::throttle::LoginVerdict;
+use super::noted::Subject;
+use super::throttle::{LoginVerdict, Throttles, UnderWay};
 use super::{AuthService, Failure};
+use crate::event::{AuditEvent, EventKind};
 use crate::session::{ClientInfo, Session, SessionId};
+use crate::time::Timestamp;
 use crate::token::{IssuedToken, PlainToken};
-use crate::user::{Password, User, username_key};
+use crate::user::{Password, User, UserId, username_key};
 
 /// A successful login: the token to hand to the client once, and its user.
 #[derive(Debug)]
@@ -35,6 +38,9 @@ impl AuthService {
     ///
     /// An unknown username costs one dummy verification, so it takes as long as a wrong password. With the throttles
     /// on, a throttled login costs no verification at all, and a failed one counts against the account.
+    ///
+    /// The audit trail gets a `login` event in the transaction that stores the session, or a `login_failed` one of the
+    /// user when the username belongs to one (never the name typed for an unknown user), or a `login_throttled` one.
     pub async fn login(
         &self,
         username: &str,
@@ -42,27 +48,51 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<LoginOutcome, LoginError> {
         let key = username_key(username, self.config.username_case_insensitive);
-        let Some(throttles) = &self.throttles else {
-            return self.verify_and_issue(&key, password, client).await;
-        };
-        let ip = client.ip.clone();
         let now = self.clock.now();
-        let (verdict, _under_way) = throttles.before_login(ip.as_deref(), &key, now).await?;
-        match verdict {
-            LoginVerdict::Admitted => {}
-            LoginVerdict::Refused(throttled) => return Err(throttled.into()),
+        // Held until the failure, if any, is recorded.
+        let _under_way = match &self.throttles {
+            Some(throttles) => Some(self.admit_login(throttles, &key, now, &client).await?),
+            None => None,
+        };
+        let user = match self.verify_and_issue(&key, password, &client, now).await? {
+            Verified::Issued(outcome) => return Ok(outcome),
+            Verified::Refused(user) => user,
+        };
+        if let Some(throttles) = &self.throttles {
+            throttles.failed(client.ip.as_deref(), &key, now).await?;
+        }
+        self.record(&AuditEvent::new(EventKind::LoginFailed, now, user, None, &client)).await?;
+        Err(LoginError::InvalidCredentials)
+    }
+
+    /// Judges a login of the account `key` before its password is checked: the guard of its password check under
+    /// way, or the refusal, recorded as a `login_throttled` event. A refusal by the account's failures from anywhere
+    /// alone lets the owner's own address through.
+    async fn admit_login<'a>(
+        &self,
+        throttles: &'a Throttles,
+        key: &str,
+        now: Timestamp,
+        client: &ClientInfo,
+    ) -> Result<UnderWay<'a>, LoginError> {
+        let ip = client.ip.as_deref();
+        let (verdict, under_way) = throttles.before_login(ip, key, now).await?;
+        let refused = match verdict {
+            LoginVerdict::Admitted => None,
+            LoginVerdict::Refused(throttled) => Some(throttled),
             LoginVerdict::AccountWide(throttled) => {
-                let has_session = async |subject: &str| self.has_session_from(&key, subject).await;
-                if !throttles.owners_address(ip.as_deref(), &key, now, has_session).await? {
-                    return Err(throttled.into());
-                }
+                let has_session = async |subject: &str| self.has_session_from(key, subject).await;
+                let owners = throttles.owners_address(ip, key, now, has_session).await?;
+                (!owners).then_some(throttled)
+            }
+        };
+        match refused {
+            None => Ok(under_way),
+            Some(throttled) => {
+                let (kind, subject) = (EventKind::LoginThrottled, Subject::Account(key));
+                Err(self.refuse(throttled, kind, now, subject, None, client).await.into())
             }
         }
-        let outcome = self.verify_and_issue(&key, password, client).await;
-        if matches!(outcome, Err(LoginError::InvalidCredentials)) {
-            throttles.failed(ip.as_deref(), &key, now).await?;
-        }
-        outcome
     }
 
     /// Whether the account under `key` has a live session whose client address is `subject` (as the throttles
@@ -84,37 +114,46 @@ impl AuthService {
         &self,
         key: &str,
         password: &Password,
-        client: ClientInfo,
-    ) -> Result<LoginOutcome, LoginError> {
-        let Some(credentials) = self.users.find_by_key(key).await.map_err(Failure::from)? else {
-            self.hasher.verify_dummy(password).await.map_err(Failure::from)?;
-            return Err(LoginError::InvalidCredentials);
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> Result<Verified, Failure> {
+        let Some(credentials) = self.users.find_by_key(key).await? else {
+            self.hasher.verify_dummy(password).await?;
+            return Ok(Verified::Refused(None));
         };
-        let matches = self.hasher.verify(password, &credentials.password_hash).await.map_err(Failure::from)?;
+        let user_id = credentials.user.id;
+        let matches = self.hasher.verify(password, &credentials.password_hash).await?;
         let unconfirmed = self.config.require_confirmed_email_for_login && !credentials.user.email_confirmed;
         if !matches || !credentials.user.is_active || unconfirmed {
-            return Err(LoginError::InvalidCredentials);
+            return Ok(Verified::Refused(Some(user_id)));
         }
 
-        let now = self.clock.now();
-        let token = PlainToken::generate().map_err(Failure::from)?;
+        let token = PlainToken::generate()?;
         let session = Session {
-            id: SessionId::generate().map_err(Failure::from)?,
+            id: SessionId::generate()?,
             digest: token.digest(),
-            user_id: credentials.user.id,
+            user_id,
             created_at: now,
             expires_at: now.plus(self.config.auth_token_validity),
             last_used_at: None,
-            client,
+            client: client.clone(),
         };
         let max = self.config.max_sessions_per_user.map(|max| max.get());
-        let stored = self.tokens.insert_for_login(&session, &credentials.password_hash, max).await;
-        if stored.map_err(Failure::from)?.is_none() {
+        let event = AuditEvent::new(EventKind::Login, now, Some(user_id), Some(&session.id), client);
+        if self.tokens.insert_for_login(&session, &credentials.password_hash, max, &event).await?.is_none() {
             // The password changed, or the user was deactivated or deleted, while the password was being verified.
-            return Err(LoginError::InvalidCredentials);
+            return Ok(Verified::Refused(Some(user_id)));
         }
-        self.users.record_login(credentials.user.id, now).await.map_err(Failure::from)?;
+        self.users.record_login(user_id, now).await?;
         let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
-        Ok(LoginOutcome { token: IssuedToken::new(self.config.token_prefix, token), user })
+        Ok(Verified::Issued(LoginOutcome { token: IssuedToken::new(self.config.token_prefix, token), user }))
     }
+}
+
+/// What checking the credentials came to.
+enum Verified {
+    /// A session was stored.
+    Issued(LoginOutcome),
+    /// No session: the user, when the username belongs to one.
+    Refused(Option<UserId>),
 }

@@ -4,8 +4,10 @@ mod account;
 mod admin;
 mod authenticate;
 mod confirm;
+mod events;
 mod login;
 mod logout;
+mod noted;
 mod register;
 mod reset;
 mod sessions;
@@ -25,7 +27,9 @@ pub use sessions::ReauthError;
 pub use throttle::Throttled;
 
 use crate::config::{Config, ConfirmationSettings, ResetSettings};
-use crate::ports::{Clock, ConfirmationRepo, HashError, PasswordHasher, ResetRepo, StoreError, TokenRepo, UserRepo};
+use crate::ports::{
+    Clock, ConfirmationRepo, EventRepo, HashError, PasswordHasher, ResetRepo, StoreError, TokenRepo, UserRepo,
+};
 use crate::template::MailTemplates;
 use crate::token::RandomnessUnavailable;
 
@@ -49,7 +53,8 @@ use crate::token::RandomnessUnavailable;
 /// let store = Arc::new(InMemoryStore::default());
 /// let ports = Ports {
 ///     tokens: store.clone(),
-///     users: store,
+///     users: store.clone(),
+///     events: store,
 ///     hasher: Arc::new(FakePasswordHasher::default()),
 ///     clock: Arc::new(FakeClock::at(fixtures::EPOCH)),
 /// };
@@ -61,7 +66,7 @@ use crate::token::RandomnessUnavailable;
 ///     password: text("correct horse"),
 ///     email: FieldValue::Missing,
 ///     languages: Vec::new(),
-///     ip: None,
+///     client: ClientInfo::default(),
 /// };
 /// service.register(form).await?;
 /// let login = service.login("alice", &Password::new("correct horse".into()), ClientInfo::new(None, None)).await?;
@@ -71,7 +76,11 @@ use crate::token::RandomnessUnavailable;
 /// let session = service.authenticate(Some(header.as_bytes())).await?;
 /// assert_eq!(session.user.username, "alice");
 ///
-/// service.logout(&session).await?;
+/// service.logout(&session, &ClientInfo::default()).await?;
+///
+/// // Each step is an event of alice's audit trail, newest first.
+/// let kinds: Vec<&str> = service.events(&session).await?.iter().map(|e| e.event.kind.as_str()).collect();
+/// assert_eq!(kinds, ["logout", "login", "registered"]);
 /// assert!(service.authenticate(Some(header.as_bytes())).await.is_err());
 /// # Ok(())
 /// # }
@@ -80,6 +89,7 @@ use crate::token::RandomnessUnavailable;
 pub struct AuthService {
     tokens: Arc<dyn TokenRepo>,
     users: Arc<dyn UserRepo>,
+    events: Arc<dyn EventRepo>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     config: Config,
@@ -120,6 +130,8 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenRepo>,
     /// Where users are kept.
     pub users: Arc<dyn UserRepo>,
+    /// The audit trail: events recorded on their own, and reading them back.
+    pub events: Arc<dyn EventRepo>,
     /// Hashes new passwords and checks the passwords of logins.
     pub hasher: Arc<dyn PasswordHasher>,
     /// The current time, read once per use case.
@@ -130,8 +142,19 @@ impl AuthService {
     /// The use cases over `ports` with the domain settings `config`; email confirmation is off
     /// until [`AuthService::with_confirmation`] turns it on.
     pub fn new(ports: Ports, config: Config) -> Self {
-        let Ports { tokens, users, hasher, clock } = ports;
-        Self { tokens, users, hasher, clock, config, confirmation: None, reset: None, notice: None, throttles: None }
+        let Ports { tokens, users, events, hasher, clock } = ports;
+        Self {
+            tokens,
+            users,
+            events,
+            hasher,
+            clock,
+            config,
+            confirmation: None,
+            reset: None,
+            notice: None,
+            throttles: None,
+        }
     }
 
     /// Turns email confirmation on: registration then asks for an email and mails a confirmation link.

@@ -1,7 +1,10 @@
 //! Registration: check the submitted fields with upstream's rules and messages, then create the user.
 
+use super::noted::Subject;
 use super::{AuthService, Failure};
+use crate::event::{AuditEvent, EventKind};
 use crate::ports::CreateUserError;
+use crate::session::ClientInfo;
 use crate::user::{EMAIL_MAX_CHARS, NewUser, PASSWORD_MAX_CHARS, Password, User, Username};
 
 /// One submitted field, as the HTTP layer found it in the body.
@@ -44,8 +47,8 @@ pub struct RegistrationForm {
     pub email: FieldValue,
     /// The client's languages, most preferred first (from `Accept-Language`), for the confirmation mail.
     pub languages: Vec<String>,
-    /// The client's address, for the throttles; `None` when unknown.
-    pub ip: Option<String>,
+    /// Where the request came from, for the throttles and the audit trail.
+    pub client: ClientInfo,
 }
 
 /// Field errors in field order, each with its messages (upstream reports the first failing rule per field).
@@ -99,24 +102,31 @@ impl AuthService {
     ///
     /// With the throttles on, the request counts against the client's address before anything is checked, and,
     /// when it would mail a confirmation link, against the address it names.
+    ///
+    /// The audit trail gets a `registered` event from the form's client in the transaction that creates the user, or
+    /// a `registration_throttled` one.
     pub async fn register(&self, form: RegistrationForm) -> Result<User, RegisterError> {
+        let now = self.clock.now();
         if let Some(throttles) = &self.throttles {
             let address = match (&self.confirmation, &form.email) {
                 (Some(_), FieldValue::Text(address)) => Some(address.trim()),
                 _ => None,
             };
-            throttles.registration(form.ip.as_deref(), address, self.clock.now()).await?;
+            let judged = throttles.registration(form.client.ip.as_deref(), address, now).await;
+            let kind = EventKind::RegistrationThrottled;
+            self.note_throttled(judged, kind, now, Subject::Nobody, None, &form.client).await?;
         }
         let password = text(form.password).map(Password::new);
         let email = self.confirmation.as_ref().map(|_| form.email);
         let checked = self.check_new_user(form.username, password, email).await?;
         let new_user = self.new_user(checked, false).await?;
+        let event = AuditEvent::new(EventKind::Registered, now, None, None, &form.client);
         let created = match (&self.confirmation, &new_user.email) {
             (Some(confirmation), Some(email)) => {
                 let mail = super::confirm::confirmation_mail(confirmation, email, &form.languages);
-                confirmation.repo.create_user_with_confirmation(&new_user, &mail).await
+                confirmation.repo.create_user_with_confirmation(&new_user, &mail, &event).await
             }
-            _ => self.users.create(&new_user).await,
+            _ => self.users.create(&new_user, &event).await,
         };
         self.created(created, &new_user.username).await
     }

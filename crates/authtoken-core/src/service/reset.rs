@@ -1,9 +1,12 @@
 //! Password reset by email: requesting a link, setting a new password with it, and the mail both send.
 
+use super::noted::Subject;
 use super::register::{check_email, text};
 use super::{AuthService, Failure, PasswordReset};
+use crate::event::{AuditEvent, EventKind};
 use crate::outbox::{Mail, MailKind, OutboxEntry, OutboxMail};
 use crate::service::{Composed, FieldValue};
+use crate::session::ClientInfo;
 use crate::token::PlainToken;
 use crate::user::{Password, User};
 
@@ -43,23 +46,30 @@ impl AuthService {
     ///
     /// The request does the same work whether or not an account has the address (the account is looked up when the
     /// mail is delivered), so neither its answer nor its timing tells whether the address is known. With the
-    /// throttles on, it counts as a mail request from the client address `ip` and to the address, either way.
+    /// throttles on, it counts as a mail request from the client's address and to the address, either way.
+    ///
+    /// The audit trail gets a `password_reset_requested` event from `client`, of the account the store finds for the
+    /// address in the same transaction (the address itself is not kept), or a `password_reset_request_throttled` one.
     pub async fn request_password_reset(
         &self,
         email: FieldValue,
         languages: &[String],
-        ip: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<(), ResetRequestError> {
         let Some(reset) = &self.reset else {
             return Err(ResetRequestError::Disabled);
         };
         let email = text(email).and_then(check_email).map_err(ResetRequestError::InvalidEmail)?;
+        let now = self.clock.now();
         if let Some(throttles) = &self.throttles {
-            throttles.mail_request(ip, Some(&email), self.clock.now()).await?;
+            let judged = throttles.mail_request(client.ip.as_deref(), Some(&email), now).await;
+            let kind = EventKind::PasswordResetRequestThrottled;
+            self.note_throttled(judged, kind, now, Subject::Nobody, None, client).await?;
         }
         let language = reset.settings.templates.language(languages).map(str::to_owned);
         let mail = OutboxMail { to: email, kind: MailKind::PasswordReset, language };
-        reset.repo.request_reset(&mail, self.clock.now()).await.map_err(Failure::from)?;
+        let event = AuditEvent::new(EventKind::PasswordResetRequested, now, None, None, client);
+        reset.repo.request_reset(&mail, now, &event).await.map_err(Failure::from)?;
         Ok(())
     }
 
@@ -67,22 +77,24 @@ impl AuthService {
     /// notice is queued. A new password that breaks a rule leaves the link usable. The account's failed logins from
     /// anywhere are forgotten, so that a guessing attack on the account cannot keep its owner out.
     ///
-    /// `ip` is the client's address: with the throttles on, it is marked as the owner's for a day, so the account's
-    /// failures from anywhere do not keep the owner out from there.
-    pub async fn reset_password(&self, token: &str, new: FieldValue, ip: Option<&str>) -> Result<(), ResetError> {
+    /// `client` is where the request came from: the audit trail gets a `password_reset` event from it in the
+    /// transaction that sets the password, and with the throttles on, its address is marked as the owner's for a day,
+    /// so the account's failures from anywhere do not keep the owner out from there.
+    pub async fn reset_password(&self, token: &str, new: FieldValue, client: &ClientInfo) -> Result<(), ResetError> {
         let (reset, token, user) = self.valid_reset_link(token).await?;
         let new = text(new).map(Password::new).and_then(|new| self.check_password(new));
         let new = new.map_err(ResetError::InvalidPassword)?;
         let hash = self.hasher.hash(&new).await.map_err(Failure::from)?;
         let notice = self.notice_for(&user);
         let now = self.clock.now();
-        let reset = reset.repo.reset_password(&token.digest(), now, &hash, notice.as_slice()).await;
+        let event = AuditEvent::new(EventKind::PasswordReset, now, Some(user.id), None, client);
+        let reset = reset.repo.reset_password(&token.digest(), now, &hash, notice.as_slice(), &event).await;
         match reset.map_err(Failure::from)? {
             Some(_) => {
                 if let Some(throttles) = &self.throttles {
                     let key = crate::user::username_key(&user.username, self.config.username_case_insensitive);
                     // The password is reset whatever happens here; failures not forgotten expire on their own.
-                    throttles.after_reset(ip, &key, now).await.ok();
+                    throttles.after_reset(client.ip.as_deref(), &key, now).await.ok();
                 }
                 Ok(())
             }

@@ -9,13 +9,19 @@
 //! address: one that has a live session of the account, or from which the account's password was reset in the last
 //! day. That is checked only once a login is refused, so it costs an admitted login nothing. A password reset also
 //! forgets the account's failures from anywhere.
+//!
+//! A throttled request is an event of the audit trail, recorded once a minute per kind, client address and account
+//! (see `noted.rs`), so that a flood of refusals is not a flood of writes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::noted::{Noted, Subject};
 use super::{AuthService, Failure};
+use crate::event::{AuditEvent, EventKind};
 use crate::ports::ThrottleStore;
+use crate::session::{ClientInfo, SessionId};
 use crate::throttle::{Bucket, Check, Limits, ThrottleKey, client_subject};
 use crate::time::Timestamp;
 
@@ -81,7 +87,8 @@ pub(crate) enum LoginVerdict {
     Refused(Throttled),
 }
 
-/// The throttles of a service: where the counts are kept, the limits, and the password checks under way.
+/// The throttles of a service: where the counts are kept, the limits, the password checks under way, and which
+/// throttled requests were recorded lately.
 pub(crate) struct Throttles {
     pub(crate) store: Arc<dyn ThrottleStore>,
     pub(crate) limits: Limits,
@@ -89,6 +96,7 @@ pub(crate) struct Throttles {
     /// recorded yet. A check reads the failure keys as if those had failed already, so that many attempts at once
     /// cannot all pass on the same slack while their passwords are being checked.
     under_way: Mutex<HashMap<ThrottleKey, u32>>,
+    noted: Noted,
 }
 
 /// The password checks one attempt holds under way on failure keys; dropping it lets them go, after the attempt's
@@ -301,8 +309,59 @@ impl Throttles {
 impl AuthService {
     /// Turns the throttles on, with their counts in `store`.
     pub fn with_throttles(mut self, store: Arc<dyn ThrottleStore>, limits: Limits) -> Self {
-        self.throttles = Some(Arc::new(Throttles { store, limits, under_way: Mutex::default() }));
+        self.throttles =
+            Some(Arc::new(Throttles { store, limits, under_way: Mutex::default(), noted: Noted::default() }));
         self
+    }
+
+    /// Passes `judged` on; when it is a throttled request, records an event of `kind` first (see [`Self::refuse`]).
+    pub(crate) async fn note_throttled<T>(
+        &self,
+        judged: Result<T, Refused>,
+        kind: EventKind,
+        now: Timestamp,
+        subject: Subject<'_>,
+        session: Option<&SessionId>,
+        client: &ClientInfo,
+    ) -> Result<T, Refused> {
+        match judged {
+            Err(Refused::Throttled(throttled)) => {
+                Err(self.refuse(throttled, kind, now, subject, session, client).await)
+            }
+            other => other,
+        }
+    }
+
+    /// The refusal of a throttled request of `kind`, recorded as an event first, unless one of the same kind, client
+    /// address and subject was recorded within a minute; a store that fails to record it makes the refusal a failure.
+    pub(crate) async fn refuse(
+        &self,
+        throttled: Throttled,
+        kind: EventKind,
+        now: Timestamp,
+        subject: Subject<'_>,
+        session: Option<&SessionId>,
+        client: &ClientInfo,
+    ) -> Refused {
+        let Some(throttles) = &self.throttles else {
+            return Refused::Throttled(throttled);
+        };
+        if !throttles.noted.first_in_a_while(Noted::key(kind, client.ip.as_deref(), subject), now) {
+            return Refused::Throttled(throttled);
+        }
+        let user = match subject {
+            Subject::Nobody => Ok(None),
+            Subject::User(id) => Ok(Some(id)),
+            Subject::Account(key) => self.users.find_by_key(key).await.map(|found| found.map(|c| c.user.id)),
+        };
+        let recorded = match user {
+            Ok(user) => self.record(&AuditEvent::new(kind, now, user, session, client)).await,
+            Err(e) => Err(e.into()),
+        };
+        match recorded {
+            Ok(()) => Refused::Throttled(throttled),
+            Err(failure) => Refused::Failed(failure),
+        }
     }
 
     /// Forgets the keys whose time has passed; returns how many (none when the throttles are off).

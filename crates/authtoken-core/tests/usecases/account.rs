@@ -6,7 +6,7 @@ use authtoken_core::service::{Authenticated, ChangePasswordError, FieldValue, Re
 use authtoken_core::session::Revoke;
 use authtoken_core::user::UserId;
 
-use crate::support::{App, PASSWORD, password, text};
+use crate::support::{App, PASSWORD, client, password, text};
 
 const NEW: &str = "a new horse";
 
@@ -22,7 +22,7 @@ async fn change_password_sets_the_new_password_and_revokes_the_other_sessions() 
     let other = app.token("alice", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let revoked = app.service.change_password(&caller, &password(PASSWORD), text(NEW), true, None).await.unwrap();
+    let revoked = app.service.change_password(&caller, &password(PASSWORD), text(NEW), true, &client()).await.unwrap();
 
     assert_eq!(revoked, 1);
     assert!(app.authenticate(&current).await.is_ok(), "the caller's session stays");
@@ -39,7 +39,7 @@ async fn change_password_can_keep_the_other_sessions() {
     let other = app.token("alice", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let revoked = app.service.change_password(&caller, &password(PASSWORD), text(NEW), false, None).await.unwrap();
+    let revoked = app.service.change_password(&caller, &password(PASSWORD), text(NEW), false, &client()).await.unwrap();
 
     assert_eq!(revoked, 0);
     assert!(app.authenticate(&other).await.is_ok());
@@ -54,7 +54,7 @@ async fn a_wrong_current_password_changes_nothing() {
     let other = app.token("alice", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let result = app.service.change_password(&caller, &password("guess"), text(NEW), true, None).await;
+    let result = app.service.change_password(&caller, &password("guess"), text(NEW), true, &client()).await;
 
     assert!(matches!(result, Err(ChangePasswordError::WrongPassword)), "{result:?}");
     assert!(app.authenticate(&other).await.is_ok());
@@ -76,7 +76,7 @@ async fn a_new_password_that_breaks_a_rule_answers_its_message_and_costs_no_hash
         (FieldValue::Null, "This field may not be null."),
         (FieldValue::Bool(true), "Not a valid string."),
     ] {
-        let result = app.service.change_password(&caller, &password("wrong anyway"), new, true, None).await;
+        let result = app.service.change_password(&caller, &password("wrong anyway"), new, true, &client()).await;
         assert!(matches!(result, Err(ChangePasswordError::Invalid(m)) if m == message), "{result:?}");
     }
     assert_eq!(app.hasher.verifications(), verified_before);
@@ -110,11 +110,11 @@ async fn delete_account_deletes_the_user_and_every_session_once_the_password_is_
     let bobs = app.token("bob", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let wrong = app.service.delete_account(&caller, &password("guess"), None).await;
+    let wrong = app.service.delete_account(&caller, &password("guess"), &client()).await;
     assert!(matches!(wrong, Err(ReauthError::WrongPassword)), "{wrong:?}");
     assert!(app.login("alice", PASSWORD).await.is_ok(), "a wrong password deletes nothing");
 
-    app.service.delete_account(&caller, &password(PASSWORD), None).await.unwrap();
+    app.service.delete_account(&caller, &password(PASSWORD), &client()).await.unwrap();
 
     assert!(app.authenticate(&current).await.is_err());
     assert!(app.login("alice", PASSWORD).await.is_err());

@@ -118,7 +118,7 @@ async fn a_name_taken_in_a_race_is_a_field_error_not_a_failure() {
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().times(1).returning(|_| Ok(None));
     users.expect_find_by_username().times(1).returning(move |_| Ok(Some(winner.clone())));
-    users.expect_create().times(1).returning(|_| Err(CreateUserError::Duplicate));
+    users.expect_create().times(1).returning(|_, _| Err(CreateUserError::Duplicate));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.add_user(add("alice", None, PASSWORD)).await;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authtoken_core::event::EventKind;
 use authtoken_core::ports::UserRepo;
 use authtoken_core::ports::{MockTokenRepo, StoreError, TokenRepo};
 use authtoken_core::service::{AuthenticateError, Authenticated};
@@ -124,10 +125,12 @@ async fn deactivating_a_user_ends_every_session_of_the_user_for_good() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
     let token = app.token("alice", PASSWORD).await;
-    UserRepo::set_active(&app.store, alice.id, false).await.unwrap();
+    UserRepo::set_active(&app.store, alice.id, false, &fixtures::event(EventKind::OperatorDeactivatedUser))
+        .await
+        .unwrap();
 
     let while_inactive = app.authenticate(&token).await;
-    UserRepo::set_active(&app.store, alice.id, true).await.unwrap();
+    UserRepo::set_active(&app.store, alice.id, true, &fixtures::event(EventKind::OperatorActivatedUser)).await.unwrap();
     let after_reactivation = app.authenticate(&token).await;
 
     assert!(matches!(while_inactive, Err(AuthenticateError::InvalidToken)), "{while_inactive:?}");

@@ -10,7 +10,7 @@ use authtoken_core::ports::{ConfirmationRepo as _, MockMailer, MockOutbox, Store
 use authtoken_core::user::UserId;
 use authtoken_testkit::fixtures;
 
-use crate::support::{App, LINK_VALIDITY, POLICY, RecordingMailer, digest, token_in};
+use crate::support::{App, LINK_VALIDITY, POLICY, RecordingMailer, client, digest, token_in};
 
 const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
@@ -57,7 +57,7 @@ async fn each_attempt_carries_a_new_link_and_every_link_sent_confirms() {
     let token = token_in(&single_sent(&mailer));
     let alice = app.user("alice").await;
     assert_eq!(app.store.confirmation_count(alice.id), 2, "the failed attempt's link is stored too, unknown to all");
-    assert!(app.service.confirm_email(&token).await.is_ok());
+    assert!(app.service.confirm_email(&token, &client()).await.is_ok());
     assert_eq!(app.store.confirmation_count(alice.id), 0, "confirming deletes every link of the user");
 }
 
@@ -68,7 +68,7 @@ async fn mail_no_longer_needed_is_not_sent_and_fails_with_the_reason() {
     let id = only_pending(&app).await.id;
     let (token, link) = fixtures::confirmation(alice.id, ALICE, fixtures::EPOCH, LINK_VALIDITY);
     app.store.add_confirmation(&link).await.unwrap();
-    app.service.confirm_email(&token.expose()).await.unwrap();
+    app.service.confirm_email(&token.expose(), &client()).await.unwrap();
 
     let report = delivery.run_once().await.unwrap();
 

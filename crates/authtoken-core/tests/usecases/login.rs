@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::Timestamp;
+use authtoken_core::event::EventKind;
 use authtoken_core::ports::Clock as _;
 use authtoken_core::ports::{HashError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::{Failure, LoginError};
@@ -53,7 +54,9 @@ async fn login_of_an_unknown_user_gives_invalid_credentials() {
 async fn login_of_an_inactive_user_gives_invalid_credentials_even_with_the_right_password() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
-    UserRepo::set_active(&app.store, alice.id, false).await.unwrap();
+    UserRepo::set_active(&app.store, alice.id, false, &fixtures::event(EventKind::OperatorDeactivatedUser))
+        .await
+        .unwrap();
 
     let result = app.login("alice", PASSWORD).await;
 
@@ -86,7 +89,9 @@ async fn a_wrong_password_costs_one_real_verification_and_no_dummy_one() {
 async fn an_inactive_user_costs_one_real_verification_like_a_wrong_password() {
     let app = App::new();
     let alice = app.register("alice", PASSWORD).await;
-    UserRepo::set_active(&app.store, alice.id, false).await.unwrap();
+    UserRepo::set_active(&app.store, alice.id, false, &fixtures::event(EventKind::OperatorDeactivatedUser))
+        .await
+        .unwrap();
 
     let result = app.login("alice", PASSWORD).await;
 

@@ -6,6 +6,7 @@ mod admin;
 mod authenticate;
 mod confirm;
 mod delivery;
+mod events;
 mod login;
 mod logout;
 mod register;

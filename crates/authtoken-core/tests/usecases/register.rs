@@ -7,6 +7,7 @@ use std::time::Duration;
 use authtoken_core::ports::{CreateUserError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::FieldValue::{Missing, NotString, Null};
 use authtoken_core::service::{Failure, FieldValue, LoginError, RegisterError, RegistrationForm};
+use authtoken_core::session::ClientInfo;
 use authtoken_core::user::UserId;
 use authtoken_core::{AuthService, Config, Timestamp, User};
 use authtoken_testkit::fixtures;
@@ -101,7 +102,7 @@ async fn errors_of_both_fields_are_reported_together_username_first() {
             password: text(""),
             email: Missing,
             languages: vec![],
-            ip: None,
+            client: ClientInfo::default(),
         })
         .await;
     let invalid_and_short = app.service.register(form("john doe", "short")).await;
@@ -213,7 +214,7 @@ async fn a_lost_race_for_the_username_is_a_field_error_not_a_failure() {
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().times(1).returning(|_| Ok(None));
     users.expect_find_by_username().times(1).returning(move |_| Ok(Some(winner.clone())));
-    users.expect_create().times(1).returning(|_| Err(CreateUserError::Duplicate));
+    users.expect_create().times(1).returning(|_, _| Err(CreateUserError::Duplicate));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.register(form("alice", PASSWORD)).await;
@@ -259,7 +260,7 @@ async fn a_store_failure_during_registration_is_a_failure() {
     let app = App::new();
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().returning(|_| Ok(None));
-    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError::new("disk full"))));
+    users.expect_create().times(1).returning(|_, _| Err(CreateUserError::Store(StoreError::new("disk full"))));
     let service = app.service_with(|ports| ports.users = Arc::new(users));
 
     let result = service.register(form("alice", PASSWORD)).await;
@@ -292,21 +293,23 @@ struct Attempt {
 }
 
 async fn with_username(username: FieldValue) -> Attempt {
-    let password = text(PASSWORD);
-    let result = App::new()
-        .service
-        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![], ip: None })
-        .await;
-    Attempt { field: "username", result }
+    attempt("username", username, text(PASSWORD)).await
 }
 
 async fn with_password(password: FieldValue) -> Attempt {
-    let username = text("alice");
-    let result = App::new()
-        .service
-        .register(RegistrationForm { username, password, email: FieldValue::Missing, languages: vec![], ip: None })
-        .await;
-    Attempt { field: "password", result }
+    attempt("password", text("alice"), password).await
+}
+
+/// A registration with these two fields and no address; `field` is the one under test.
+async fn attempt(field: &'static str, username: FieldValue, password: FieldValue) -> Attempt {
+    let form = RegistrationForm {
+        username,
+        password,
+        email: FieldValue::Missing,
+        languages: vec![],
+        client: ClientInfo::default(),
+    };
+    Attempt { field, result: App::new().service.register(form).await }
 }
 
 /// Checks that the attempt failed with this one message on its field and no other error.

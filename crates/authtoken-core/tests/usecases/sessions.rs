@@ -12,7 +12,7 @@ use authtoken_core::ports::{Clock as _, MockTokenRepo, TokenRepo};
 use authtoken_core::service::{AuthenticateError, Authenticated, ReauthError};
 use authtoken_testkit::fixtures;
 
-use crate::support::{App, PASSWORD, password};
+use crate::support::{App, PASSWORD, client, password};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -91,10 +91,10 @@ async fn revoke_session_ends_one_of_the_callers_sessions_the_current_one_too() {
     let other_id = session_of(&app, &other).await.session.id;
     let bobs_id = session_of(&app, &bobs).await.session.id;
 
-    assert!(!app.service.revoke_session(&caller, bobs_id.as_str()).await.unwrap(), "bob's is not alice's");
-    assert!(app.service.revoke_session(&caller, other_id.as_str()).await.unwrap());
-    assert!(!app.service.revoke_session(&caller, other_id.as_str()).await.unwrap(), "already revoked");
-    assert!(app.service.revoke_session(&caller, caller.session.id.as_str()).await.unwrap());
+    assert!(!app.service.revoke_session(&caller, bobs_id.as_str(), &client()).await.unwrap(), "bob's is not alice's");
+    assert!(app.service.revoke_session(&caller, other_id.as_str(), &client()).await.unwrap());
+    assert!(!app.service.revoke_session(&caller, other_id.as_str(), &client()).await.unwrap(), "already revoked");
+    assert!(app.service.revoke_session(&caller, caller.session.id.as_str(), &client()).await.unwrap());
 
     assert_invalid(app.authenticate(&other).await);
     assert_invalid(app.authenticate(&current).await);
@@ -112,7 +112,7 @@ async fn an_expired_or_idle_session_is_not_found_for_revocation() {
     app.clock.advance(MINUTE * 6);
     let caller = session_of(&app, &current).await;
 
-    let revoked = app.service.revoke_session(&caller, idle_id.as_str()).await.unwrap();
+    let revoked = app.service.revoke_session(&caller, idle_id.as_str(), &client()).await.unwrap();
 
     assert!(!revoked, "an idle session is not one of the caller's live sessions");
 }
@@ -128,7 +128,7 @@ async fn a_malformed_session_id_is_not_found_without_asking_the_store() {
     let service = app.service_with(|ports| ports.tokens = Arc::new(tokens));
 
     for id in ["", "x", "../../etc/passwd", &format!("{}=", &caller.session.id.as_str()[1..])] {
-        assert!(!service.revoke_session(&caller, id).await.unwrap(), "{id:?}");
+        assert!(!service.revoke_session(&caller, id, &client()).await.unwrap(), "{id:?}");
     }
 }
 
@@ -141,11 +141,11 @@ async fn logout_others_keeps_only_the_current_session_once_the_password_is_right
     let bobs = app.token("bob", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let wrong = app.service.logout_others(&caller, &password("not the password"), None).await;
+    let wrong = app.service.logout_others(&caller, &password("not the password"), &client()).await;
     assert!(matches!(wrong, Err(ReauthError::WrongPassword)), "{wrong:?}");
     assert!(app.authenticate(&laptop).await.is_ok(), "a wrong password revokes nothing");
 
-    let revoked = app.service.logout_others(&caller, &password(PASSWORD), None).await.unwrap();
+    let revoked = app.service.logout_others(&caller, &password(PASSWORD), &client()).await.unwrap();
 
     assert_eq!(revoked, 2);
     assert!(app.authenticate(&current).await.is_ok());
@@ -163,9 +163,9 @@ async fn logout_all_ends_every_session_the_current_one_included() {
     let bobs = app.token("bob", PASSWORD).await;
     let caller = session_of(&app, &current).await;
 
-    let wrong = app.service.logout_all(&caller, &password(""), None).await;
+    let wrong = app.service.logout_all(&caller, &password(""), &client()).await;
     assert!(matches!(wrong, Err(ReauthError::WrongPassword)), "{wrong:?}");
-    let revoked = app.service.logout_all(&caller, &password(PASSWORD), None).await.unwrap();
+    let revoked = app.service.logout_all(&caller, &password(PASSWORD), &client()).await.unwrap();
 
     assert_eq!(revoked, 2);
     assert_invalid(app.authenticate(&current).await);

@@ -80,6 +80,7 @@ impl App {
         let ports = Ports {
             tokens: Arc::new(store.clone()),
             users: Arc::new(store.clone()),
+            events: Arc::new(store.clone()),
             hasher: hasher.clone(),
             clock: Arc::new(clock.clone()),
         };
@@ -217,7 +218,7 @@ pub(crate) fn form(username: &str, password: &str) -> RegistrationForm {
         password: text(password),
         email: authtoken_core::service::FieldValue::Missing,
         languages: vec![],
-        ip: None,
+        client: ClientInfo::default(),
     }
 }
 
@@ -232,7 +233,12 @@ pub(crate) fn case_insensitive(on: bool) -> Config {
 
 /// The client of every test login.
 pub(crate) fn client() -> ClientInfo {
-    ClientInfo::new(Some("tests/1.0"), Some("192.0.2.1".to_owned()))
+    from("192.0.2.1")
+}
+
+/// The test client, from the address `ip`.
+pub(crate) fn from(ip: &str) -> ClientInfo {
+    ClientInfo::new(Some("tests/1.0"), Some(ip.to_owned()))
 }
 
 pub(crate) fn template(subject: &str, message: &str) -> MailTemplate {

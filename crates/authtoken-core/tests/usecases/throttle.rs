@@ -14,7 +14,7 @@ use authtoken_core::throttle::{Limits, Rate};
 use authtoken_core::user::{Password, PasswordHash};
 use authtoken_testkit::FakePasswordHasher;
 
-use crate::support::{App, PASSWORD, email_form, form, password, text};
+use crate::support::{App, PASSWORD, client, email_form, form, from, password, text};
 
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
@@ -121,7 +121,7 @@ async fn a_password_reset_lets_the_owner_back_in_after_a_spread_guess() {
     assert!(matches!(login_from(&app, "alice", PASSWORD, OWNER).await, Err(LoginError::Throttled(_))));
 
     let token = crate::reset::reset_token(&app, "alice@example.org").await;
-    app.service.reset_password(&token, text("a new horse"), None).await.unwrap();
+    app.service.reset_password(&token, text("a new horse"), &client()).await.unwrap();
 
     login_from(&app, "alice", "a new horse", OWNER).await.expect("the reset forgot the account's failures");
 }
@@ -139,7 +139,7 @@ async fn the_address_a_reset_came_from_is_not_kept_out_when_the_guess_starts_aga
     let app = throttled(crate::reset::app().await, Limits { login_failures_account: rate(3, 86_400), ..off() });
     spread_guess(&app, 1).await;
     let token = crate::reset::reset_token(&app, "alice@example.org").await;
-    app.service.reset_password(&token, text("a new horse"), Some(OWNER)).await.unwrap();
+    app.service.reset_password(&token, text("a new horse"), &from(OWNER)).await.unwrap();
 
     spread_guess(&app, 10).await;
 
@@ -218,29 +218,29 @@ async fn wrong_reentered_passwords_count_as_failed_logins_and_are_throttled_with
     let app = throttled(App::new(), Limits { login_failures_ip_account: rate(4, 60), ..off() });
     let auth = alice(&app).await;
     let wrong = password("guess");
-    let ip = Some(ATTACKER);
-    assert!(matches!(app.service.logout_others(&auth, &wrong, ip).await, Err(ReauthError::WrongPassword)));
-    assert!(matches!(app.service.logout_all(&auth, &wrong, ip).await, Err(ReauthError::WrongPassword)));
-    let changed = app.service.change_password(&auth, &wrong, text("a new horse"), true, ip).await;
+    let client = from(ATTACKER);
+    assert!(matches!(app.service.logout_others(&auth, &wrong, &client).await, Err(ReauthError::WrongPassword)));
+    assert!(matches!(app.service.logout_all(&auth, &wrong, &client).await, Err(ReauthError::WrongPassword)));
+    let changed = app.service.change_password(&auth, &wrong, text("a new horse"), true, &client).await;
     assert!(matches!(changed, Err(ChangePasswordError::WrongPassword)), "{changed:?}");
-    assert!(matches!(app.service.delete_account(&auth, &wrong, ip).await, Err(ReauthError::WrongPassword)));
+    assert!(matches!(app.service.delete_account(&auth, &wrong, &client).await, Err(ReauthError::WrongPassword)));
     let hashed = app.hasher.verifications();
 
     let right = password(PASSWORD);
-    assert!(matches!(app.service.delete_account(&auth, &right, ip).await, Err(ReauthError::Throttled(_))));
+    assert!(matches!(app.service.delete_account(&auth, &right, &client).await, Err(ReauthError::Throttled(_))));
     assert!(matches!(
-        app.service.change_password(&auth, &right, text("a new horse"), true, ip).await,
+        app.service.change_password(&auth, &right, text("a new horse"), true, &client).await,
         Err(ChangePasswordError::Throttled(_))
     ));
     assert!(matches!(login_from(&app, "alice", PASSWORD, ATTACKER).await, Err(LoginError::Throttled(_))));
     assert_eq!(app.hasher.verifications(), hashed);
-    app.service.logout_others(&auth, &right, Some(OWNER)).await.expect("another address is not throttled");
+    app.service.logout_others(&auth, &right, &from(OWNER)).await.expect("another address is not throttled");
 }
 
 #[tokio::test]
 async fn registrations_are_counted_per_address_before_anything_is_checked() {
     let app = throttled(App::new(), Limits { register_ip: rate(2, 3_600), ..off() });
-    let from = |ip: &str| authtoken_core::service::RegistrationForm { ip: Some(ip.to_owned()), ..form("x", "short") };
+    let from = |ip: &str| authtoken_core::service::RegistrationForm { client: from(ip), ..form("x", "short") };
     assert!(matches!(app.service.register(from(ATTACKER)).await, Err(RegisterError::Invalid(_))));
     assert!(matches!(app.service.register(from(ATTACKER)).await, Err(RegisterError::Invalid(_))));
 
@@ -267,16 +267,16 @@ async fn reset_requests_are_counted_per_address_and_per_client_whether_or_not_th
     let app = throttled(crate::reset::app().await, limits);
     for email in ["nobody@example.org", "alice@example.org"] {
         for _ in 0..2 {
-            app.service.request_password_reset(text(email), &[], Some(OWNER)).await.unwrap();
+            app.service.request_password_reset(text(email), &[], &from(OWNER)).await.unwrap();
         }
-        let third = app.service.request_password_reset(text(email), &[], Some(OWNER)).await;
+        let third = app.service.request_password_reset(text(email), &[], &from(OWNER)).await;
         assert!(matches!(third, Err(ResetRequestError::Throttled(_))), "{email}: {third:?}");
     }
 
     // Six requests from the owner's address counted against it (a request refused for its address counts too).
-    let other = app.service.request_password_reset(text("carol@example.org"), &[], Some(OWNER)).await;
+    let other = app.service.request_password_reset(text("carol@example.org"), &[], &from(OWNER)).await;
     assert!(matches!(other, Err(ResetRequestError::Throttled(_))), "{other:?}");
-    app.service.request_password_reset(text("carol@example.org"), &[], Some(ATTACKER)).await.unwrap();
+    app.service.request_password_reset(text("carol@example.org"), &[], &from(ATTACKER)).await.unwrap();
 }
 
 #[tokio::test]

@@ -167,8 +167,8 @@ impl AccountApi {
         };
         let current = Password::new(current);
         let new = fields.take("new_password");
-        let ip = crate::client_ip::of_request(request);
-        let revoked = service.change_password(&auth.0, &current, new, revoke_others, ip.as_deref()).await?;
+        let client = crate::client_ip::client_info(request);
+        let revoked = service.change_password(&auth.0, &current, new, revoke_others, &client).await?;
         Ok(ChangeResponse::Ok(Json(Changed { success: true, revoked })))
     }
 
@@ -184,8 +184,7 @@ impl AccountApi {
         body: FieldsBody<PasswordFields>,
     ) -> Result<DeleteResponse, ReauthFailure> {
         let password = reentered(body)?;
-        let ip = crate::client_ip::of_request(request);
-        service.delete_account(&auth.0, &password, ip.as_deref()).await?;
+        service.delete_account(&auth.0, &password, &crate::client_ip::client_info(request)).await?;
         Ok(DeleteResponse::NoContent)
     }
 }

@@ -100,8 +100,9 @@ impl ConfirmApi {
         &self,
         service: Data<&AuthService>,
         token: Path<String>,
+        request: &poem::Request,
     ) -> Result<ConfirmResponse, ConfirmFailure> {
-        self.links.answer(service.confirm_email(&token.0).await)
+        self.links.answer(service.confirm_email(&token.0, &crate::client_ip::client_info(request)).await)
     }
 
     /// Check a confirmation link
@@ -140,8 +141,9 @@ impl ScannerSafeConfirmApi {
         &self,
         service: Data<&AuthService>,
         token: Path<String>,
+        request: &poem::Request,
     ) -> Result<ConfirmResponse, ConfirmFailure> {
-        self.links.answer(service.confirm_email(&token.0).await)
+        self.links.answer(service.confirm_email(&token.0, &crate::client_ip::client_info(request)).await)
     }
 }
 

@@ -132,7 +132,7 @@ impl RegistrationApi {
             password: fields.take("password"),
             email: fields.take("email"),
             languages,
-            ip: crate::client_ip::of_request(request),
+            client: crate::client_ip::client_info(request),
         };
         match service.register(form).await {
             Ok(_) => Ok(RegisterResponse::Created(Json(Created { success: true }))),

@@ -167,8 +167,8 @@ impl ResetApi {
     ) -> Result<RequestResponse, ResetFailure> {
         let mut fields: Fields = body.fields?;
         let languages = crate::api::registration::languages(request);
-        let ip = crate::client_ip::of_request(request);
-        match service.request_password_reset(fields.take("email"), &languages, ip.as_deref()).await {
+        let client = crate::client_ip::client_info(request);
+        match service.request_password_reset(fields.take("email"), &languages, &client).await {
             Ok(()) => Ok(RequestResponse::Accepted(Json(Success { success: true }))),
             Err(ResetRequestError::InvalidEmail(message)) => {
                 Err(ResetFailure::fields(ResetErrors { email: Some(vec![message.into()]), ..Default::default() }))
@@ -195,8 +195,8 @@ impl ResetApi {
         let FieldValue::Text(token) = fields.take("token") else {
             return Err(ResetError::InvalidLink.into());
         };
-        let ip = crate::client_ip::of_request(request);
-        service.reset_password(&token, fields.take("new_password"), ip.as_deref()).await?;
+        let client = crate::client_ip::client_info(request);
+        service.reset_password(&token, fields.take("new_password"), &client).await?;
         Ok(ResetResponse::Ok(Json(Success { success: true })))
     }
 }
@@ -271,8 +271,10 @@ impl ResetFormApi {
             // A browser sends the form as it is; a body that cannot be read gets the form again.
             Err(_) => return Ok(page(PageResponse::Invalid, &form_page(Some(UNREADABLE)))),
         };
-        let ip = crate::client_ip::of_request(request);
-        match service.reset_password(&token.0, fields.take("new_password"), ip.as_deref()).await {
+        match service
+            .reset_password(&token.0, fields.take("new_password"), &crate::client_ip::client_info(request))
+            .await
+        {
             Ok(()) => Ok(page(PageResponse::Page, DONE_PAGE)),
             Err(e) => page_for(e),
         }

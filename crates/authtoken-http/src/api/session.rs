@@ -2,7 +2,6 @@
 
 use authtoken_core::AuthService;
 use authtoken_core::service::{FieldValue, LoginError, LogoutError};
-use authtoken_core::session::ClientInfo;
 use authtoken_core::user::Password;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -143,10 +142,7 @@ impl SessionApi {
         else {
             return Err(LoginError::InvalidCredentials.into());
         };
-        // UTF-8 is read as text too, not only visible ASCII.
-        let user_agent =
-            request.headers().get(poem::http::header::USER_AGENT).and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
-        let client = ClientInfo::new(user_agent, crate::client_ip::of_request(request));
+        let client = crate::client_ip::client_info(request);
         let outcome = service.login(&username, &Password::new(password), client).await?;
         let body = LoginBody {
             token: outcome.token.expose(),
@@ -159,8 +155,13 @@ impl SessionApi {
     ///
     /// Revokes the token that authenticates this request, and only that one.
     #[oai(path = "/logout/", method = "delete", operation_id = "logout")]
-    async fn logout(&self, service: Data<&AuthService>, auth: TokenAuth) -> Result<LogoutResponse, AuthFailure> {
-        match service.logout(&auth.0).await {
+    async fn logout(
+        &self,
+        service: Data<&AuthService>,
+        auth: TokenAuth,
+        request: &poem::Request,
+    ) -> Result<LogoutResponse, AuthFailure> {
+        match service.logout(&auth.0, &crate::client_ip::client_info(request)).await {
             Ok(()) => Ok(LogoutResponse::NoContent),
             Err(LogoutError::Failed(e)) => Err(e.into()),
         }

@@ -217,8 +217,9 @@ impl SessionsApi {
         auth: TokenAuth,
         /// The session's public id, as `GET {prefix}/sessions/` lists it.
         id: Path<String>,
+        request: &poem::Request,
     ) -> Result<RevokeResponse, RevokeFailure> {
-        if service.revoke_session(&auth.0, &id.0).await? {
+        if service.revoke_session(&auth.0, &id.0, &crate::client_ip::client_info(request)).await? {
             return Ok(RevokeResponse::NoContent);
         }
         Err(RevokeFailure::NotFound(detail_body("Not found.")))
@@ -261,10 +262,10 @@ async fn logout_many(
     scope: Scope,
 ) -> Result<LogoutManyResponse, ReauthFailure> {
     let password = reentered(body)?;
-    let ip = crate::client_ip::of_request(request);
+    let client = crate::client_ip::client_info(request);
     let revoked = match scope {
-        Scope::Others => service.logout_others(&auth.0, &password, ip.as_deref()).await?,
-        Scope::All => service.logout_all(&auth.0, &password, ip.as_deref()).await?,
+        Scope::Others => service.logout_others(&auth.0, &password, &client).await?,
+        Scope::All => service.logout_all(&auth.0, &password, &client).await?,
     };
     Ok(LogoutManyResponse::Ok(Json(Revoked { revoked })))
 }

@@ -148,7 +148,8 @@ async fn log_in_and_maybe_out(app: &TestApp, logs_out: bool) -> String {
 async fn assert_exactly_one_user(app: &TestApp, username: &str) {
     let id = app.user_id(username).await;
 
-    let deleted = app.users.delete(id).await.expect("the store works");
+    let event = authtoken_testkit::fixtures::event(authtoken_core::event::EventKind::OperatorDeletedUser);
+    let deleted = app.users.delete(id, &event).await.expect("the store works");
 
     assert!(deleted, "the user found can be deleted");
     assert_eq!(app.users.find_by_username(username).await.expect("the store works"), None, "a second {username}");

@@ -10,6 +10,7 @@ mod concurrency;
 mod confirmation;
 mod cors;
 mod envelopes;
+mod events;
 mod headers;
 mod host;
 mod login;

@@ -12,8 +12,9 @@ type Operation = (&'static str, &'static str, bool);
 /// The operations of every configuration under the prefix.
 const SESSIONS: [Operation; 3] =
     [("post /auth/login", "login", false), ("delete /auth/logout", "logout", true), ("get /auth/me", "me", true)];
-/// The session inventory and the account, also in every configuration.
-const INVENTORY: [Operation; 6] = [
+/// The session inventory, the account and its audit trail, also in every configuration.
+const INVENTORY: [Operation; 7] = [
+    ("get /auth/events", "events", true),
     ("post /auth/me/delete", "delete_account", true),
     ("post /auth/password/change", "password_change", true),
     ("post /auth/logout/all", "logout_all", true),
@@ -93,6 +94,7 @@ async fn the_document_paths_follow_a_configured_prefix() {
     assert_eq!(
         routes,
         [
+            "get /api/v1/auth/events",
             "post /api/v1/auth/login",
             "delete /api/v1/auth/logout",
             "post /api/v1/auth/logout/all",

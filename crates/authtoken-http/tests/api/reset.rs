@@ -43,7 +43,8 @@ impl TestApp {
         let app = TestApp::builder().password_reset(form).build().await?;
         let mut alice = authtoken_testkit::fixtures::new_user("alice", PASSWORD);
         alice.email = Some("alice@example.org".to_owned());
-        app.users.create(&alice).await.expect("alice is created");
+        let created = authtoken_testkit::fixtures::event(authtoken_core::event::EventKind::OperatorCreatedUser);
+        app.users.create(&alice, &created).await.expect("alice is created");
         Some(app)
     }
 

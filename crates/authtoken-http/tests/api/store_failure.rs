@@ -33,7 +33,7 @@ async fn login_answers_503_when_the_session_cannot_be_stored() {
         }))
     });
     let mut tokens = MockTokenRepo::new();
-    tokens.expect_insert_for_login().times(1).returning(|_, _, _| Err(StoreError::new(SECRET)));
+    tokens.expect_insert_for_login().times(1).returning(|_, _, _, _| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().users(users).tokens(tokens).build().await else { return };
 
     let reply = app.post_json("/auth/login/", r#"{"username":"alice","password":"correct horse"}"#).await;
@@ -59,7 +59,7 @@ async fn logout_answers_503_when_the_session_cannot_be_deleted() {
     let mut tokens = MockTokenRepo::new();
     tokens.expect_find().times(1).returning(move |_| Ok(Some(found.clone())));
     tokens.expect_touch().times(1).returning(|_, _, _| Ok(true));
-    tokens.expect_delete().times(1).returning(|_| Err(StoreError::new(SECRET)));
+    tokens.expect_revoke().times(1).returning(|_, _, _| Err(StoreError::new(SECRET)));
     let Some(app) = TestApp::builder().tokens(tokens).build().await else { return };
 
     let reply =
@@ -72,7 +72,7 @@ async fn logout_answers_503_when_the_session_cannot_be_deleted() {
 async fn register_answers_503_when_the_user_store_fails() {
     let mut users = MockUserRepo::new();
     users.expect_find_by_username().returning(|_| Ok(None));
-    users.expect_create().times(1).returning(|_| Err(CreateUserError::Store(StoreError::new(SECRET))));
+    users.expect_create().times(1).returning(|_, _| Err(CreateUserError::Store(StoreError::new(SECRET))));
     let Some(app) = TestApp::builder().registration(true).users(users).build().await else { return };
 
     let reply = app.post_json("/auth/register/", r#"{"username":"alice","password":"correct horse"}"#).await;

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use authtoken_core::config::ConfirmationSettings;
 use authtoken_core::delivery::{Delivery, RetryPolicy};
+use authtoken_core::event::EventKind;
 use authtoken_core::outbox::{Mail, OutboxMail, OutboxState};
-use authtoken_core::ports::{MockMailer, Outbox, TokenRepo, UserRepo};
+use authtoken_core::ports::{EventRepo, MockMailer, Outbox, TokenRepo, UserRepo};
 use authtoken_core::service::Ports;
 use authtoken_core::session::{ClientInfo, Session, SessionId};
 use authtoken_core::template::{MailTemplate, MailTemplates, Template};
@@ -64,6 +65,8 @@ pub(super) struct TestApp {
     pub users: Arc<dyn UserRepo>,
     /// The backend's outbox, where confirmation mail waits until [`TestApp::delivered_mail`] delivers it.
     pub outbox: Arc<dyn Outbox>,
+    /// The backend's audit trail.
+    pub events: Arc<dyn EventRepo>,
     /// What delivery handed to the mailer, in order.
     mailbox: Arc<Mutex<Vec<Mail>>>,
     pub clock: FakeClock,
@@ -126,7 +129,8 @@ impl TestApp {
     pub(super) async fn seed_user(&self, username: &str, password: &str) -> UserId {
         let mut user = fixtures::new_user(username, password);
         user.username_key = user.username.key(self.case_insensitive);
-        self.users.create(&user).await.expect("the seeded user is new").id
+        let created = self.users.create(&user, &fixtures::event(EventKind::OperatorCreatedUser)).await;
+        created.expect("the seeded user is new").id
     }
 
     /// The id of the user whose username is exactly `username`; the test fails if there is none.
@@ -137,7 +141,8 @@ impl TestApp {
 
     /// Deactivates a user directly in the store.
     pub(super) async fn deactivate(&self, user: UserId) {
-        let found = self.users.set_active(user, false).await.expect("the store works");
+        let event = fixtures::event(EventKind::OperatorDeactivatedUser);
+        let found = self.users.set_active(user, false, &event).await.expect("the store works");
         assert!(found, "the user to deactivate exists");
     }
 
@@ -359,6 +364,7 @@ impl TestAppBuilder {
         let ports = Ports {
             tokens: Arc::clone(&tokens),
             users: Arc::clone(&users),
+            events: Arc::clone(&stores.events),
             hasher: Arc::new(FakePasswordHasher::default()),
             clock: Arc::new(clock.clone()),
         };
@@ -400,6 +406,7 @@ impl TestAppBuilder {
             tokens,
             users,
             outbox: Arc::clone(&stores.outbox),
+            events: Arc::clone(&stores.events),
             mailbox: Arc::default(),
             clock,
             case_insensitive: self.case_insensitive,

@@ -1,9 +1,11 @@
-//! The operator's commands for users and sessions (`authtoken users …`, `authtoken sessions …`), and what they
-//! share: finding a user by name, printing a table, and ending quietly when the reader of the output has gone.
+//! The operator's commands for users, sessions and the audit trail (`authtoken users …`, `authtoken sessions …`,
+//! `authtoken events`), and what they share: finding a user by name, printing a table, and ending quietly when the
+//! reader of the output has gone.
 //!
 //! Every bad input ends the command with one message naming what is wrong (which `main` prints to stderr) and a
 //! non-zero exit; results go to stdout.
 
+pub(crate) mod events;
 mod password;
 pub(crate) mod sessions;
 pub(crate) mod users;

@@ -4,6 +4,7 @@
 use std::io::Write as _;
 
 use anyhow::bail;
+use authtoken_core::event::{AuditEvent, EventKind};
 use authtoken_core::ports::{Clock as _, SystemClock, TokenRepo as _};
 use authtoken_core::session::{Revoke, Session, SessionId};
 
@@ -40,12 +41,14 @@ impl SessionsCommand {
             Self::List { user } => list(wired, &user).await,
             Self::Revoke { user: Some(name), .. } => {
                 let user = find_user(wired, &name).await?;
-                let revoked = wired.store.revoke_sessions(user.id, &Revoke::All).await?;
+                let event = AuditEvent::by_operator(EventKind::OperatorRevokedSessions, now(), Some(user.id), None);
+                let revoked = wired.store.revoke_sessions(user.id, &Revoke::All, &event).await?;
                 Ok(writeln!(std::io::stdout(), "revoked {} of {}", sessions(revoked), user.username)?)
             }
             Self::Revoke { id: Some(id), .. } => revoke_one(wired, &id).await,
             Self::Revoke { .. } => {
-                let revoked = wired.store.revoke_everyone().await?;
+                let event = AuditEvent::by_operator(EventKind::OperatorRevokedEverySession, now(), None, None);
+                let revoked = wired.store.revoke_everyone(&event).await?;
                 Ok(writeln!(std::io::stdout(), "revoked {} of every user", sessions(revoked))?)
             }
         }
@@ -59,7 +62,7 @@ async fn list(wired: &Wired, name: &str) -> anyhow::Result<()> {
     if stored.is_empty() {
         return Ok(writeln!(out, "{} has no sessions", user.username)?);
     }
-    let now = SystemClock.now();
+    let now = now();
     let config = wired.service.config();
     let state = |session: &Session| match config.auth_token_idle_timeout {
         _ if session.is_expired(now) => "expired",
@@ -94,8 +97,14 @@ async fn revoke_one(wired: &Wired, text: &str) -> anyhow::Result<()> {
     let Some(found) = wired.store.find_by_id(&id).await? else {
         bail!("no session with the id `{text}`");
     };
-    if !wired.store.revoke(found.user.id, &id).await? {
+    let event = AuditEvent::by_operator(EventKind::OperatorRevokedSession, now(), Some(found.user.id), Some(&id));
+    if !wired.store.revoke(found.user.id, &id, &event).await? {
         bail!("no session with the id `{text}`");
     }
     Ok(writeln!(std::io::stdout(), "revoked the session {} of {}", id.as_str(), found.user.username)?)
+}
+
+/// The time of an operator's command, read once for each event it records.
+fn now() -> authtoken_core::Timestamp {
+    SystemClock.now()
 }

@@ -4,7 +4,8 @@ use std::io::Write as _;
 
 use anyhow::{anyhow, bail};
 use authtoken_core::User;
-use authtoken_core::ports::UserRepo as _;
+use authtoken_core::event::{AuditEvent, EventKind};
+use authtoken_core::ports::{Clock as _, SystemClock, UserRepo as _};
 use authtoken_core::service::{AddUser, FieldErrors, RegisterError, SetPasswordError};
 use authtoken_core::session::Revoke;
 use authtoken_core::user::UserId;
@@ -81,7 +82,9 @@ impl UsersCommand {
             }
             Self::Delete { name } => {
                 let user = find_user(wired, &name).await?;
-                if !wired.store.delete(user.id).await? {
+                let event =
+                    AuditEvent::by_operator(EventKind::OperatorDeletedUser, SystemClock.now(), Some(user.id), None);
+                if !wired.store.delete(user.id, &event).await? {
                     bail!("no user named `{name}`");
                 }
                 let deleted = "with every session, confirmation link and pending mail of the user";
@@ -148,9 +151,12 @@ async fn set_password(wired: &Wired, name: &str, password_stdin: bool) -> anyhow
     Ok(writeln!(std::io::stdout(), "set the password of {}; revoked {}", user.username, sessions(revoked))?)
 }
 
-/// Deactivating ends every session of the user in the same transaction (`UserRepo::set_active`).
+/// Deactivating ends every session of the user in the same transaction (`UserRepo::set_active`), which records the
+/// operator's event too.
 async fn set_active(wired: &Wired, user: &User, active: bool) -> anyhow::Result<()> {
-    if !wired.store.set_active(user.id, active).await? {
+    let kind = if active { EventKind::OperatorActivatedUser } else { EventKind::OperatorDeactivatedUser };
+    let event = AuditEvent::by_operator(kind, SystemClock.now(), Some(user.id), None);
+    if !wired.store.set_active(user.id, active, &event).await? {
         bail!("no user named `{}`", user.username);
     }
     Ok(())

@@ -65,6 +65,8 @@ pub struct Settings {
     /// What new login tokens start with, such as `at_`; empty for none.
     pub token_prefix: String,
     pub expired_token_purge_interval: String,
+    /// How long the audit trail keeps an event.
+    pub auth_event_retention: String,
     pub user_fields: Option<String>,
     pub username_case_insensitive: bool,
     pub password_min_length: usize,
@@ -152,6 +154,7 @@ impl Settings {
             max_sessions_per_user: None,
             token_prefix: String::new(),
             expired_token_purge_interval: "1h".to_owned(),
+            auth_event_retention: "90d".to_owned(),
             user_fields: None,
             username_case_insensitive: false,
             password_min_length: 8,
@@ -267,6 +270,7 @@ impl Settings {
                         })
                     })
                     .transpose()?,
+                auth_event_retention: duration("auth_event_retention", &self.auth_event_retention)?,
                 token_prefix: self.token_prefix()?,
             },
             confirmation: self.confirmation(&prefix)?,

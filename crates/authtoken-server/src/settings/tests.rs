@@ -134,3 +134,14 @@ fn trusted_proxies_are_addresses_and_networks() {
     assert!(!trusted.contains("127.0.0.2".parse().unwrap()));
     assert!(!trusted.contains("203.0.113.1".parse().unwrap()));
 }
+
+#[test]
+fn events_are_kept_90_days_unless_the_setting_says_otherwise() {
+    assert_eq!(Settings::defaults().resolve().unwrap().core.auth_event_retention, Duration::from_secs(90 * 86_400));
+    let mut settings = Settings::defaults();
+    settings.auth_event_retention = "1y".into();
+
+    assert_eq!(settings.resolve().unwrap().core.auth_event_retention, Duration::from_secs(31_557_600));
+    check_error(|s| s.auth_event_retention = "0s".into(), "`auth_event_retention`");
+    check_error(|s| s.auth_event_retention = "forever".into(), "`auth_event_retention`");
+}

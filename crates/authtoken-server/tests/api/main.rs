@@ -20,6 +20,7 @@ macro_rules! http_suite {
         mod confirmation;
         mod cors;
         mod envelopes;
+        mod events;
         mod headers;
         mod host;
         mod login;

@@ -6,6 +6,7 @@ mod at_rest;
 mod config;
 mod confirmation;
 mod connections;
+mod events;
 mod flow;
 mod lifecycle;
 mod migrate;

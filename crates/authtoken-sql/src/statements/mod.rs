@@ -4,6 +4,7 @@
 //! This module names the tables and columns; each submodule holds the statements of one table.
 
 pub(crate) mod confirmations;
+pub(crate) mod events;
 pub(crate) mod outbox;
 pub(crate) mod resets;
 pub(crate) mod sessions;
@@ -46,6 +47,19 @@ pub(crate) enum Users {
     PasswordHash,
     JoinedAt,
     LastLoginAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+#[iden = "auth_events"]
+pub(crate) enum Events {
+    Table,
+    Id,
+    At,
+    Kind,
+    UserId,
+    SessionId,
+    ClientIp,
+    UserAgent,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -119,6 +133,10 @@ pub(crate) const SESSION_COLUMNS: [Sessions; 8] = [
     Sessions::UserAgent,
     Sessions::ClientIp,
 ];
+
+/// The event columns every event query returns, in this order (and then the user's name).
+pub(crate) const EVENT_COLUMNS: [Events; 7] =
+    [Events::Id, Events::At, Events::Kind, Events::UserId, Events::SessionId, Events::ClientIp, Events::UserAgent];
 
 /// The user columns a user query returns, in this order; the password hash only where it is needed.
 pub(crate) const USER_COLUMNS: [Users; 7] = [

@@ -63,13 +63,18 @@ pub(crate) fn purge_expired(now: Timestamp) -> DeleteStatement {
 /// `users_email_lower`). SQLite's `lower` folds ASCII only, PostgreSQL's all of Unicode (a Kelvin sign `K` to `k`), so
 /// this finds candidates, and the store keeps those equal to `email` in ASCII case only, alike on both.
 pub(crate) fn owner_candidates(email: &str) -> SelectStatement {
+    owners(email).lock(LockType::Update).to_owned()
+}
+
+/// The active users whose address may be `email` in another case, as [`owner_candidates`] finds them, without
+/// locking them: for the audit trail of a reset request, which changes no user.
+pub(crate) fn owners(email: &str) -> SelectStatement {
     Query::select()
         .columns(USER_COLUMNS)
         .from(Users::Table)
         .and_where(Func::lower(Expr::col(Users::Email)).eq(Func::lower(Expr::val(email))))
         .and_where(Expr::col(Users::IsActive).eq(true))
         .order_by(Users::Id, Order::Asc)
-        .lock(LockType::Update)
         .to_owned()
 }
 

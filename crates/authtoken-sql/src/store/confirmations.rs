@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser};
+use authtoken_core::event::AuditEvent;
 use authtoken_core::outbox::{MailKind, OutboxMail};
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
@@ -11,16 +12,22 @@ use authtoken_core::user::{NewUser, User, UserId};
 use super::users::created;
 use super::{SqlStore, user_from_row};
 use crate::row::Row;
-use crate::statements::{CONFIRMATION_COLUMNS, confirmations, outbox, users};
+use crate::statements::{CONFIRMATION_COLUMNS, confirmations, events, outbox, users};
 
 #[async_trait]
 impl ConfirmationRepo for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create_user_with_confirmation(&self, user: &NewUser, mail: &OutboxMail) -> Result<User, CreateUserError> {
+    async fn create_user_with_confirmation(
+        &self,
+        user: &NewUser,
+        mail: &OutboxMail,
+        event: &AuditEvent,
+    ) -> Result<User, CreateUserError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         // A duplicate returns here, and dropping the transaction rolls it back: nothing is written.
         let created = created(tx.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)?;
         tx.execute(&outbox::insert(created.id, mail, user.joined_at)).await.map_err(StoreError::from)?;
+        tx.execute(&events::insert(&event.of_user(Some(created.id)))).await.map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(created)
     }
@@ -68,7 +75,7 @@ impl ConfirmationRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+    async fn confirm(&self, digest: &TokenDigest, event: &AuditEvent) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Deleting first locks the link, so of two concurrent confirmations only one finds it.
         let Some(user_id) = tx.fetch_optional(&confirmations::take(digest), |row| row.int(0)).await? else {
@@ -77,6 +84,7 @@ impl ConfirmationRepo for SqlStore {
         tx.execute(&users::confirm_email(UserId(user_id))).await?;
         // Links minted by earlier attempts to deliver the mail have nothing left to confirm.
         tx.execute(&confirmations::delete_of_user(UserId(user_id))).await?;
+        tx.execute(&events::insert(&event.of_user(Some(UserId(user_id))))).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -3,6 +3,7 @@
 //! One submodule per port; the row decoders that several ports share live here.
 
 mod confirmations;
+mod events;
 mod outbox;
 mod resets;
 mod throttles;
@@ -18,7 +19,8 @@ use crate::options::DatabaseOptions;
 use crate::row::Row;
 use crate::statements::USER_COLUMNS;
 
-/// Users, sessions, confirmation and reset links, and the outbox in SQLite or PostgreSQL, chosen by the URL.
+/// Users, sessions, confirmation and reset links, the outbox, the throttles and the audit trail in SQLite or
+/// PostgreSQL, chosen by the URL.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pool: Pool,

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
+use authtoken_core::event::AuditEvent;
 use authtoken_core::outbox::OutboxMail;
 use authtoken_core::ports::{ResetRepo, StoreError};
 use authtoken_core::reset::{ResetLink, ResetLinkWithUser};
@@ -11,12 +12,12 @@ use authtoken_core::user::{PasswordHash, User, UserId};
 
 use super::{SqlStore, user_from_row};
 use crate::row::Row;
-use crate::statements::{RESET_COLUMNS, outbox, resets, sessions, users};
+use crate::statements::{RESET_COLUMNS, events, outbox, resets, sessions, users};
 
 #[async_trait]
 impl ResetRepo for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError> {
+    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp, event: &AuditEvent) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let candidates = |row: &dyn Row| Ok((row.int(0)?, row.text(1)?));
         let pending = tx.fetch_all(&resets::pending_mail_candidates(&mail.to), candidates).await?;
@@ -26,6 +27,10 @@ impl ResetRepo for SqlStore {
             tx.execute(&resets::delete_mail(same)).await?;
         }
         tx.execute(&outbox::insert(None, mail, at)).await?;
+        // The account the mail will go to, for the audit trail; looked up whether or not there is one.
+        let owners = tx.fetch_all(&resets::owners(&mail.to), |row| user_from_row(row, 0)).await?;
+        let owner = owners.into_iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&mail.to)));
+        tx.execute(&events::insert(&event.of_user(owner.map(|user| user.id)))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -66,6 +71,7 @@ impl ResetRepo for SqlStore {
         now: Timestamp,
         hash: &PasswordHash,
         notices: &[OutboxMail],
+        event: &AuditEvent,
     ) -> Result<Option<UserId>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let Some(user_id) = tx.fetch_optional(&resets::take_unexpired(digest, now), |row| row.int(0)).await? else {
@@ -80,6 +86,7 @@ impl ResetRepo for SqlStore {
         for notice in notices {
             tx.execute(&outbox::insert(user_id, notice, now)).await?;
         }
+        tx.execute(&events::insert(&event.of_user(Some(user_id)))).await?;
         tx.commit().await?;
         Ok(Some(user_id))
     }

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
+use authtoken_core::event::AuditEvent;
 use authtoken_core::ports::{StoreError, TokenRepo};
 use authtoken_core::session::{ClientInfo, Revoke, Session, SessionId, SessionWithUser};
 use authtoken_core::token::TokenDigest;
@@ -9,7 +10,7 @@ use authtoken_core::user::{PasswordHash, UserId};
 
 use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::row::Row;
-use crate::statements::{SESSION_COLUMNS, sessions, users};
+use crate::statements::{SESSION_COLUMNS, events, sessions, users};
 
 #[async_trait]
 impl TokenRepo for SqlStore {
@@ -25,6 +26,7 @@ impl TokenRepo for SqlStore {
         session: &Session,
         password_hash: &PasswordHash,
         max: Option<u32>,
+        event: &AuditEvent,
     ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locked, so logins of one user take turns here (together they never leave more than `max`), and a password
@@ -39,6 +41,7 @@ impl TokenRepo for SqlStore {
             Some(max) => tx.execute(&sessions::evict_least_recent(session.user_id, &session.digest, max)).await?,
             None => 0,
         };
+        tx.execute(&events::insert(event)).await?;
         tx.commit().await?;
         Ok(Some(evicted))
     }
@@ -74,21 +77,35 @@ impl TokenRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn revoke(&self, user_id: UserId, id: &SessionId) -> Result<bool, StoreError> {
-        Ok(self.pool.execute(&sessions::revoke(user_id, id)).await? > 0)
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke) -> Result<u64, StoreError> {
-        match sessions::revoke_of_user(user_id, which) {
-            Some(delete) => Ok(self.pool.execute(&delete).await?),
-            None => Ok(0),
+    async fn revoke(&self, user_id: UserId, id: &SessionId, event: &AuditEvent) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if tx.execute(&sessions::revoke(user_id, id)).await? == 0 {
+            return Ok(false);
         }
+        tx.execute(&events::insert(event)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn revoke_everyone(&self) -> Result<u64, StoreError> {
-        Ok(self.pool.execute(&sessions::revoke_everyone()).await?)
+    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke, event: &AuditEvent) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = match sessions::revoke_of_user(user_id, which) {
+            Some(delete) => tx.execute(&delete).await?,
+            None => 0,
+        };
+        tx.execute(&events::insert(event)).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn revoke_everyone(&self, event: &AuditEvent) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = tx.execute(&sessions::revoke_everyone()).await?;
+        tx.execute(&events::insert(event)).await?;
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

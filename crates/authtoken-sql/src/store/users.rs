@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
+use authtoken_core::event::AuditEvent;
 use authtoken_core::outbox::OutboxMail;
 use authtoken_core::ports::{CreateUserError, StoreError, UserRepo};
 use authtoken_core::session::Revoke;
@@ -9,13 +10,18 @@ use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId}
 
 use super::{SqlStore, credentials_from_row, user_from_row};
 use crate::error::DbError;
-use crate::statements::{Users, outbox, sessions, users};
+use crate::statements::{Users, events, outbox, sessions, users};
 
 #[async_trait]
 impl UserRepo for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn create(&self, user: &NewUser) -> Result<User, CreateUserError> {
-        created(self.pool.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)
+    async fn create(&self, user: &NewUser, event: &AuditEvent) -> Result<User, CreateUserError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        // A duplicate returns here, and dropping the transaction rolls it back: nothing is written.
+        let created = created(tx.fetch_optional(&users::insert(user), |row| user_from_row(row, 0)).await)?;
+        tx.execute(&events::insert(&event.of_user(Some(created.id)))).await.map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(created)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -52,6 +58,7 @@ impl UserRepo for SqlStore {
         revoke: &Revoke,
         notices: &[OutboxMail],
         at: Timestamp,
+        event: &AuditEvent,
     ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.pool.begin().await?;
         if tx.execute(&users::set_password(id, hash)).await? == 0 {
@@ -64,12 +71,13 @@ impl UserRepo for SqlStore {
         for notice in notices {
             tx.execute(&outbox::insert(id, notice, at)).await?;
         }
+        tx.execute(&events::insert(event)).await?;
         tx.commit().await?;
         Ok(Some(revoked))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
+    async fn set_active(&self, id: UserId, active: bool, event: &AuditEvent) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         if tx.execute(&users::set_active(id, active)).await? == 0 {
             return Ok(false);
@@ -77,13 +85,21 @@ impl UserRepo for SqlStore {
         if !active && let Some(delete) = sessions::revoke_of_user(id, &Revoke::All) {
             tx.execute(&delete).await?;
         }
+        tx.execute(&events::insert(event)).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
-        Ok(self.pool.execute(&users::delete(id)).await? > 0)
+    async fn delete(&self, id: UserId, event: &AuditEvent) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The sessions, links and mail of the user go by cascade; the events have no foreign key and stay.
+        if tx.execute(&users::delete(id)).await? == 0 {
+            return Ok(false);
+        }
+        tx.execute(&events::insert(event)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

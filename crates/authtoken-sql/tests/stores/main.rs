@@ -101,6 +101,7 @@ mod shared_sqlite_file {
     use std::time::Duration;
 
     use authtoken_core::Timestamp;
+    use authtoken_core::event::EventKind;
     use authtoken_core::ports::{TokenRepo, UserRepo as _};
     use authtoken_sql::SqlStore;
     use authtoken_sql::testing;
@@ -111,7 +112,9 @@ mod shared_sqlite_file {
         let database = testing::sqlite();
         let writer = SqlStore::open(&database.options).await.expect("the first store opens");
         let reader = SqlStore::open(&database.options).await.expect("the second store opens");
-        let user = writer.create(&fixtures::new_user("alice", "secret")).await.expect("the user is created");
+        let registered = fixtures::event(EventKind::Registered);
+        let user =
+            writer.create(&fixtures::new_user("alice", "secret"), &registered).await.expect("the user is created");
         let (token, session) = fixtures::session(user.id, Timestamp::from_millis(1_000), Duration::from_secs(60));
         let digest = token.digest();
         assert!(reader.looks_up_sessions_on_the_calling_thread());

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use authtoken_core::confirmation::Confirmation;
+use authtoken_core::event::EventKind;
 use authtoken_core::outbox::{OutboxEntry, OutboxState};
 use authtoken_core::ports::CreateUserError;
 use authtoken_core::{Timestamp, UserId};
 
 use super::{Stores, register};
-use crate::fixtures::{EPOCH, confirmation, confirmation_mail, new_user};
+use crate::fixtures::{EPOCH, confirmation, confirmation_mail, event, new_user};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -20,7 +21,8 @@ pub async fn create_user_with_confirmation_stores_the_user_and_queues_its_mail(s
     new.joined_at = EPOCH.plus(MINUTE);
     let mail = confirmation_mail("alice@example.org");
 
-    let alice = stores.confirmations.create_user_with_confirmation(&new, &mail).await.unwrap();
+    let alice =
+        stores.confirmations.create_user_with_confirmation(&new, &mail, &event(EventKind::Registered)).await.unwrap();
 
     assert_eq!((alice.username.as_str(), alice.email.as_deref()), ("alice", Some("alice@example.org")));
     assert!(!alice.email_confirmed);
@@ -41,10 +43,13 @@ pub async fn create_user_with_confirmation_stores_the_user_and_queues_its_mail(s
 }
 
 pub async fn create_user_with_confirmation_rejects_a_duplicate_username_and_writes_nothing(stores: &Stores) {
-    stores.users.create(&new_user("alice", "one")).await.unwrap();
+    stores.users.create(&new_user("alice", "one"), &event(EventKind::Registered)).await.unwrap();
 
     let mail = confirmation_mail("alice@example.org");
-    let again = stores.confirmations.create_user_with_confirmation(&new_user("alice", "two"), &mail).await;
+    let again = stores
+        .confirmations
+        .create_user_with_confirmation(&new_user("alice", "two"), &mail, &event(EventKind::Registered))
+        .await;
 
     assert!(matches!(again, Err(CreateUserError::Duplicate)), "{again:?}");
     assert_eq!(stores.outbox.entries(&ALL_STATES).await.unwrap(), vec![]);
@@ -56,7 +61,8 @@ pub async fn create_user_with_confirmation_rejects_a_duplicate_key_and_writes_no
     variant.username_key = first.username.clone();
 
     let mail = confirmation_mail("other@example.org");
-    let again = stores.confirmations.create_user_with_confirmation(&variant, &mail).await;
+    let again =
+        stores.confirmations.create_user_with_confirmation(&variant, &mail, &event(EventKind::Registered)).await;
 
     assert!(matches!(again, Err(CreateUserError::Duplicate)), "{again:?}");
     assert_eq!(stores.users.find_by_username("ALICE").await.unwrap(), None);
@@ -68,7 +74,11 @@ pub async fn concurrent_creates_with_confirmation_of_one_username_give_exactly_o
     let mails: Vec<_> = (0..20).map(|i| confirmation_mail(&format!("carol{i}@example.org"))).collect();
     let attempts = mails.iter().map(|mail| {
         let confirmations = stores.confirmations.clone();
-        async move { confirmations.create_user_with_confirmation(&new_user("carol", "pw"), mail).await }
+        async move {
+            confirmations
+                .create_user_with_confirmation(&new_user("carol", "pw"), mail, &event(EventKind::Registered))
+                .await
+        }
     });
 
     let results = futures::future::join_all(attempts).await;
@@ -152,7 +162,7 @@ pub async fn add_confirmation_stores_the_link_and_returns_its_user(stores: &Stor
 pub async fn add_confirmation_stores_nothing_for_a_gone_changed_or_confirmed_address(stores: &Stores) {
     let (alice, _) = register(stores, "alice", EPOCH, DAY).await;
     let (bob, bobs) = register(stores, "bob", EPOCH, DAY).await;
-    stores.confirmations.confirm(&bobs.digest()).await.unwrap();
+    stores.confirmations.confirm(&bobs.digest(), &event(EventKind::EmailConfirmed)).await.unwrap();
     let links: Vec<(&str, Confirmation)> = vec![
         ("an unknown user", confirmation(UserId(alice.id.0 + 1000), "alice@example.org", EPOCH, DAY).1),
         ("another address", confirmation(alice.id, "mallory@example.org", EPOCH, DAY).1),
@@ -193,7 +203,7 @@ pub async fn confirm_marks_the_email_confirmed_and_deletes_every_link_of_the_use
     stores.confirmations.add_confirmation(&link).await.unwrap();
     let (_, bobs) = register(stores, "bob", EPOCH, DAY).await;
 
-    let confirmed = stores.confirmations.confirm(&token.digest()).await.unwrap();
+    let confirmed = stores.confirmations.confirm(&token.digest(), &event(EventKind::EmailConfirmed)).await.unwrap();
 
     assert!(confirmed);
     let found = stores.users.find_by_username("alice").await.unwrap().unwrap();
@@ -207,11 +217,13 @@ pub async fn confirm_marks_the_email_confirmed_and_deletes_every_link_of_the_use
 pub async fn confirm_of_a_missing_link_returns_false_and_changes_nothing(stores: &Stores) {
     let (alice, token) = register(stores, "alice", EPOCH, DAY).await;
     let (_, bobs) = register(stores, "bob", EPOCH, DAY).await;
-    stores.confirmations.confirm(&bobs.digest()).await.unwrap();
+    stores.confirmations.confirm(&bobs.digest(), &event(EventKind::EmailConfirmed)).await.unwrap();
     let (unknown, _) = confirmation(alice.id, "alice@example.org", EPOCH, DAY);
 
-    let unknown_confirmed = stores.confirmations.confirm(&unknown.digest()).await.unwrap();
-    let confirmed_again = stores.confirmations.confirm(&bobs.digest()).await.unwrap();
+    let unknown_confirmed =
+        stores.confirmations.confirm(&unknown.digest(), &event(EventKind::EmailConfirmed)).await.unwrap();
+    let confirmed_again =
+        stores.confirmations.confirm(&bobs.digest(), &event(EventKind::EmailConfirmed)).await.unwrap();
 
     assert!(!unknown_confirmed);
     assert!(!confirmed_again);
@@ -251,16 +263,16 @@ pub async fn purge_expired_confirmations_deletes_only_links_past_their_expiry(st
 
 pub async fn unconfirmed_users_lists_users_with_an_unconfirmed_email_in_id_order(stores: &Stores) {
     let (zoe, _) = register(stores, "zoe", EPOCH, DAY).await;
-    stores.users.create(&new_user("no-email", "pw")).await.unwrap();
+    stores.users.create(&new_user("no-email", "pw"), &event(EventKind::Registered)).await.unwrap();
     let mut empty = new_user("empty-email", "pw");
     empty.email = Some(String::new());
-    stores.users.create(&empty).await.unwrap();
+    stores.users.create(&empty, &event(EventKind::Registered)).await.unwrap();
     let (_, confirmed) = register(stores, "confirmed", EPOCH, DAY).await;
-    stores.confirmations.confirm(&confirmed.digest()).await.unwrap();
+    stores.confirmations.confirm(&confirmed.digest(), &event(EventKind::EmailConfirmed)).await.unwrap();
     let (alice, _) = register(stores, "alice", EPOCH, DAY).await;
     let mut without_link = new_user("bob", "pw");
     without_link.email = Some("bob@example.org".to_owned());
-    let bob = stores.users.create(&without_link).await.unwrap();
+    let bob = stores.users.create(&without_link, &event(EventKind::Registered)).await.unwrap();
 
     let unconfirmed = stores.confirmations.unconfirmed_users().await.unwrap();
 
@@ -273,7 +285,7 @@ pub async fn deleting_a_user_deletes_the_users_links_and_mail(stores: &Stores) {
     let (second, link) = confirmation(alice.id, "alice@example.org", EPOCH.plus(MINUTE), DAY);
     stores.confirmations.add_confirmation(&link).await.unwrap();
 
-    let deleted = stores.users.delete(alice.id).await.unwrap();
+    let deleted = stores.users.delete(alice.id, &event(EventKind::AccountDeleted)).await.unwrap();
 
     assert!(deleted);
     assert_eq!(stores.confirmations.find_confirmation(&token.digest()).await.unwrap(), None);

@@ -1,12 +1,16 @@
 //! Contract suites: every MUST in the docs of `TokenRepo`, `UserRepo`, `ConfirmationRepo` and `Outbox` as a plain
-//! async function (`ResetRepo` and `ThrottleStore` too). `revocation` holds the cases of the session lifecycle, which span `TokenRepo` and `UserRepo`.
+//! async function (`ResetRepo`, `ThrottleStore` and `EventRepo` too). `revocation` holds the cases of the session
+//! lifecycle, which span `TokenRepo` and `UserRepo`; `audit` the events that every store port records with what it
+//! does, in the same transaction.
 //!
 //! An adapter's tests run them all with [`store_contract_suite!`](crate::store_contract_suite!), which makes one
 //! test per case, each against a fresh store from the adapter's own constructor.
 
 #![allow(clippy::unwrap_used, reason = "contract cases are test code: a panic is a failed case")]
 
+pub mod audit;
 pub mod confirmations;
+pub mod events;
 pub mod outbox;
 pub mod resets;
 pub mod revocation;
@@ -18,10 +22,11 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authtoken_core::ports::{ConfirmationRepo, Outbox, ResetRepo, ThrottleStore, TokenRepo, UserRepo};
+use authtoken_core::event::EventKind;
+use authtoken_core::ports::{ConfirmationRepo, EventRepo, Outbox, ResetRepo, ThrottleStore, TokenRepo, UserRepo};
 use authtoken_core::{PlainToken, Timestamp, User};
 
-use crate::fixtures::{confirmation, confirmation_mail, new_user};
+use crate::fixtures::{confirmation, confirmation_mail, event, new_user};
 
 /// The stores under test; one object usually implements every port.
 #[allow(missing_debug_implementations, reason = "ports are trait objects without Debug")]
@@ -32,15 +37,17 @@ pub struct Stores {
     pub outbox: Arc<dyn Outbox>,
     pub resets: Arc<dyn ResetRepo>,
     pub throttles: Arc<dyn ThrottleStore>,
+    pub events: Arc<dyn EventRepo>,
     /// Whatever must live as long as the stores, such as a temporary directory.
     _keep: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Stores {
     /// Every port from one store object.
-    pub fn of<S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + ResetRepo + ThrottleStore + 'static>(
-        store: S,
-    ) -> Self {
+    pub fn of<S>(store: S) -> Self
+    where
+        S: TokenRepo + UserRepo + ConfirmationRepo + Outbox + ResetRepo + ThrottleStore + EventRepo + 'static,
+    {
         let store = Arc::new(store);
         Self {
             tokens: store.clone(),
@@ -48,7 +55,8 @@ impl Stores {
             confirmations: store.clone(),
             outbox: store.clone(),
             resets: store.clone(),
-            throttles: store,
+            throttles: store.clone(),
+            events: store,
             _keep: None,
         }
     }
@@ -69,7 +77,11 @@ async fn register(stores: &Stores, name: &str, created_at: Timestamp, validity: 
     user.email = Some(email.clone());
     user.joined_at = created_at;
     let mail = confirmation_mail(&email);
-    let user = stores.confirmations.create_user_with_confirmation(&user, &mail).await.expect("the user is created");
+    let user = stores
+        .confirmations
+        .create_user_with_confirmation(&user, &mail, &event(EventKind::Registered))
+        .await
+        .expect("the user is created");
     let (token, link) = confirmation(user.id, &email, created_at, validity);
     let added = stores.confirmations.add_confirmation(&link).await.expect("the store answers");
     assert_eq!(added.as_ref(), Some(&user), "the link is stored for the new user");
@@ -170,6 +182,21 @@ macro_rules! store_contract_suite {
             throttles::purge_forgets_only_keys_whose_time_has_passed,
             throttles::concurrent_checks_of_one_key_admit_exactly_the_burst,
             throttles::a_period_the_count_does_not_divide_admits_exactly_the_burst_and_recording_never_lowers_a_key,
+            events::an_event_keeps_every_field,
+            events::events_of_lists_the_latest_events_of_the_user_newest_first,
+            events::list_events_pages_in_recorded_order_by_user_and_time,
+            events::purge_events_deletes_only_events_before_the_cut_off,
+            events::events_outlive_their_user,
+            events::a_new_user_never_inherits_the_events_of_a_deleted_one,
+            events::an_event_with_a_user_agent_beyond_its_limit_is_refused,
+            audit::insert_for_login_records_its_event_only_with_the_session,
+            audit::revocations_record_their_events_and_a_revocation_of_nothing_by_id_none,
+            audit::create_records_the_event_as_the_new_users_and_a_duplicate_nothing,
+            audit::set_password_set_active_and_delete_record_their_events_only_for_a_user,
+            audit::confirm_records_the_event_as_the_links_users_only_when_it_confirms,
+            audit::request_reset_records_the_event_as_the_address_owners_or_nobodys,
+            audit::reset_password_records_the_event_as_the_links_users_only_when_it_resets,
+            audit::an_action_whose_event_is_refused_changes_nothing,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

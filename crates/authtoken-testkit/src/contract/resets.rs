@@ -4,13 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authtoken_core::PlainToken;
+use authtoken_core::event::EventKind;
 use authtoken_core::outbox::{MailKind, OutboxMail, OutboxState};
 use authtoken_core::user::User;
 
 use super::Stores;
 use super::revocation::notice;
 use crate::FakePasswordHasher;
-use crate::fixtures::{EPOCH, new_user, session};
+use crate::fixtures::{EPOCH, event, new_user, session};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -23,7 +24,7 @@ async fn user_with(stores: &Stores, name: &str, email: &str, active: bool) -> Us
     let mut new = new_user(name, "password");
     new.email = Some(email.to_owned());
     new.is_active = active;
-    stores.users.create(&new).await.expect("the user is created")
+    stores.users.create(&new, &event(EventKind::Registered)).await.expect("the user is created")
 }
 
 /// Stores a link for the account with `email`, made at `EPOCH`, valid for an hour; returns its token and owner.
@@ -40,10 +41,22 @@ async fn pending(stores: &Stores) -> Vec<authtoken_core::outbox::OutboxEntry> {
 pub async fn request_reset_queues_the_mail_without_a_user_and_replaces_a_pending_one_to_the_same_address(
     stores: &Stores,
 ) {
-    stores.resets.request_reset(&reset_mail("Alice@Example.org"), EPOCH).await.unwrap();
-    stores.resets.request_reset(&reset_mail("bob@example.org"), EPOCH).await.unwrap();
+    stores
+        .resets
+        .request_reset(&reset_mail("Alice@Example.org"), EPOCH, &event(EventKind::PasswordResetRequested))
+        .await
+        .unwrap();
+    stores
+        .resets
+        .request_reset(&reset_mail("bob@example.org"), EPOCH, &event(EventKind::PasswordResetRequested))
+        .await
+        .unwrap();
 
-    stores.resets.request_reset(&reset_mail("alice@example.org"), EPOCH.plus(HOUR)).await.unwrap();
+    stores
+        .resets
+        .request_reset(&reset_mail("alice@example.org"), EPOCH.plus(HOUR), &event(EventKind::PasswordResetRequested))
+        .await
+        .unwrap();
 
     let pending = pending(stores).await;
     let mails: Vec<_> = pending.iter().map(|e| (e.mail.to.as_str(), e.user_id, e.next_attempt_at)).collect();
@@ -55,9 +68,24 @@ pub async fn request_reset_leaves_other_kinds_of_mail_alone(stores: &Stores) {
     let alice = user_with(stores, "alice", "alice@example.org", true).await;
     let hash = FakePasswordHasher::hash_of("x");
     let revoke = authtoken_core::session::Revoke::Nothing;
-    stores.users.set_password(alice.id, &hash, &revoke, &[notice("alice@example.org")], EPOCH).await.unwrap();
+    stores
+        .users
+        .set_password(
+            alice.id,
+            &hash,
+            &revoke,
+            &[notice("alice@example.org")],
+            EPOCH,
+            &event(EventKind::PasswordChanged),
+        )
+        .await
+        .unwrap();
 
-    stores.resets.request_reset(&reset_mail("alice@example.org"), EPOCH).await.unwrap();
+    stores
+        .resets
+        .request_reset(&reset_mail("alice@example.org"), EPOCH, &event(EventKind::PasswordResetRequested))
+        .await
+        .unwrap();
 
     let kinds: Vec<_> = pending(stores).await.iter().map(|e| e.mail.kind).collect();
     assert_eq!(kinds, [MailKind::PasswordChanged, MailKind::PasswordReset]);
@@ -92,11 +120,19 @@ pub async fn add_reset_stores_nothing_when_no_active_user_has_the_address(stores
 
 pub async fn add_reset_folds_ascii_case_only(stores: &Stores) {
     user_with(stores, "kim", "kim@example.org", true).await;
-    stores.resets.request_reset(&reset_mail("kim@example.org"), EPOCH).await.unwrap();
+    stores
+        .resets
+        .request_reset(&reset_mail("kim@example.org"), EPOCH, &event(EventKind::PasswordResetRequested))
+        .await
+        .unwrap();
 
     // U+212A KELVIN SIGN, which Unicode case folding (PostgreSQL's `lower`) turns into `k`.
     let (_, owner) = link_for(stores, "\u{212A}im@example.org").await;
-    stores.resets.request_reset(&reset_mail("\u{212A}im@example.org"), EPOCH).await.unwrap();
+    stores
+        .resets
+        .request_reset(&reset_mail("\u{212A}im@example.org"), EPOCH, &event(EventKind::PasswordResetRequested))
+        .await
+        .unwrap();
 
     assert_eq!(owner, None, "a Kelvin sign is not a K");
     let to: Vec<_> = pending(stores).await.into_iter().map(|e| e.mail.to).collect();
@@ -123,7 +159,10 @@ pub async fn reset_password_sets_the_hash_and_revokes_every_session_and_link_of_
     let hash = FakePasswordHasher::hash_of("new password");
     let now = EPOCH.plus(HOUR);
 
-    let outcome = stores.resets.reset_password(&token.digest(), now, &hash, &[notice("alice@example.org")]).await;
+    let outcome = stores
+        .resets
+        .reset_password(&token.digest(), now, &hash, &[notice("alice@example.org")], &event(EventKind::PasswordReset))
+        .await;
 
     assert_eq!(outcome.unwrap(), Some(alice.id));
     assert_eq!(stores.users.find_credentials(alice.id).await.unwrap().unwrap().password_hash, hash);
@@ -143,8 +182,12 @@ pub async fn reset_password_with_an_expired_or_unknown_link_changes_nothing(stor
     let late = EPOCH.plus(HOUR).plus(Duration::from_millis(1));
     let unknown = PlainToken::generate().unwrap();
 
-    let expired = stores.resets.reset_password(&token.digest(), late, &hash, &[notice("a@example.org")]).await;
-    let missing = stores.resets.reset_password(&unknown.digest(), EPOCH, &hash, &[]).await;
+    let expired = stores
+        .resets
+        .reset_password(&token.digest(), late, &hash, &[notice("a@example.org")], &event(EventKind::PasswordReset))
+        .await;
+    let missing =
+        stores.resets.reset_password(&unknown.digest(), EPOCH, &hash, &[], &event(EventKind::PasswordReset)).await;
 
     assert_eq!((expired.unwrap(), missing.unwrap()), (None, None));
     let stored = stores.users.find_credentials(alice.id).await.unwrap().unwrap().password_hash;
@@ -162,7 +205,7 @@ pub async fn concurrent_resets_with_one_link_succeed_once(stores: &Stores) {
         let (resets, digest) = (Arc::clone(&resets), token.digest());
         tokio::spawn(async move {
             let hash = FakePasswordHasher::hash_of(&format!("password {i}"));
-            resets.reset_password(&digest, EPOCH, &hash, &[]).await.unwrap()
+            resets.reset_password(&digest, EPOCH, &hash, &[], &event(EventKind::PasswordReset)).await.unwrap()
         })
     });
     let mut succeeded = 0;
@@ -191,7 +234,7 @@ pub async fn deleting_a_user_deletes_the_users_reset_links(stores: &Stores) {
     let alice = user_with(stores, "alice", "alice@example.org", true).await;
     let (token, _) = link_for(stores, "alice@example.org").await;
 
-    assert!(stores.users.delete(alice.id).await.unwrap());
+    assert!(stores.users.delete(alice.id, &event(EventKind::AccountDeleted)).await.unwrap());
 
     assert_eq!(stores.resets.find_reset(&token.digest()).await.unwrap(), None);
 }

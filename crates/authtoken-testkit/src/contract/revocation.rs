@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authtoken_core::event::EventKind;
 use authtoken_core::outbox::{MailKind, OutboxMail, OutboxState};
 use authtoken_core::session::{Revoke, Session, SessionId};
 use authtoken_core::user::{PasswordHash, User};
@@ -12,7 +13,7 @@ use authtoken_core::{PlainToken, Timestamp};
 
 use super::Stores;
 use crate::FakePasswordHasher;
-use crate::fixtures::{EPOCH, new_user, session};
+use crate::fixtures::{EPOCH, event, new_user, session};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -23,7 +24,7 @@ fn hash() -> PasswordHash {
 }
 
 async fn user(stores: &Stores, name: &str) -> User {
-    stores.users.create(&new_user(name, "password")).await.expect("the user is created")
+    stores.users.create(&new_user(name, "password"), &event(EventKind::Registered)).await.expect("the user is created")
 }
 
 /// Stores `count` sessions of the user, logged in a minute apart from `EPOCH` on.
@@ -111,7 +112,7 @@ pub async fn insert_for_login_evicts_the_least_recently_active_sessions_beyond_m
     stores.tokens.touch(&first.digest(), EPOCH.plus(MINUTE * 10), EPOCH.plus(MINUTE * 10)).await.unwrap();
     let (_, newest) = session(alice.id, EPOCH.plus(MINUTE * 11), DAY);
 
-    let evicted = stores.tokens.insert_for_login(&newest, &hash(), Some(3)).await.unwrap();
+    let evicted = stores.tokens.insert_for_login(&newest, &hash(), Some(3), &event(EventKind::Login)).await.unwrap();
 
     assert_eq!(evicted, Some(1));
     assert_eq!(stores.tokens.find(&second.digest()).await.unwrap(), None, "the least recently active goes");
@@ -119,7 +120,7 @@ pub async fn insert_for_login_evicts_the_least_recently_active_sessions_beyond_m
     assert!(stores.tokens.find(&third.digest()).await.unwrap().is_some());
     assert_eq!(stores.tokens.sessions_of(bob.id).await.unwrap().len(), 3, "other users keep theirs");
     let latest = session(alice.id, EPOCH.plus(MINUTE * 12), DAY).1;
-    let evicted = stores.tokens.insert_for_login(&latest, &hash(), Some(1)).await.unwrap();
+    let evicted = stores.tokens.insert_for_login(&latest, &hash(), Some(1), &event(EventKind::Login)).await.unwrap();
     assert_eq!(evicted, Some(3));
     assert!(!ids_of(stores, &alice).await.contains(s3.id.as_str()));
     assert!(!ids_of(stores, &alice).await.contains(s2.id.as_str()));
@@ -133,7 +134,9 @@ pub async fn concurrent_logins_never_leave_more_than_max(stores: &Stores) {
     let logins = (0..8u32).map(|i| {
         let tokens = Arc::clone(&tokens);
         let (_, s) = session(alice.id, EPOCH.plus(MINUTE * i), DAY);
-        tokio::spawn(async move { tokens.insert_for_login(&s, &hash(), Some(2)).await.unwrap().unwrap() })
+        tokio::spawn(async move {
+            tokens.insert_for_login(&s, &hash(), Some(2), &event(EventKind::Login)).await.unwrap().unwrap()
+        })
     });
     let mut evicted = 0;
     for login in logins {
@@ -150,22 +153,28 @@ pub async fn insert_for_login_stores_nothing_for_a_changed_password_an_inactive_
     let (_, changed) = session(alice.id, EPOCH, DAY);
     let (_, inactive) = session(bob.id, EPOCH, DAY);
     let (_, gone) = session(authtoken_core::user::UserId(alice.id.0.max(bob.id.0) + 1), EPOCH, DAY);
-    stores.users.set_active(bob.id, false).await.unwrap();
+    stores.users.set_active(bob.id, false, &event(EventKind::OperatorDeactivatedUser)).await.unwrap();
 
     let stale_hash = FakePasswordHasher::hash_of("the old password");
-    assert_eq!(stores.tokens.insert_for_login(&changed, &stale_hash, None).await.unwrap(), None);
-    assert_eq!(stores.tokens.insert_for_login(&inactive, &hash(), None).await.unwrap(), None);
-    assert_eq!(stores.tokens.insert_for_login(&gone, &hash(), Some(1)).await.unwrap(), None);
+    assert_eq!(
+        stores.tokens.insert_for_login(&changed, &stale_hash, None, &event(EventKind::Login)).await.unwrap(),
+        None
+    );
+    assert_eq!(stores.tokens.insert_for_login(&inactive, &hash(), None, &event(EventKind::Login)).await.unwrap(), None);
+    assert_eq!(stores.tokens.insert_for_login(&gone, &hash(), Some(1), &event(EventKind::Login)).await.unwrap(), None);
     assert_eq!(stores.tokens.find(&changed.digest).await.unwrap(), None);
     assert_eq!(stores.tokens.find(&inactive.digest).await.unwrap(), None);
-    assert_eq!(stores.tokens.insert_for_login(&changed, &hash(), None).await.unwrap(), Some(0));
+    assert_eq!(
+        stores.tokens.insert_for_login(&changed, &hash(), None, &event(EventKind::Login)).await.unwrap(),
+        Some(0)
+    );
     assert!(stores.tokens.find(&changed.digest).await.unwrap().is_some());
 }
 
 pub async fn a_login_racing_a_password_reset_never_leaves_a_session_behind(stores: &Stores) {
     let mut alice = new_user("alice", "password 0");
     alice.email = Some("alice@example.org".to_owned());
-    let alice = stores.users.create(&alice).await.unwrap();
+    let alice = stores.users.create(&alice, &event(EventKind::Registered)).await.unwrap();
 
     for round in 0..20 {
         let old = FakePasswordHasher::hash_of(&format!("password {round}"));
@@ -175,8 +184,12 @@ pub async fn a_login_racing_a_password_reset_never_leaves_a_session_behind(store
         let (_, login) = session(alice.id, EPOCH, DAY);
         let (resets, tokens) = (Arc::clone(&stores.resets), Arc::clone(&stores.tokens));
 
-        let reset = tokio::spawn(async move { resets.reset_password(&link.digest(), EPOCH, &new, &[]).await.unwrap() });
-        let login = tokio::spawn(async move { tokens.insert_for_login(&login, &old, None).await.unwrap() });
+        let reset = tokio::spawn(async move {
+            resets.reset_password(&link.digest(), EPOCH, &new, &[], &event(EventKind::PasswordReset)).await.unwrap()
+        });
+        let login = tokio::spawn(async move {
+            tokens.insert_for_login(&login, &old, None, &event(EventKind::Login)).await.unwrap()
+        });
         let (reset, _) = (reset.await.unwrap(), login.await.unwrap());
 
         assert_eq!(reset, Some(alice.id));
@@ -194,10 +207,12 @@ pub async fn logout_all_racing_new_logins_revokes_every_session_stored_before_it
         .map(|i| {
             let tokens = Arc::clone(&tokens);
             let (_, s) = session(alice.id, EPOCH.plus(MINUTE * (20 + i)), DAY);
-            tokio::spawn(async move { tokens.insert_for_login(&s, &hash(), None).await.unwrap() })
+            tokio::spawn(
+                async move { tokens.insert_for_login(&s, &hash(), None, &event(EventKind::Login)).await.unwrap() },
+            )
         })
         .collect();
-    stores.tokens.revoke_sessions(alice.id, &Revoke::All).await.unwrap();
+    stores.tokens.revoke_sessions(alice.id, &Revoke::All, &event(EventKind::AllSessionsRevoked)).await.unwrap();
 
     for (token, _) in &before {
         assert_eq!(stores.tokens.find(&token.digest()).await.unwrap(), None, "a session stored before survived");
@@ -224,9 +239,15 @@ pub async fn revoke_deletes_one_session_of_its_owner_only(stores: &Stores) {
     let bob = user(stores, "bob").await;
     let [(kept, _), (_, doomed)] = logged_in(stores, &alice, 2).await.try_into().unwrap();
 
-    assert!(!stores.tokens.revoke(bob.id, &doomed.id).await.unwrap(), "another user's session is not found");
-    assert!(stores.tokens.revoke(alice.id, &doomed.id).await.unwrap());
-    assert!(!stores.tokens.revoke(alice.id, &doomed.id).await.unwrap(), "already gone");
+    assert!(
+        !stores.tokens.revoke(bob.id, &doomed.id, &event(EventKind::SessionRevoked)).await.unwrap(),
+        "another user's session is not found"
+    );
+    assert!(stores.tokens.revoke(alice.id, &doomed.id, &event(EventKind::SessionRevoked)).await.unwrap());
+    assert!(
+        !stores.tokens.revoke(alice.id, &doomed.id, &event(EventKind::SessionRevoked)).await.unwrap(),
+        "already gone"
+    );
     assert_eq!(stores.tokens.find(&doomed.digest).await.unwrap(), None);
     assert!(stores.tokens.find(&kept.digest()).await.unwrap().is_some());
 }
@@ -237,10 +258,23 @@ pub async fn revoke_sessions_deletes_what_it_names_of_that_user_only(stores: &St
     let [(current, current_session), ..] = <[_; 3]>::try_from(logged_in(stores, &alice, 3).await).unwrap();
     let bobs = logged_in(stores, &bob, 2).await;
 
-    assert_eq!(stores.tokens.revoke_sessions(alice.id, &Revoke::Nothing).await.unwrap(), 0);
-    assert_eq!(stores.tokens.revoke_sessions(alice.id, &Revoke::AllBut(current.digest())).await.unwrap(), 2);
+    assert_eq!(
+        stores.tokens.revoke_sessions(alice.id, &Revoke::Nothing, &event(EventKind::AllSessionsRevoked)).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        stores
+            .tokens
+            .revoke_sessions(alice.id, &Revoke::AllBut(current.digest()), &event(EventKind::AllSessionsRevoked))
+            .await
+            .unwrap(),
+        2
+    );
     assert_eq!(ids_of(stores, &alice).await, ids([&current_session]));
-    assert_eq!(stores.tokens.revoke_sessions(alice.id, &Revoke::All).await.unwrap(), 1);
+    assert_eq!(
+        stores.tokens.revoke_sessions(alice.id, &Revoke::All, &event(EventKind::AllSessionsRevoked)).await.unwrap(),
+        1
+    );
     assert!(ids_of(stores, &alice).await.is_empty());
     assert_eq!(ids_of(stores, &bob).await, ids(bobs.iter().map(|(_, s)| s)), "other users keep theirs");
 }
@@ -251,7 +285,7 @@ pub async fn revoke_everyone_deletes_every_session(stores: &Stores) {
     logged_in(stores, &alice, 2).await;
     logged_in(stores, &bob, 1).await;
 
-    assert_eq!(stores.tokens.revoke_everyone().await.unwrap(), 3);
+    assert_eq!(stores.tokens.revoke_everyone(&event(EventKind::OperatorRevokedEverySession)).await.unwrap(), 3);
     assert!(ids_of(stores, &alice).await.is_empty());
     assert!(ids_of(stores, &bob).await.is_empty());
 }
@@ -263,15 +297,39 @@ pub async fn set_password_replaces_the_hash_and_revokes_what_it_names(stores: &S
     logged_in(stores, &bob, 1).await;
     let new_hash = FakePasswordHasher::hash_of("new password");
 
-    let revoked =
-        stores.users.set_password(alice.id, &new_hash, &Revoke::AllBut(current.digest()), &[], EPOCH).await.unwrap();
+    let revoked = stores
+        .users
+        .set_password(
+            alice.id,
+            &new_hash,
+            &Revoke::AllBut(current.digest()),
+            &[],
+            EPOCH,
+            &event(EventKind::PasswordChanged),
+        )
+        .await
+        .unwrap();
 
     assert_eq!(revoked, Some(2));
     let credentials = stores.users.find_credentials(alice.id).await.unwrap().expect("alice exists");
     assert_eq!(credentials.password_hash, new_hash);
     assert_eq!(ids_of(stores, &alice).await, ids([&current_session]));
-    assert_eq!(stores.users.set_password(alice.id, &new_hash, &Revoke::Nothing, &[], EPOCH).await.unwrap(), Some(0));
-    assert_eq!(stores.users.set_password(alice.id, &new_hash, &Revoke::All, &[], EPOCH).await.unwrap(), Some(1));
+    assert_eq!(
+        stores
+            .users
+            .set_password(alice.id, &new_hash, &Revoke::Nothing, &[], EPOCH, &event(EventKind::PasswordChanged))
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        stores
+            .users
+            .set_password(alice.id, &new_hash, &Revoke::All, &[], EPOCH, &event(EventKind::PasswordChanged))
+            .await
+            .unwrap(),
+        Some(1)
+    );
     assert_eq!(ids_of(stores, &bob).await.len(), 1, "other users keep theirs");
     let bobs_hash = stores.users.find_credentials(bob.id).await.unwrap().unwrap().password_hash;
     assert_eq!(bobs_hash, FakePasswordHasher::hash_of("password"));
@@ -283,7 +341,17 @@ pub async fn set_password_of_an_unknown_user_returns_none(stores: &Stores) {
 
     let hash = FakePasswordHasher::hash_of("x");
 
-    let outcome = stores.users.set_password(nobody, &hash, &Revoke::All, &[notice("a@example.org")], EPOCH).await;
+    let outcome = stores
+        .users
+        .set_password(
+            nobody,
+            &hash,
+            &Revoke::All,
+            &[notice("a@example.org")],
+            EPOCH,
+            &event(EventKind::PasswordChanged),
+        )
+        .await;
 
     assert_eq!(outcome.unwrap(), None);
     assert_eq!(stores.outbox.entries(&[OutboxState::Pending]).await.unwrap(), Vec::new(), "no notice for nobody");
@@ -294,7 +362,18 @@ pub async fn set_password_queues_the_notices_in_the_same_transaction(stores: &St
     let hash = FakePasswordHasher::hash_of("new password");
 
     let at = EPOCH.plus(MINUTE);
-    stores.users.set_password(alice.id, &hash, &Revoke::All, &[notice("alice@example.org")], at).await.unwrap();
+    stores
+        .users
+        .set_password(
+            alice.id,
+            &hash,
+            &Revoke::All,
+            &[notice("alice@example.org")],
+            at,
+            &event(EventKind::PasswordChanged),
+        )
+        .await
+        .unwrap();
 
     let pending = stores.outbox.entries(&[OutboxState::Pending]).await.unwrap();
     assert_eq!(pending.len(), 1);
@@ -309,10 +388,10 @@ pub async fn deactivating_a_user_revokes_every_session_of_the_user(stores: &Stor
     logged_in(stores, &alice, 2).await;
     logged_in(stores, &bob, 1).await;
 
-    assert!(stores.users.set_active(alice.id, false).await.unwrap());
+    assert!(stores.users.set_active(alice.id, false, &event(EventKind::OperatorDeactivatedUser)).await.unwrap());
 
     assert!(ids_of(stores, &alice).await.is_empty());
     assert_eq!(ids_of(stores, &bob).await.len(), 1);
-    assert!(stores.users.set_active(alice.id, true).await.unwrap());
+    assert!(stores.users.set_active(alice.id, true, &event(EventKind::OperatorDeactivatedUser)).await.unwrap());
     assert!(stores.users.find_credentials(alice.id).await.unwrap().unwrap().user.is_active);
 }

@@ -3,15 +3,16 @@
 use std::time::Duration;
 
 use authtoken_core::Timestamp;
+use authtoken_core::event::EventKind;
 use authtoken_core::user::User;
 
 use super::Stores;
-use crate::fixtures::{EPOCH, new_user, session};
+use crate::fixtures::{EPOCH, event, new_user, session};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
 async fn user(stores: &Stores, name: &str) -> User {
-    stores.users.create(&new_user(name, "password")).await.expect("the user is created")
+    stores.users.create(&new_user(name, "password"), &event(EventKind::Registered)).await.expect("the user is created")
 }
 
 pub async fn insert_then_find_returns_the_session_with_its_user(stores: &Stores) {

@@ -1,14 +1,15 @@
 //! Contract cases of `UserRepo`.
 
+use authtoken_core::event::EventKind;
 use authtoken_core::ports::CreateUserError;
 
 use super::Stores;
 use crate::FakePasswordHasher;
-use crate::fixtures::{EPOCH, new_user};
+use crate::fixtures::{EPOCH, event, new_user};
 
 pub async fn create_assigns_distinct_ids_and_returns_the_user(stores: &Stores) {
-    let alice = stores.users.create(&new_user("alice", "pw-alice")).await.unwrap();
-    let bob = stores.users.create(&new_user("bob", "pw-bob")).await.unwrap();
+    let alice = stores.users.create(&new_user("alice", "pw-alice"), &event(EventKind::Registered)).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw-bob"), &event(EventKind::Registered)).await.unwrap();
 
     assert_ne!(alice.id, bob.id);
     assert_eq!(alice.username, "alice");
@@ -26,8 +27,8 @@ pub async fn create_stores_the_email_and_whether_it_is_confirmed_as_given(stores
     let mut unconfirmed = new_user("bob", "pw");
     unconfirmed.email = Some("bob@example.org".to_owned());
 
-    let alice = stores.users.create(&vouched).await.unwrap();
-    let bob = stores.users.create(&unconfirmed).await.unwrap();
+    let alice = stores.users.create(&vouched, &event(EventKind::Registered)).await.unwrap();
+    let bob = stores.users.create(&unconfirmed, &event(EventKind::Registered)).await.unwrap();
 
     assert_eq!((alice.email.as_deref(), alice.email_confirmed), (Some("alice@example.org"), true));
     assert_eq!((bob.email.as_deref(), bob.email_confirmed), (Some("bob@example.org"), false));
@@ -38,7 +39,7 @@ pub async fn create_stores_the_email_and_whether_it_is_confirmed_as_given(stores
 }
 
 pub async fn find_by_username_is_an_exact_match(stores: &Stores) {
-    let alice = stores.users.create(&new_user("Alice", "pw")).await.unwrap();
+    let alice = stores.users.create(&new_user("Alice", "pw"), &event(EventKind::Registered)).await.unwrap();
 
     assert_eq!(stores.users.find_by_username("Alice").await.unwrap(), Some(alice));
     assert_eq!(stores.users.find_by_username("alice").await.unwrap(), None);
@@ -48,7 +49,7 @@ pub async fn find_by_username_is_an_exact_match(stores: &Stores) {
 pub async fn find_by_key_returns_the_password_hash(stores: &Stores) {
     let mut new = new_user("Alice", "pw");
     new.username_key = "alice".to_owned();
-    let alice = stores.users.create(&new).await.unwrap();
+    let alice = stores.users.create(&new, &event(EventKind::Registered)).await.unwrap();
 
     let found = stores.users.find_by_key("alice").await.unwrap().expect("found by key");
 
@@ -58,9 +59,9 @@ pub async fn find_by_key_returns_the_password_hash(stores: &Stores) {
 }
 
 pub async fn create_rejects_a_duplicate_username(stores: &Stores) {
-    stores.users.create(&new_user("alice", "one")).await.unwrap();
+    stores.users.create(&new_user("alice", "one"), &event(EventKind::Registered)).await.unwrap();
 
-    let again = stores.users.create(&new_user("alice", "two")).await;
+    let again = stores.users.create(&new_user("alice", "two"), &event(EventKind::Registered)).await;
 
     assert!(matches!(again, Err(CreateUserError::Duplicate)), "{again:?}");
 }
@@ -68,11 +69,11 @@ pub async fn create_rejects_a_duplicate_username(stores: &Stores) {
 pub async fn create_rejects_a_duplicate_key(stores: &Stores) {
     let mut first = new_user("Alice", "one");
     first.username_key = "alice".to_owned();
-    stores.users.create(&first).await.unwrap();
+    stores.users.create(&first, &event(EventKind::Registered)).await.unwrap();
     let mut variant = new_user("ALICE", "two");
     variant.username_key = "alice".to_owned();
 
-    let again = stores.users.create(&variant).await;
+    let again = stores.users.create(&variant, &event(EventKind::Registered)).await;
 
     assert!(matches!(again, Err(CreateUserError::Duplicate)), "{again:?}");
     assert_eq!(stores.users.find_by_username("ALICE").await.unwrap(), None);
@@ -81,7 +82,7 @@ pub async fn create_rejects_a_duplicate_key(stores: &Stores) {
 pub async fn concurrent_creates_of_one_username_give_exactly_one_user(stores: &Stores) {
     let attempts = (0..20).map(|i| {
         let users = stores.users.clone();
-        async move { users.create(&new_user("carol", &format!("pw{i}"))).await }
+        async move { users.create(&new_user("carol", &format!("pw{i}")), &event(EventKind::Registered)).await }
     });
 
     let results = futures::future::join_all(attempts).await;
@@ -92,7 +93,7 @@ pub async fn concurrent_creates_of_one_username_give_exactly_one_user(stores: &S
 }
 
 pub async fn record_login_sets_the_last_login_time(stores: &Stores) {
-    let alice = stores.users.create(&new_user("alice", "pw")).await.unwrap();
+    let alice = stores.users.create(&new_user("alice", "pw"), &event(EventKind::Registered)).await.unwrap();
     let at = authtoken_core::Timestamp::from_millis(EPOCH.as_millis() + 5_000);
 
     stores.users.record_login(alice.id, at).await.unwrap();
@@ -103,23 +104,31 @@ pub async fn record_login_sets_the_last_login_time(stores: &Stores) {
 }
 
 pub async fn set_active_changes_only_that_user(stores: &Stores) {
-    let alice = stores.users.create(&new_user("alice", "pw")).await.unwrap();
-    let bob = stores.users.create(&new_user("bob", "pw")).await.unwrap();
+    let alice = stores.users.create(&new_user("alice", "pw"), &event(EventKind::Registered)).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw"), &event(EventKind::Registered)).await.unwrap();
 
-    let found = stores.users.set_active(alice.id, false).await.unwrap();
-    let missing = stores.users.set_active(authtoken_core::UserId(alice.id.0 + bob.id.0 + 1000), false).await.unwrap();
+    let found = stores.users.set_active(alice.id, false, &event(EventKind::OperatorDeactivatedUser)).await.unwrap();
+    let missing = stores
+        .users
+        .set_active(
+            authtoken_core::UserId(alice.id.0 + bob.id.0 + 1000),
+            false,
+            &event(EventKind::OperatorDeactivatedUser),
+        )
+        .await
+        .unwrap();
 
     assert!(found);
     assert!(!missing);
     assert!(!stores.users.find_by_username("alice").await.unwrap().unwrap().is_active);
     assert!(stores.users.find_by_username("bob").await.unwrap().unwrap().is_active);
-    stores.users.set_active(alice.id, true).await.unwrap();
+    stores.users.set_active(alice.id, true, &event(EventKind::OperatorDeactivatedUser)).await.unwrap();
     assert!(stores.users.find_by_key("alice").await.unwrap().unwrap().user.is_active);
 }
 
 pub async fn delete_removes_the_user_and_every_session_of_the_user(stores: &Stores) {
-    let alice = stores.users.create(&new_user("alice", "pw")).await.unwrap();
-    let bob = stores.users.create(&new_user("bob", "pw")).await.unwrap();
+    let alice = stores.users.create(&new_user("alice", "pw"), &event(EventKind::Registered)).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw"), &event(EventKind::Registered)).await.unwrap();
     let (a1, s1) = crate::fixtures::session(alice.id, EPOCH, std::time::Duration::from_secs(60));
     let (a2, s2) = crate::fixtures::session(alice.id, EPOCH, std::time::Duration::from_secs(60));
     let (b1, s3) = crate::fixtures::session(bob.id, EPOCH, std::time::Duration::from_secs(60));
@@ -127,8 +136,8 @@ pub async fn delete_removes_the_user_and_every_session_of_the_user(stores: &Stor
         stores.tokens.insert(s).await.unwrap();
     }
 
-    let deleted = stores.users.delete(alice.id).await.unwrap();
-    let again = stores.users.delete(alice.id).await.unwrap();
+    let deleted = stores.users.delete(alice.id, &event(EventKind::AccountDeleted)).await.unwrap();
+    let again = stores.users.delete(alice.id, &event(EventKind::AccountDeleted)).await.unwrap();
 
     assert!(deleted);
     assert!(!again);
@@ -143,7 +152,7 @@ pub async fn names_and_emails_keep_every_unicode_character(stores: &Stores) {
     let mut new = new_user("Jürgen_名前", "pw");
     new.email = Some("jürgen@exämple.org".to_owned());
 
-    let created = stores.users.create(&new).await.unwrap();
+    let created = stores.users.create(&new, &event(EventKind::Registered)).await.unwrap();
 
     let found = stores.users.find_by_username("Jürgen_名前").await.unwrap().unwrap();
     assert_eq!(found, created);
@@ -152,8 +161,8 @@ pub async fn names_and_emails_keep_every_unicode_character(stores: &Stores) {
 }
 
 pub async fn find_credentials_returns_the_user_by_id_with_the_password_hash(stores: &Stores) {
-    let alice = stores.users.create(&new_user("alice", "pw-alice")).await.unwrap();
-    let bob = stores.users.create(&new_user("bob", "pw-bob")).await.unwrap();
+    let alice = stores.users.create(&new_user("alice", "pw-alice"), &event(EventKind::Registered)).await.unwrap();
+    let bob = stores.users.create(&new_user("bob", "pw-bob"), &event(EventKind::Registered)).await.unwrap();
 
     let found = stores.users.find_credentials(bob.id).await.unwrap().expect("found by id");
 
@@ -166,7 +175,7 @@ pub async fn find_credentials_returns_the_user_by_id_with_the_password_hash(stor
 pub async fn list_pages_through_the_users_in_id_order(stores: &Stores) {
     let mut created = Vec::new();
     for name in ["carol", "alice", "bob", "dave", "erin"] {
-        created.push(stores.users.create(&new_user(name, "pw")).await.unwrap());
+        created.push(stores.users.create(&new_user(name, "pw"), &event(EventKind::Registered)).await.unwrap());
     }
     created.sort_by_key(|u| u.id);
 

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::{Confirmation, ConfirmationWithUser};
+use authtoken_core::event::AuditEvent;
 use authtoken_core::outbox::{MailKind, OutboxEntry, OutboxId, OutboxMail, OutboxState};
 use authtoken_core::ports::{ConfirmationRepo, CreateUserError, StoreError};
 use authtoken_core::token::TokenDigest;
@@ -13,10 +14,17 @@ use super::store::{InMemoryStore, State, StoredEntry};
 
 #[async_trait]
 impl ConfirmationRepo for InMemoryStore {
-    async fn create_user_with_confirmation(&self, user: &NewUser, mail: &OutboxMail) -> Result<User, CreateUserError> {
+    async fn create_user_with_confirmation(
+        &self,
+        user: &NewUser,
+        mail: &OutboxMail,
+        event: &AuditEvent,
+    ) -> Result<User, CreateUserError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         let user = state.create_user(user)?;
         state.queue(user.id, mail, user.joined_at);
+        state.record_of(Some(user.id), event);
         Ok(user)
     }
 
@@ -61,7 +69,8 @@ impl ConfirmationRepo for InMemoryStore {
         Ok(user.map(|user| ConfirmationWithUser { confirmation: confirmation.clone(), user }))
     }
 
-    async fn confirm(&self, digest: &TokenDigest) -> Result<bool, StoreError> {
+    async fn confirm(&self, digest: &TokenDigest, event: &AuditEvent) -> Result<bool, StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         let Some(confirmation) = state.confirmations.remove(digest.as_bytes()) else {
             return Ok(false);
@@ -70,6 +79,7 @@ impl ConfirmationRepo for InMemoryStore {
         if let Some(user) = state.user_mut(confirmation.user_id) {
             user.email_confirmed = true;
         }
+        state.record_of(Some(confirmation.user_id), event);
         Ok(true)
     }
 

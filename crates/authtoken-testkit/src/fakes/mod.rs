@@ -1,6 +1,7 @@
 //! In-memory fakes of the ports (`store.rs` holds the state, one file a port beside it): a store, a clock that only moves when told, and a cheap password hasher.
 
 mod confirmations;
+mod events;
 mod outbox;
 mod resets;
 mod store;

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
+use authtoken_core::event::AuditEvent;
 use authtoken_core::outbox::{MailKind, OutboxMail, OutboxState};
 use authtoken_core::ports::{ResetRepo, StoreError};
 use authtoken_core::reset::{ResetLink, ResetLinkWithUser};
@@ -10,11 +11,12 @@ use authtoken_core::token::TokenDigest;
 use authtoken_core::user::{PasswordHash, User, UserId};
 
 use super::lock;
-use super::store::InMemoryStore;
+use super::store::{InMemoryStore, State};
 
 #[async_trait]
 impl ResetRepo for InMemoryStore {
-    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp) -> Result<(), StoreError> {
+    async fn request_reset(&self, mail: &OutboxMail, at: Timestamp, event: &AuditEvent) -> Result<(), StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         state.outbox.retain(|e| {
             e.entry.state != OutboxState::Pending
@@ -22,6 +24,8 @@ impl ResetRepo for InMemoryStore {
                 || !e.entry.mail.to.eq_ignore_ascii_case(&mail.to)
         });
         state.queue(None, mail, at);
+        let owner = state.reset_owner(&mail.to).map(|user| user.id);
+        state.record_of(owner, event);
         Ok(())
     }
 
@@ -33,14 +37,7 @@ impl ResetRepo for InMemoryStore {
         expires_at: Timestamp,
     ) -> Result<Option<User>, StoreError> {
         let mut state = lock(&self.0);
-        let mut owners: Vec<&User> = state
-            .users
-            .iter()
-            .map(|u| &u.user)
-            .filter(|u| u.is_active && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))
-            .collect();
-        owners.sort_by_key(|u| u.id);
-        let Some(user) = owners.first().map(|u| (*u).clone()) else {
+        let Some(user) = state.reset_owner(email) else {
             return Ok(None);
         };
         state.resets.retain(|_, r| r.user_id != user.id);
@@ -64,7 +61,9 @@ impl ResetRepo for InMemoryStore {
         now: Timestamp,
         hash: &PasswordHash,
         notices: &[OutboxMail],
+        event: &AuditEvent,
     ) -> Result<Option<UserId>, StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         let Some(link) = state.resets.get(digest.as_bytes()).filter(|link| !link.is_expired(now)).cloned() else {
             return Ok(None);
@@ -76,6 +75,7 @@ impl ResetRepo for InMemoryStore {
         for notice in notices {
             state.queue(user_id, notice, now);
         }
+        state.record_of(Some(user_id), event);
         Ok(Some(user_id))
     }
 
@@ -84,5 +84,19 @@ impl ResetRepo for InMemoryStore {
         let before = state.resets.len();
         state.resets.retain(|_, r| r.expires_at >= now);
         Ok((before - state.resets.len()) as u64)
+    }
+}
+
+impl State {
+    /// The first registered active user with the address `email`, in any ASCII case.
+    fn reset_owner(&self, email: &str) -> Option<User> {
+        let mut owners: Vec<&User> = self
+            .users
+            .iter()
+            .map(|u| &u.user)
+            .filter(|u| u.is_active && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            .collect();
+        owners.sort_by_key(|u| u.id);
+        owners.first().map(|u| (*u).clone())
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use authtoken_core::Timestamp;
 use authtoken_core::confirmation::Confirmation;
+use authtoken_core::event::{AuditEvent, EventId};
 use authtoken_core::outbox::{OutboxEntry, OutboxMail};
 use authtoken_core::ports::{CreateUserError, StoreError, TokenRepo, UserRepo};
 use authtoken_core::session::{Revoke, Session, SessionId, SessionWithUser};
@@ -15,9 +16,10 @@ use authtoken_core::user::{NewUser, PasswordHash, User, UserCredentials, UserId}
 
 use super::lock;
 
-/// Users, sessions, confirmation links and the outbox in memory, implementing [`TokenRepo`], [`UserRepo`],
-/// [`authtoken_core::ports::ConfirmationRepo`] and [`authtoken_core::ports::Outbox`] with the same contract as
-/// the SQL stores.
+/// Users, sessions, confirmation and reset links, the outbox and the audit trail in memory, implementing
+/// [`TokenRepo`], [`UserRepo`], [`authtoken_core::ports::ConfirmationRepo`], [`authtoken_core::ports::ResetRepo`],
+/// [`authtoken_core::ports::Outbox`] and [`authtoken_core::ports::EventRepo`] with the same contract as the SQL
+/// stores.
 ///
 /// One mutex guards everything, so every call is atomic, as a transaction is in the SQL stores. The throttles are
 /// the core's own [`MemoryThrottleStore`] beside it.
@@ -33,6 +35,13 @@ pub(super) struct State {
     pub(super) outbox: Vec<StoredEntry>,
     /// The last outbox id handed out; ids are never reused, as with `AUTOINCREMENT`.
     pub(super) last_outbox_id: i64,
+    /// The audit trail, in the order recorded.
+    pub(super) events: Vec<(EventId, AuditEvent)>,
+    /// The last event id handed out.
+    pub(super) last_event_id: i64,
+    /// The last user id handed out; ids are never reused, as with `AUTOINCREMENT`, so no new user inherits the
+    /// events of a deleted one.
+    pub(super) last_user_id: i64,
 }
 
 #[derive(Debug)]
@@ -73,7 +82,8 @@ impl State {
         if self.users.iter().any(|u| u.user.username == new.username.as_str() || u.key == new.username_key) {
             return Err(CreateUserError::Duplicate);
         }
-        let id = UserId(self.users.iter().map(|u| u.user.id.0).max().unwrap_or(0) + 1);
+        self.last_user_id += 1;
+        let id = UserId(self.last_user_id);
         let user = User {
             id,
             username: new.username.as_str().to_owned(),
@@ -141,13 +151,16 @@ impl TokenRepo for InMemoryStore {
         session: &Session,
         password_hash: &PasswordHash,
         max: Option<u32>,
+        event: &AuditEvent,
     ) -> Result<Option<u64>, StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         let current = state.users.iter().find(|u| u.user.id == session.user_id);
         if !current.is_some_and(|u| u.user.is_active && u.password_hash == *password_hash) {
             return Ok(None);
         }
         state.sessions.insert(*session.digest.as_bytes(), session.clone());
+        state.record(event);
         let Some(max) = max else {
             return Ok(Some(0));
         };
@@ -203,16 +216,28 @@ impl TokenRepo for InMemoryStore {
         Ok(user.map(|user| SessionWithUser { session: session.clone(), user }))
     }
 
-    async fn revoke(&self, user_id: UserId, id: &SessionId) -> Result<bool, StoreError> {
-        Ok(remove_sessions(&mut lock(&self.0), |s| s.user_id == user_id && s.id == *id) > 0)
+    async fn revoke(&self, user_id: UserId, id: &SessionId, event: &AuditEvent) -> Result<bool, StoreError> {
+        super::events::check(event)?;
+        let mut state = lock(&self.0);
+        let revoked = remove_sessions(&mut state, |s| s.user_id == user_id && s.id == *id) > 0;
+        if revoked {
+            state.record(event);
+        }
+        Ok(revoked)
     }
 
-    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke) -> Result<u64, StoreError> {
-        Ok(lock(&self.0).revoke_sessions(user_id, which))
+    async fn revoke_sessions(&self, user_id: UserId, which: &Revoke, event: &AuditEvent) -> Result<u64, StoreError> {
+        super::events::check(event)?;
+        let mut state = lock(&self.0);
+        state.record(event);
+        Ok(state.revoke_sessions(user_id, which))
     }
 
-    async fn revoke_everyone(&self) -> Result<u64, StoreError> {
-        Ok(remove_sessions(&mut lock(&self.0), |_| true))
+    async fn revoke_everyone(&self, event: &AuditEvent) -> Result<u64, StoreError> {
+        super::events::check(event)?;
+        let mut state = lock(&self.0);
+        state.record(event);
+        Ok(remove_sessions(&mut state, |_| true))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -229,8 +254,12 @@ impl TokenRepo for InMemoryStore {
 
 #[async_trait]
 impl UserRepo for InMemoryStore {
-    async fn create(&self, new: &NewUser) -> Result<User, CreateUserError> {
-        lock(&self.0).create_user(new)
+    async fn create(&self, new: &NewUser, event: &AuditEvent) -> Result<User, CreateUserError> {
+        super::events::check(event)?;
+        let mut state = lock(&self.0);
+        let user = state.create_user(new)?;
+        state.record_of(Some(user.id), event);
+        Ok(user)
     }
 
     async fn find_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
@@ -276,7 +305,9 @@ impl UserRepo for InMemoryStore {
         revoke: &Revoke,
         notices: &[OutboxMail],
         at: Timestamp,
+        event: &AuditEvent,
     ) -> Result<Option<u64>, StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         if !state.set_password_hash(id, hash) {
             return Ok(None);
@@ -284,10 +315,12 @@ impl UserRepo for InMemoryStore {
         for notice in notices {
             state.queue(id, notice, at);
         }
+        state.record(event);
         Ok(Some(state.revoke_sessions(id, revoke)))
     }
 
-    async fn set_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
+    async fn set_active(&self, id: UserId, active: bool, event: &AuditEvent) -> Result<bool, StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         let Some(user) = state.user_mut(id) else {
             return Ok(false);
@@ -296,18 +329,24 @@ impl UserRepo for InMemoryStore {
         if !active {
             state.revoke_sessions(id, &Revoke::All);
         }
+        state.record(event);
         Ok(true)
     }
 
-    /// Cascades like the SQL foreign keys: the user's sessions, links and mail go too.
-    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+    /// Cascades like the SQL foreign keys: the user's sessions, links and mail go too; the events stay.
+    async fn delete(&self, id: UserId, event: &AuditEvent) -> Result<bool, StoreError> {
+        super::events::check(event)?;
         let mut state = lock(&self.0);
         let before = state.users.len();
         state.users.retain(|u| u.user.id != id);
+        if state.users.len() == before {
+            return Ok(false);
+        }
         state.sessions.retain(|_, s| s.user_id != id);
         state.confirmations.retain(|_, c| c.user_id != id);
         state.resets.retain(|_, r| r.user_id != id);
         state.outbox.retain(|e| e.entry.user_id != Some(id));
-        Ok(state.users.len() < before)
+        state.record(event);
+        Ok(true)
     }
 }

@@ -26,7 +26,7 @@ async fn register(service: &AuthService, username: &str, password: &str) {
         password: FieldValue::Text(password.to_owned()),
         email: FieldValue::Missing,
         languages: Vec::new(),
-        ip: None,
+        client: authtoken_core::session::ClientInfo::default(),
     };
     service.register(form).await.expect("the user is registered");
 }
