@@ -14,5 +14,6 @@ mod openapi;
 mod operator;
 mod operator_input;
 mod recovery;
+mod several_servers;
 mod support;
 mod throttles;

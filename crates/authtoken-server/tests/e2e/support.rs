@@ -50,36 +50,21 @@ impl Server {
         Self::spawn(command, database_url, extra)
     }
 
-    fn spawn(mut command: Command, database_url: &str, extra: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        command
-            .current_dir(dir.path())
-            .env("AUTHTOKEN_BIND", "127.0.0.1:0")
-            .env("AUTHTOKEN_DATABASE_URL", database_url)
-            .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
-            .env("AUTHTOKEN_LOG", "debug")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in extra {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("the binary starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on http://").nth(1) {
-                    let _ = addr_tx.send(addr.trim().to_owned());
-                }
-                sink.lock().expect("log lock").push_str(&(line + "\n"));
-            }
-        });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("the server did not report its address; log:\n{}", log.lock().unwrap()));
-        Self { child, base: format!("http://{addr}"), log, _dir: dir }
+    /// Starts `count` servers on `database_url` at the same moment: every process is spawned before the first one is
+    /// waited for, so they open the database (and migrate it) together.
+    pub(crate) fn start_together(database_url: &str, extra: &[(&str, &str)], count: usize) -> Vec<Self> {
+        let starting: Vec<Starting> = (0..count)
+            .map(|_| {
+                let mut command = binary();
+                command.arg("serve");
+                Starting::spawn(command, database_url, extra)
+            })
+            .collect();
+        starting.into_iter().map(Starting::ready).collect()
+    }
+
+    fn spawn(command: Command, database_url: &str, extra: &[(&str, &str)]) -> Self {
+        Starting::spawn(command, database_url, extra).ready()
     }
 
     /// The address the server listens on, as `host:port`.
@@ -99,6 +84,76 @@ impl Server {
     /// Everything the server logged so far.
     pub(crate) fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and waits until it is gone.
+    pub(crate) fn kill(&mut self) {
+        self.child.kill().expect("the server can be killed");
+        self.child.wait().expect("the killed server is reaped");
+    }
+}
+
+/// A spawned server that has not yet said where it listens; killed on drop unless it became a [`Server`].
+struct Starting {
+    /// Both `None` once handed over to the [`Server`].
+    child: Option<Child>,
+    dir: Option<tempfile::TempDir>,
+    addr: std::sync::mpsc::Receiver<String>,
+    log: Arc<Mutex<String>>,
+}
+
+impl Starting {
+    fn spawn(mut command: Command, database_url: &str, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        command
+            .current_dir(dir.path())
+            .env("AUTHTOKEN_BIND", "127.0.0.1:0")
+            .env("AUTHTOKEN_DATABASE_URL", database_url)
+            .env("AUTHTOKEN_REGISTRATION_ENABLED", "true")
+            .env("AUTHTOKEN_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("the binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (addr_tx, addr) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = addr_tx.send(addr.trim().to_owned());
+                }
+                sink.lock().expect("log lock").push_str(&(line + "\n"));
+            }
+        });
+        Self { child: Some(child), dir: Some(dir), addr, log }
+    }
+
+    /// Waits until the server says where it listens.
+    fn ready(mut self) -> Server {
+        let addr = self
+            .addr
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("the server did not report its address; log:\n{}", self.log.lock().unwrap()));
+        let (child, dir) = (self.child.take(), self.dir.take());
+        Server {
+            child: child.expect("not yet handed over"),
+            base: format!("http://{addr}"),
+            log: self.log.clone(),
+            _dir: dir.expect("not yet handed over"),
+        }
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
