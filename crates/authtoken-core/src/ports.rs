@@ -98,6 +98,8 @@ pub trait TokenRepo: Send + Sync {
 
     /// MUST return the session stored under `digest` with its user, or `None`.
     /// MUST return expired sessions too: deciding about expiry is the caller's job.
+    /// MUST NOT cache: a find that starts after a delete, revocation or deactivation committed sees it, whichever
+    /// server or connection made it. Concurrent finds may share one query, but each gets its own digest's answer.
     async fn find(&self, digest: &TokenDigest) -> Result<Option<SessionWithUser>, StoreError>;
 
     /// MUST delete the session stored under `digest` and no other; returns whether one was deleted.

@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::error::{DbError, ReadError};
 use crate::options::{Backend, DatabaseOptions};
+use crate::pg_reads::PgReads;
 use crate::row::Row;
 use crate::sqlite_reads::SqliteReads;
 use crate::statements::KeyQuery;
@@ -34,11 +35,9 @@ macro_rules! run {
 pub(crate) enum Pool {
     /// `reads` serves [`Pool::fetch_by_key`] on a database file; an in-memory database has none, since it lives
     /// in its one connection.
-    Sqlite {
-        pool: sqlx::SqlitePool,
-        reads: Option<Arc<SqliteReads>>,
-    },
-    Postgres(sqlx::PgPool),
+    Sqlite { pool: sqlx::SqlitePool, reads: Option<Arc<SqliteReads>> },
+    /// `reads` serves [`Pool::fetch_by_key`], coalescing the lookups that arrive together.
+    Postgres { pool: sqlx::PgPool, reads: Arc<PgReads> },
 }
 
 impl Pool {
@@ -52,11 +51,15 @@ impl Pool {
                 let (pool, reads) = sqlite(options).await?;
                 Self::Sqlite { pool, reads }
             }
-            Backend::Postgres => Self::Postgres(postgres(options).await?),
+            Backend::Postgres => {
+                let pool = postgres(options).await?;
+                let reads = Arc::new(PgReads::start(&pool, read_workers(options)));
+                Self::Postgres { pool, reads }
+            }
         };
         let migrated = match &pool {
             Self::Sqlite { pool, .. } => migrate_sqlite(pool).await,
-            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Self::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await,
         };
         migrated.map_err(|e| StoreError::context("migration failed", e))?;
         // Render the lookups now, so that a mistake in one stops the start-up rather than a request.
@@ -72,7 +75,7 @@ impl Pool {
                 }
                 pool.close().await;
             }
-            Self::Postgres(pool) => pool.close().await,
+            Self::Postgres { pool, .. } => pool.close().await,
         }
     }
 
@@ -84,7 +87,7 @@ impl Pool {
     pub(crate) async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
             Self::Sqlite { pool, .. } => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Self::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
         })
     }
 
@@ -92,7 +95,7 @@ impl Pool {
     pub(crate) async fn execute(&self, statement: &impl SqlxBinder) -> Result<u64, DbError> {
         Ok(match self {
             Self::Sqlite { pool, .. } => run!(execute, statement, SqliteQueryBuilder, pool).rows_affected(),
-            Self::Postgres(pool) => run!(execute, statement, PostgresQueryBuilder, pool).rows_affected(),
+            Self::Postgres { pool, .. } => run!(execute, statement, PostgresQueryBuilder, pool).rows_affected(),
         })
     }
 
@@ -104,14 +107,14 @@ impl Pool {
     ) -> Result<Vec<T>, DbError> {
         Ok(match self {
             Self::Sqlite { pool, .. } => decode_all(&run!(fetch_all, statement, SqliteQueryBuilder, pool), decode)?,
-            Self::Postgres(pool) => decode_all(&run!(fetch_all, statement, PostgresQueryBuilder, pool), decode)?,
+            Self::Postgres { pool, .. } => decode_all(&run!(fetch_all, statement, PostgresQueryBuilder, pool), decode)?,
         })
     }
 
     /// Runs a query by one key, rendered once, and decodes the row it returns, if any.
     ///
     /// On a SQLite file in WAL mode it runs on the calling thread (see [`SqliteReads`]), unless SQLite would have to
-    /// wait for a lock.
+    /// wait for a lock. On PostgreSQL it joins the lookups that arrive together in one query (see [`PgReads`]).
     pub(crate) async fn fetch_by_key<T>(
         &self,
         query: &'static KeyQuery,
@@ -129,9 +132,7 @@ impl Pool {
                 }
                 decode_one(sqlx::query(query.sqlite.as_str()).bind(key).fetch_optional(pool).await?, decode)?
             }
-            Self::Postgres(pool) => {
-                decode_one(sqlx::query(query.postgres.as_str()).bind(key).fetch_optional(pool).await?, decode)?
-            }
+            Self::Postgres { reads, .. } => decode_one(reads.fetch_by_key(query, key).await?, decode)?,
         })
     }
 
@@ -143,7 +144,9 @@ impl Pool {
     ) -> Result<Option<T>, DbError> {
         Ok(match self {
             Self::Sqlite { pool, .. } => decode_one(run!(fetch_optional, statement, SqliteQueryBuilder, pool), decode)?,
-            Self::Postgres(pool) => decode_one(run!(fetch_optional, statement, PostgresQueryBuilder, pool), decode)?,
+            Self::Postgres { pool, .. } => {
+                decode_one(run!(fetch_optional, statement, PostgresQueryBuilder, pool), decode)?
+            }
         })
     }
 }
@@ -282,4 +285,12 @@ async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError>
         .connect_with(connect)
         .await
         .map_err(StoreError::new)
+}
+
+/// How many workers answer the coalesced lookups on PostgreSQL: one per CPU, as many as there are threads that run
+/// requests at once by default, leaving at least one connection of the pool to the other statements.
+fn read_workers(options: &DatabaseOptions) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+    let spare = usize::try_from(options.max_connections).unwrap_or(usize::MAX).saturating_sub(1);
+    cpus.min(spare).max(1)
 }

@@ -7,6 +7,7 @@
 mod backend;
 mod error;
 mod options;
+mod pg_reads;
 mod row;
 mod sqlite_reads;
 mod statements;

@@ -73,16 +73,28 @@ async fn a_vanished_database_answers_503_and_the_service_recovers_when_it_return
     let credentials = json!({ "username": "dora", "password": "correct horse" });
     let registered = client.post(server.url("/auth/register/")).json(&credentials).send().await.unwrap();
     assert_eq!(registered.status(), StatusCode::CREATED);
+    let logged_in: serde_json::Value =
+        client.post(server.url("/auth/login/")).json(&credentials).send().await.unwrap().json().await.unwrap();
+    let authorization = format!("Token {}", logged_in["token"].as_str().unwrap());
+    let me = || client.get(server.url("/auth/me/")).header("Authorization", &authorization).send();
 
     relay.down();
     let while_down = client.post(server.url("/auth/login/")).json(&credentials).send().await.unwrap();
     let status_down = while_down.status();
     let body_down: serde_json::Value = while_down.json().await.unwrap();
+    // Token authentication goes through the coalesced lookups, which fail the same way.
+    let me_down = me().await.unwrap();
+    let me_status_down = me_down.status();
+    let me_body_down: serde_json::Value = me_down.json().await.unwrap();
     relay.up();
     let after = client.post(server.url("/auth/login/")).json(&credentials).send().await.unwrap();
+    let me_after = me().await.unwrap();
 
     assert_eq!(status_down, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body_down["detail"].is_string(), "{body_down}");
+    assert_eq!(me_status_down, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(me_body_down["detail"].is_string(), "{me_body_down}");
     assert_eq!(after.status(), StatusCode::OK);
+    assert_eq!(me_after.status(), StatusCode::OK);
     assert!(server.log().contains("store failure"), "the cause is logged");
 }

@@ -11,22 +11,29 @@ pub(crate) mod sessions;
 pub(crate) mod throttles;
 pub(crate) mod users;
 
-use sea_query::{Iden, PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
+use sea_query::{Expr, Iden, PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
 
-/// A query whose only parameter is one key, rendered once for each backend, so running it builds no SQL.
+/// A query whose only parameter is one key, rendered once, so running it builds no SQL: for one key on SQLite, and
+/// for many keys at once on PostgreSQL, where lookups that arrive together are answered by one query.
 #[derive(Debug)]
 pub(crate) struct KeyQuery {
     pub(crate) sqlite: String,
-    pub(crate) postgres: String,
+    /// The query for many keys at once on PostgreSQL: `$1` is an array of keys, and each row ends with the
+    /// place of its key in the array, from 1 (a key given twice gets its row twice).
+    pub(crate) postgres_many: String,
 }
 
 impl KeyQuery {
-    /// Renders `statement`, written with any value in place of the key.
-    pub(crate) fn new(statement: &SelectStatement) -> Self {
-        let (sqlite, sqlite_values) = statement.build(SqliteQueryBuilder);
-        let (postgres, postgres_values) = statement.build(PostgresQueryBuilder);
-        assert!(sqlite_values.0.len() == 1 && postgres_values.0.len() == 1, "a KeyQuery takes exactly one value");
-        Self { sqlite, postgres }
+    /// Renders the statement that `query` writes around the expression of the key.
+    pub(crate) fn new(query: impl Fn(Expr) -> SelectStatement) -> Self {
+        let one = query(Expr::val(Vec::<u8>::new()));
+        let (sqlite, values) = one.build(SqliteQueryBuilder);
+        assert!(values.0.len() == 1, "a KeyQuery takes exactly one value");
+        let each = query(Expr::cust("k.key")).to_string(PostgresQueryBuilder);
+        let postgres_many = format!(
+            "SELECT q.*, k.place FROM unnest($1::bytea[]) WITH ORDINALITY AS k(key, place) CROSS JOIN LATERAL ({each}) AS q"
+        );
+        Self { sqlite, postgres_many }
     }
 
     /// Renders every `KeyQuery` of the stores.

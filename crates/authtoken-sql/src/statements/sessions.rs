@@ -29,17 +29,18 @@ pub(crate) fn insert(session: &Session) -> InsertStatement {
         .to_owned()
 }
 
-/// The session under a digest joined with its user: one round trip per authenticated request.
+/// The session under a digest joined with its user, read by every authenticated request.
 /// Its parameter is the digest.
 pub(crate) static FIND: LazyLock<KeyQuery> = LazyLock::new(|| {
-    KeyQuery::new(
+    KeyQuery::new(|digest| {
         Query::select()
             .columns(SESSION_COLUMNS.map(|c| (Sessions::Table, c)))
             .columns(USER_COLUMNS.map(|c| (Users::Table, c)))
             .from(Sessions::Table)
             .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
-            .and_where(Expr::col((Sessions::Table, Sessions::Digest)).eq(Vec::<u8>::new())),
-    )
+            .and_where(Expr::col((Sessions::Table, Sessions::Digest)).eq(digest))
+            .to_owned()
+    })
 });
 
 pub(crate) fn delete(digest: &TokenDigest) -> DeleteStatement {

@@ -99,6 +99,8 @@ macro_rules! store_contract_suite {
             tokens::insert_then_find_returns_the_session_with_its_user,
             tokens::find_of_an_unknown_digest_returns_none,
             tokens::find_returns_expired_sessions_too,
+            tokens::concurrent_finds_each_get_the_answer_for_their_own_digest,
+            tokens::a_find_after_a_delete_never_sees_the_session,
             tokens::delete_removes_only_the_given_session,
             tokens::delete_of_an_unknown_digest_returns_false,
             tokens::purge_expired_deletes_only_sessions_past_their_expiry,

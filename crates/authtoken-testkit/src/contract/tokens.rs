@@ -47,6 +47,48 @@ pub async fn find_returns_expired_sessions_too(stores: &Stores) {
     assert!(found.session.is_expired(EPOCH));
 }
 
+pub async fn concurrent_finds_each_get_the_answer_for_their_own_digest(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let bob = user(stores, "bob").await;
+    let mut stored = Vec::new();
+    for owner in [&alice, &bob].repeat(10) {
+        let (token, session) = session(owner.id, EPOCH, DAY);
+        stores.tokens.insert(&session).await.unwrap();
+        stored.push((token.digest(), Some(session)));
+    }
+    for _ in 0..10 {
+        let (unknown, _) = session(alice.id, EPOCH, DAY);
+        stored.push((unknown.digest(), None));
+    }
+    // Every digest three times, interleaved, so that lookups of one digest arrive together too.
+    let lookups: Vec<_> = stored.iter().cycle().take(stored.len() * 3).collect();
+
+    let found = futures::future::join_all(lookups.iter().map(|(digest, _)| stores.tokens.find(digest))).await;
+
+    for ((_, expected), found) in lookups.iter().zip(found) {
+        let found = found.unwrap().map(|found| found.session);
+        assert_eq!(found.as_ref(), expected.as_ref());
+    }
+}
+
+pub async fn a_find_after_a_delete_never_sees_the_session(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    for _ in 0..20 {
+        let (token, session) = session(alice.id, EPOCH, DAY);
+        stores.tokens.insert(&session).await.unwrap();
+        let digest = token.digest();
+        // Lookups of the session in flight while it is deleted may see it or not; the one after must not.
+        let (during, deleted) = futures::join!(
+            futures::future::join_all((0..8).map(|_| stores.tokens.find(&digest))),
+            stores.tokens.delete(&digest)
+        );
+        assert!(deleted.unwrap());
+        assert!(during.into_iter().all(|found| found.is_ok()));
+
+        assert_eq!(stores.tokens.find(&digest).await.unwrap(), None);
+    }
+}
+
 pub async fn delete_removes_only_the_given_session(stores: &Stores) {
     let alice = user(stores, "alice").await;
     let bob = user(stores, "bob").await;
