@@ -72,12 +72,12 @@ pub(super) fn compare(
     for idle in ORDER {
         let (side, script) = (&sides[usize::from(idle)], &scripts[usize::from(idle)]);
         eprintln!("bench: {} for {} s", label(idle, &timeout, &resolution), plan.scenario.as_secs());
-        let before = CpuSample::now(Some(side.server.pid()));
+        let before = CpuSample::now(&[side.server.pid()]);
         let measurement = side
             .runner(wrk, plan)
             .measure(script, plan.scenario)
             .with_context(|| format!("the server's last log lines:\n{}", side.server.last_log()))?;
-        let after = CpuSample::now(Some(side.server.pid()));
+        let after = CpuSample::now(&[side.server.pid()]);
         let foreign = before.zip(after).and_then(|(before, after)| after.foreign_since(&before));
         legs.push(Leg { idle, measurement, foreign });
     }

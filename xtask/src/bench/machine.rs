@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// CPU time in clock ticks: all CPUs' busy and total time, and the part that this process, its reaped
-/// children (wrk) and the server used.
+/// children (wrk) and the servers used.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CpuSample {
     busy: u64,
@@ -12,15 +12,13 @@ pub(super) struct CpuSample {
 }
 
 impl CpuSample {
-    /// Reads `/proc/stat`, `/proc/self/stat` and, when given, the server's `/proc/<pid>/stat`.
-    pub(super) fn now(server: Option<u32>) -> Option<Self> {
+    /// Reads `/proc/stat`, `/proc/self/stat` and each server's `/proc/<pid>/stat`.
+    pub(super) fn now(servers: &[u32]) -> Option<Self> {
         let (total, idle) = parse_cpu_line(std::fs::read_to_string("/proc/stat").ok()?.lines().next()?)?;
         let own = process_ticks("/proc/self/stat", true)?;
-        let server = match server {
-            Some(pid) => process_ticks(&format!("/proc/{pid}/stat"), false)?,
-            None => 0,
-        };
-        Some(Self { busy: total - idle, total, ours: own + server })
+        let servers =
+            servers.iter().map(|pid| process_ticks(&format!("/proc/{pid}/stat"), false)).sum::<Option<u64>>()?;
+        Some(Self { busy: total - idle, total, ours: own + servers })
     }
 
     /// The share of all CPUs (0 to 1) that other processes kept busy since `earlier`.
@@ -34,9 +32,9 @@ impl CpuSample {
 
 /// The share of all CPUs (0 to 1) that other processes kept busy during `window`, while this one sleeps.
 pub(super) fn foreign_load(window: Duration) -> Option<f64> {
-    let before = CpuSample::now(None)?;
+    let before = CpuSample::now(&[])?;
     std::thread::sleep(window);
-    CpuSample::now(None)?.foreign_since(&before)
+    CpuSample::now(&[])?.foreign_since(&before)
 }
 
 /// The one-minute load average.

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the release binary under wrk load on loopback, compared with the framework's ceiling
 //! and with the raw Argon2id rate of the same machine, reported as a table and as JSON under `target/bench/`.
-//! With `--idle-timeout`, it also compares authentication with and without the idle timeout (`idle.rs`).
+//! With `--idle-timeout`, it also compares authentication with and without the idle timeout (`idle.rs`); with
+//! `--nodes` or `--sessions`, it compares authentication on several servers and with many sessions (`scale.rs`).
 
 mod guessing;
 mod http;
@@ -9,14 +10,16 @@ mod lua;
 mod machine;
 mod micro;
 mod options;
+mod psql;
 mod raw_hash;
 mod report;
+mod scale;
 mod scenarios;
 mod server;
 mod wrk;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
@@ -51,11 +54,17 @@ pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
             target.join("release/authtoken")
         }
     };
-    if options.idle_only {
-        return idle_only(options, &plan, &wrk, &binary, &target, started);
-    }
-    if options.guessing {
-        return guessing_only(options, &plan, &wrk, &binary, &target, started);
+    if options.idle_only || options.guessing || options.scale() {
+        let before = machine::foreign_load(Duration::from_secs(1));
+        warn_if_busy("just before the run", before);
+        let alone = Alone { options, plan: &plan, wrk: &wrk, binary: &binary, target: &target, started, before };
+        return if options.idle_only {
+            alone.idle()
+        } else if options.guessing {
+            alone.guessing()
+        } else {
+            alone.scale()
+        };
     }
     let dir =
         tempfile::Builder::new().prefix("authtoken-bench-").tempdir().context("cannot make a temporary directory")?;
@@ -97,88 +106,128 @@ pub(crate) fn bench(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the idle-timeout comparison alone, prints its table and writes `target/bench/<unix-time>-idle.json`
-/// (`latest.json` stays the last whole run).
-fn idle_only(
-    options: &Options,
-    plan: &Plan,
-    wrk: &Wrk,
-    binary: &Path,
-    target: &Path,
+/// A comparison that runs alone (`--idle-only`, `--guessing`, `--nodes` or `--sessions`), and what every such run
+/// knows before it starts.
+#[derive(Debug)]
+struct Alone<'a> {
+    options: &'a Options,
+    plan: &'a Plan,
+    wrk: &'a Wrk,
+    binary: &'a Path,
+    target: &'a Path,
     started: u64,
-) -> anyhow::Result<()> {
-    let before = machine::foreign_load(Duration::from_secs(1));
-    warn_if_busy("just before the run", before);
-    let idle = idle::compare(binary, wrk, options, plan, &format!("b{started}"))?;
-    warn_if_busy("during the measurements", idle.foreign());
-    println!(
-        "authtoken bench --idle-only: {}, {} s a leg, wrk -t{} -c{} ({}), {} CPUs, run {}",
-        options.database_name(),
-        plan.scenario.as_secs(),
-        plan.threads,
-        plan.connections,
-        wrk.version,
-        cpus(),
-        started,
-    );
-    println!(
-        "other processes' share of the CPUs: {} before, at most {} during a leg\n",
-        share(before),
-        share(idle.foreign())
-    );
-    println!("{}", report::idle_table(&idle));
-    let json = serde_json::json!({
-        "unix_time": started,
-        "database": options.database_name(),
-        "binary": options.binary.as_ref().map(|binary| binary.display().to_string()),
-        "mode": "idle-only",
-        "machine": { "cpus": cpus(), "load_average_after": machine::load_average(), "foreign_cpu_share_before": before },
-        "load": { "seconds_per_leg": plan.scenario.as_secs(), "connections": plan.connections, "threads": plan.threads },
-        "idle_timeout": idle.json(),
-    });
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{started}-idle.json"));
-    let text = serde_json::to_string_pretty(&json).context("cannot serialise the report")?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("wrote {}", path.display());
-    Ok(())
+    /// The share of the CPUs that other processes used just before the run.
+    before: Option<f64>,
 }
 
-/// `--guessing`: the attacks of `guessing.rs` and nothing else.
-fn guessing_only(
-    options: &Options,
-    plan: &Plan,
-    wrk: &Wrk,
-    binary: &Path,
-    target: &Path,
-    started: u64,
-) -> anyhow::Result<()> {
-    let before = machine::foreign_load(Duration::from_secs(1));
-    warn_if_busy("just before the run", before);
-    let guessing = guessing::measure(binary, wrk, options, plan)?;
-    println!(
-        "authtoken bench --guessing: {}, default throttles, {} CPUs, run {started}, other processes' share of the \
-         CPUs before: {}\n",
-        options.database_name(),
-        cpus(),
-        share(before),
-    );
-    println!("{}", guessing.table());
-    let json = serde_json::json!({
-        "unix_time": started,
-        "database": options.database_name(),
-        "mode": "guessing",
-        "machine": { "cpus": cpus(), "load_average_after": machine::load_average(), "foreign_cpu_share_before": before },
-        "guessing": guessing.json(),
-    });
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{started}-guessing.json"));
-    let text = serde_json::to_string_pretty(&json).context("cannot serialise the report")?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("\nwrote {}", path.display());
-    Ok(())
+impl Alone<'_> {
+    /// Runs the idle-timeout comparison alone, prints its table and writes `target/bench/<unix-time>-idle.json`.
+    fn idle(&self) -> anyhow::Result<()> {
+        let (options, plan, started) = (self.options, self.plan, self.started);
+        let idle = idle::compare(self.binary, self.wrk, options, plan, &format!("b{started}"))?;
+        warn_if_busy("during the measurements", idle.foreign());
+        println!("authtoken bench --idle-only: {}, {}, run {started}", options.database_name(), self.load("leg"));
+        println!(
+            "other processes' share of the CPUs: {} before, at most {} during a leg\n",
+            share(self.before),
+            share(idle.foreign())
+        );
+        println!("{}", report::idle_table(&idle));
+        let mut json = self.json("idle-only");
+        json["load"] = self.load_json("seconds_per_leg");
+        json["idle_timeout"] = idle.json();
+        println!("wrote {}", self.write("idle", &json)?.display());
+        Ok(())
+    }
+
+    /// `--guessing`: the attacks of `guessing.rs` and nothing else.
+    fn guessing(&self) -> anyhow::Result<()> {
+        let guessing = guessing::measure(self.binary, self.wrk, self.options, self.plan)?;
+        println!(
+            "authtoken bench --guessing: {}, default throttles, {} CPUs, run {}, other processes' share of the CPUs \
+             before: {}\n",
+            self.options.database_name(),
+            cpus(),
+            self.started,
+            share(self.before),
+        );
+        println!("{}", guessing.table());
+        let mut json = self.json("guessing");
+        json["guessing"] = guessing.json();
+        println!("\nwrote {}", self.write("guessing", &json)?.display());
+        Ok(())
+    }
+
+    /// `--nodes` or `--sessions`: the scale comparison of `scale.rs` and nothing else.
+    fn scale(&self) -> anyhow::Result<()> {
+        let (options, plan, started) = (self.options, self.plan, self.started);
+        let scale = scale::measure(self.binary, self.wrk, options, plan, started)?;
+        let during = scale.sizes.iter().filter_map(|size| size.foreign).reduce(f64::max);
+        warn_if_busy("during the measurements", during);
+        println!(
+            "authtoken bench, scale comparison: {} (schema {}, dropped), {} server{}, {}, run {started}",
+            options.database_name(),
+            scale.schema,
+            scale.servers,
+            if scale.servers == 1 { "" } else { "s" },
+            self.load("scenario"),
+        );
+        println!(
+            "other processes' share of the CPUs (PostgreSQL among them): {} before, at most {} during the loads of \
+             one table size\n",
+            share(self.before),
+            share(during)
+        );
+        println!("{}", scale.table());
+        let mut json = self.json("scale");
+        json["load"] = self.load_json("seconds_per_scenario");
+        json["scale"] = scale.json();
+        println!("wrote {}", self.write("scale", &json)?.display());
+        Ok(())
+    }
+
+    /// The load of each measurement, for the first line of the table: "5 s a leg, wrk -t2 -c64 (wrk 4.2.0), 2 CPUs".
+    fn load(&self, measurement: &str) -> String {
+        let plan = self.plan;
+        let (seconds, threads, connections) = (plan.scenario.as_secs(), plan.threads, plan.connections);
+        format!("{seconds} s a {measurement}, wrk -t{threads} -c{connections} ({}), {} CPUs", self.wrk.version, cpus())
+    }
+
+    /// The load of each measurement for the JSON report, its seconds under `seconds_key`.
+    fn load_json(&self, seconds_key: &str) -> serde_json::Value {
+        let plan = self.plan;
+        serde_json::json!({
+            seconds_key: plan.scenario.as_secs(),
+            "connections": plan.connections,
+            "threads": plan.threads,
+        })
+    }
+
+    /// What the report says of the run and the machine; the caller adds what it measured.
+    fn json(&self, mode: &str) -> serde_json::Value {
+        serde_json::json!({
+            "unix_time": self.started,
+            "database": self.options.database_name(),
+            "binary": self.options.binary.as_ref().map(|binary| binary.display().to_string()),
+            "mode": mode,
+            "machine": {
+                "cpus": cpus(),
+                "load_average_after": machine::load_average(),
+                "foreign_cpu_share_before": self.before,
+            },
+        })
+    }
+
+    /// Writes the report as `target/bench/<unix-time>-<name>.json` (`latest.json` stays the last whole run); returns
+    /// its path.
+    fn write(&self, name: &str, json: &serde_json::Value) -> anyhow::Result<PathBuf> {
+        let dir = self.target.join("bench");
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(format!("{}-{name}.json", self.started));
+        let text = serde_json::to_string_pretty(json).context("cannot serialise the report")?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path)
+    }
 }
 
 /// Seeds the server and runs every scenario; returns the rows, the peak RSS at the end, and the share of the
@@ -192,10 +241,9 @@ fn load(
     started: u64,
 ) -> anyhow::Result<(Vec<scenarios::Row>, u64, Option<f64>)> {
     let runner = scenarios::Runner { wrk, server, dir, plan, prefix: prefix(env) };
-    let before = CpuSample::now(Some(server.pid()));
+    let before = CpuSample::now(&[server.pid()]);
     let rows = runner.run_all(&format!("b{started}"))?;
-    let foreign =
-        before.zip(CpuSample::now(Some(server.pid()))).and_then(|(before, after)| after.foreign_since(&before));
+    let foreign = before.zip(CpuSample::now(&[server.pid()])).and_then(|(before, after)| after.foreign_since(&before));
     Ok((rows, server.peak_rss()?, foreign))
 }
 
@@ -203,9 +251,9 @@ fn load(
 /// processes used meanwhile.
 fn raw_hash_rate(params: HashParams, threads: usize, duration: Duration) -> anyhow::Result<(RawHashRate, Option<f64>)> {
     eprintln!("bench: raw argon2id on {threads} threads for {} s", duration.as_secs());
-    let before = CpuSample::now(None);
+    let before = CpuSample::now(&[]);
     let raw = raw_hash::measure(params, threads, duration)?;
-    let foreign = before.zip(CpuSample::now(None)).and_then(|(before, after)| after.foreign_since(&before));
+    let foreign = before.zip(CpuSample::now(&[])).and_then(|(before, after)| after.foreign_since(&before));
     Ok((raw, foreign))
 }
 

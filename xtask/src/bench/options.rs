@@ -29,7 +29,20 @@ options:
   --idle-only          run only that comparison (needs --idle-timeout): no other scenario, no raw argon2id
   --guessing           run only the guessing attacks, on a server with the default throttles: one from one address
                        (at least 100 s), one from a new address every request, each beside a second client that
-                       logs in to another account once a second (about 2.5 minutes)";
+                       logs in to another account once a second (about 2.5 minutes)
+  --nodes N            run only the scale comparison (needs --postgres): GET /auth/me/ on N servers that share the
+                       database, all at once (one wrk a server, the connections shared out, the rates added, the
+                       worst p99 shown), against one of them alone with all the connections, each time beside the
+                       GET /healthz ceiling of one server
+  --sessions N         run only the scale comparison (needs --postgres; with --nodes on N servers too), first with
+                       the sessions table at 10000 rows, then at N rows (e.g. 10000000): the rows are inserted with
+                       psql (on PATH) straight into the database, and the report says how long that took
+
+The scale comparison (--nodes, --sessions) runs in a fresh schema of the --postgres database, dropped at the end, with
+the sessions table topped up with psql to 10000 rows before its first GET /auth/me/.";
+
+/// Rows of the sessions table in the scale comparison's first half, the table size that `--sessions` is compared with.
+pub(crate) const SMALL_TABLE: u64 = 10_000;
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +67,10 @@ pub(crate) struct Options {
     pub idle_only: bool,
     /// Run the guessing attacks and nothing else.
     pub guessing: bool,
+    /// `--nodes`: servers that share the PostgreSQL database in the scale comparison.
+    pub nodes: Option<usize>,
+    /// `--sessions`: rows of the sessions table in the scale comparison's second half.
+    pub sessions: Option<u64>,
 }
 
 /// How long each part of the run takes, and how hard it pushes.
@@ -86,6 +103,8 @@ impl Options {
             idle_resolution: "1s".to_owned(),
             idle_only: false,
             guessing: false,
+            nodes: None,
+            sessions: None,
         };
         let mut args = args.iter().copied();
         while let Some(arg) = args.next() {
@@ -107,6 +126,8 @@ impl Options {
                 "--idle-resolution" => options.idle_resolution = value()?.to_owned(),
                 "--idle-only" => options.idle_only = true,
                 "--guessing" => options.guessing = true,
+                "--nodes" => options.nodes = Some(positive(arg, value()?)?),
+                "--sessions" => options.sessions = Some(positive(arg, value()?)?),
                 _ => bail!("unknown option `{arg}`\n\n{USAGE}"),
             }
         }
@@ -116,6 +137,7 @@ impl Options {
         if options.idle_only && options.idle_timeout.is_none() {
             bail!("--idle-only needs --idle-timeout, e.g. --idle-timeout 15m");
         }
+        options.check_scale()?;
         Ok(options)
     }
 
@@ -129,6 +151,43 @@ impl Options {
             threads: self.threads,
             flood_connections: (self.connections / 4).max(1),
             users: 8,
+        }
+    }
+
+    /// Whether `--nodes` or `--sessions` asked for the scale comparison, which runs alone.
+    pub(crate) fn scale(&self) -> bool {
+        self.nodes.is_some() || self.sessions.is_some()
+    }
+
+    /// The servers of the scale comparison: `--nodes`, or one.
+    pub(crate) fn servers(&self) -> usize {
+        self.nodes.unwrap_or(1)
+    }
+
+    /// `--nodes` and `--sessions` need PostgreSQL and run alone.
+    fn check_scale(&self) -> anyhow::Result<()> {
+        if !self.scale() {
+            return Ok(());
+        }
+        let option = if self.nodes.is_some() { "--nodes" } else { "--sessions" };
+        if self.postgres.is_none() {
+            bail!("{option} needs --postgres URL: the servers and the seeded sessions share one PostgreSQL database");
+        }
+        if self.idle_only || self.guessing {
+            bail!("{option} runs alone: leave out --idle-only and --guessing");
+        }
+        if self.servers() > self.connections {
+            bail!(
+                "--nodes ({}) must not exceed --connections ({}): each server needs one",
+                self.servers(),
+                self.connections
+            );
+        }
+        match self.sessions {
+            Some(sessions) if sessions <= SMALL_TABLE => {
+                bail!("--sessions ({sessions}) must be more than {SMALL_TABLE}, the small table it is compared with")
+            }
+            _ => Ok(()),
         }
     }
 
@@ -206,6 +265,42 @@ mod tests {
         );
         check(&["--idle-only"], Err("--idle-only needs --idle-timeout, e.g. --idle-timeout 15m"));
         check(&["--idle-timeout"], Err("`--idle-timeout` needs a value"));
+    }
+
+    #[test]
+    fn the_scale_comparison_needs_postgres_and_runs_alone() {
+        let pg = ["--postgres", "postgres://p@h/db"];
+        let plain = Options::parse(&pg).unwrap();
+        let nodes = Options::parse(&[&pg[..], &["--nodes", "3"]].concat()).unwrap();
+        let sessions = Options::parse(&[&pg[..], &["--sessions", "10000000"]].concat()).unwrap();
+        let both = Options::parse(&[&pg[..], &["--nodes", "2", "--sessions", "20000"]].concat()).unwrap();
+
+        assert_eq!((plain.scale(), plain.servers(), plain.sessions), (false, 1, None));
+        assert_eq!((nodes.scale(), nodes.servers(), nodes.sessions), (true, 3, None));
+        assert_eq!((sessions.scale(), sessions.servers(), sessions.sessions), (true, 1, Some(10_000_000)));
+        assert_eq!((both.scale(), both.servers(), both.sessions), (true, 2, Some(20_000)));
+        check(
+            &["--nodes", "3"],
+            Err("--nodes needs --postgres URL: the servers and the seeded sessions share one PostgreSQL database"),
+        );
+        check(
+            &["--sessions", "20000"],
+            Err("--sessions needs --postgres URL: the servers and the seeded sessions share one PostgreSQL database"),
+        );
+        check(&[&pg[..], &["--nodes", "0"]].concat(), Err("`--nodes` needs a positive whole number, not `0`"));
+        check(&[&pg[..], &["--sessions"]].concat(), Err("`--sessions` needs a value"));
+        check(
+            &[&pg[..], &["--sessions", "10000"]].concat(),
+            Err("--sessions (10000) must be more than 10000, the small table it is compared with"),
+        );
+        check(
+            &[&pg[..], &["--nodes", "9", "--connections", "8"]].concat(),
+            Err("--nodes (9) must not exceed --connections (8): each server needs one"),
+        );
+        check(
+            &[&pg[..], &["--nodes", "2", "--guessing"]].concat(),
+            Err("--nodes runs alone: leave out --idle-only and --guessing"),
+        );
     }
 
     #[test]

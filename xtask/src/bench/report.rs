@@ -77,19 +77,9 @@ impl Report<'_> {
             share(self.noise.during_raw),
             share(self.noise.during_load),
         );
-        out.push_str("| scenario | connections | requests/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n");
+        out.push_str(SCENARIO_HEADER);
         for row in &self.rows {
-            let m = &row.measurement;
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                row.scenario.label(),
-                row.connections,
-                rate(m.rate()),
-                millis(m.p50),
-                millis(m.p99),
-                m.errors.total()
-            );
+            out.push_str(&scenario_line(row.scenario.label(), &row.connections.to_string(), &row.measurement));
         }
         let raw = self.fastest_raw();
         let _ = writeln!(
@@ -319,12 +309,35 @@ pub(super) fn idle_table(idle: &IdleComparison) -> String {
 }
 
 fn row_json(row: &Row) -> serde_json::Value {
-    let m = &row.measurement;
+    let mut json = serde_json::Map::new();
+    json.insert("name".to_owned(), row.scenario.key().into());
+    json.insert("label".to_owned(), row.scenario.label().into());
+    json.insert("connections".to_owned(), row.connections.into());
+    json.extend(measurement_json(&row.measurement));
+    json.insert("peak_rss_bytes_after".to_owned(), row.peak_rss_after.into());
+    json.insert("server_threads_after".to_owned(), row.threads_after.into());
+    serde_json::Value::Object(json)
+}
+
+/// The head of a table of scenarios, as [`scenario_line`] writes their lines.
+pub(super) const SCENARIO_HEADER: &str =
+    "| scenario | connections | requests/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|\n";
+
+/// One scenario's line in a table: its label, connections, requests a second, p50, p99 and errors.
+pub(super) fn scenario_line(label: &str, connections: &str, m: &Measurement) -> String {
+    format!(
+        "| {label} | {connections} | {} | {} | {} | {} |\n",
+        rate(m.rate()),
+        millis(m.p50),
+        millis(m.p99),
+        m.errors.total()
+    )
+}
+
+/// What wrk measured, as the fields of a scenario in the JSON report.
+pub(super) fn measurement_json(m: &Measurement) -> serde_json::Map<String, serde_json::Value> {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    serde_json::json!({
-        "name": row.scenario.key(),
-        "label": row.scenario.label(),
-        "connections": row.connections,
+    let json = serde_json::json!({
         "requests": m.requests,
         "seconds": m.duration.as_secs_f64(),
         "requests_per_second": m.rate(),
@@ -340,9 +353,11 @@ fn row_json(row: &Row) -> serde_json::Value {
             "write": m.errors.write,
             "timeout": m.errors.timeout,
         },
-        "peak_rss_bytes_after": row.peak_rss_after,
-        "server_threads_after": row.threads_after,
-    })
+    });
+    match json {
+        serde_json::Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    }
 }
 
 fn raw_json(raw: &RawHashRate) -> serde_json::Value {

@@ -1,4 +1,5 @@
-//! The scenarios: seeding over HTTP, then one wrk load after another, and two at once for the login flood.
+//! The scenarios: seeding over HTTP, then one wrk load after another, two at once for the login flood, and one a
+//! server at once for servers that share a database.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use super::http;
 use super::lua::{self, Variant};
 use super::options::Plan;
 use super::server::Server;
-use super::wrk::{Load, Measurement, Wrk};
+use super::wrk::{Load, Measurement, Running, Wrk};
 
 /// The password of every seeded and registered user.
 const PASSWORD: &str = "bench-password-0123";
@@ -93,8 +94,7 @@ impl Runner<'_> {
     pub(super) fn run_all(&self, run_id: &str) -> anyhow::Result<Vec<Row>> {
         let seeded = self.seed(run_id, self.plan.users)?;
         let me = self.me_script(&seeded.tokens)?;
-        let healthz =
-            self.script("healthz.lua", &lua::rotating("GET", "/healthz", &[Variant { headers: vec![], body: None }]))?;
+        let healthz = self.healthz_script()?;
         let login =
             self.script("login.lua", &lua::rotating("POST", &self.path("/login/"), &login_variants(&seeded.users)))?;
         let register = self.script(
@@ -143,6 +143,11 @@ impl Runner<'_> {
     pub(super) fn seed_me(&self, run_id: &str, sessions: usize) -> anyhow::Result<PathBuf> {
         let seeded = self.seed(run_id, sessions)?;
         self.me_script(&seeded.tokens)
+    }
+
+    /// Writes the script of `GET /healthz`, the framework's ceiling.
+    pub(super) fn healthz_script(&self) -> anyhow::Result<PathBuf> {
+        self.script("healthz.lua", &lua::rotating("GET", "/healthz", &[Variant { headers: vec![], body: None }]))
     }
 
     /// Runs `script` on the plan's connections and threads for `duration`.
@@ -209,6 +214,32 @@ impl Runner<'_> {
     }
 }
 
+/// Runs `script` on every runner's server at once for `duration`, one wrk a server, and takes their measurements
+/// side by side (see [`Measurement::side_by_side`]): the plan's connections are shared out among the servers, and
+/// its threads too, one at least for each wrk.
+pub(super) fn measure_side_by_side(
+    runners: &[Runner<'_>],
+    script: &Path,
+    duration: Duration,
+) -> anyhow::Result<Measurement> {
+    let Some(plan) = runners.first().map(|runner| runner.plan) else { bail!("no server to load") };
+    let threads = (plan.threads / runners.len()).max(1);
+    let mut running = Vec::new();
+    for (n, runner) in runners.iter().enumerate() {
+        let connections = share(plan.connections, runners.len(), n);
+        running.push(runner.wrk.spawn(&runner.load(script, connections, threads, duration))?);
+    }
+    // Every wrk is waited for before an error is reported.
+    let finished: Vec<anyhow::Result<Measurement>> = running.into_iter().map(Running::finish).collect();
+    let measurements = finished.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    Measurement::side_by_side(&measurements).context("no server to load")
+}
+
+/// The connections of the `n`th of `count` loads that share `total`: as even as can be, the last ones one more.
+pub(super) fn share(total: usize, count: usize, n: usize) -> usize {
+    total / count + usize::from(n >= count - total % count)
+}
+
 fn check_token(addr: SocketAddr, path: &str, token: &str) -> anyhow::Result<()> {
     let me = http::send(addr, "GET", path, &[("Authorization", &format!("Token {token}"))], "")?;
     if me.status != 200 {
@@ -232,4 +263,24 @@ fn login_variants(users: &[String]) -> Vec<Variant> {
             body: Some(serde_json::json!({ "username": username, "password": PASSWORD }).to_string()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(total: usize, count: usize, expected: &[usize]) {
+        let shares: Vec<usize> = (0..count).map(|n| share(total, count, n)).collect();
+        assert_eq!(shares, expected, "{total} among {count}");
+    }
+
+    #[test]
+    fn connections_are_shared_out_evenly_and_add_up() {
+        check(64, 1, &[64]);
+        check(64, 2, &[32, 32]);
+        check(64, 3, &[21, 21, 22]);
+        check(10, 4, &[2, 2, 3, 3]);
+        check(8, 8, &[1; 8]);
+    }
 }

@@ -133,6 +133,27 @@ impl Measurement {
     pub(super) fn rate(&self) -> f64 {
         self.requests as f64 / self.duration.as_secs_f64().max(f64::EPSILON)
     }
+
+    /// Loads that ran at the same time, as one: their requests and errors added up over the longest of their
+    /// durations (so the rate is at most the sum of their rates), and each latency the worst of them, since the
+    /// percentiles of separate runs cannot be merged; `None` for no loads.
+    pub(super) fn side_by_side(loads: &[Self]) -> Option<Self> {
+        loads.iter().cloned().reduce(|a, b| Self {
+            requests: a.requests + b.requests,
+            duration: a.duration.max(b.duration),
+            p50: a.p50.max(b.p50),
+            p90: a.p90.max(b.p90),
+            p99: a.p99.max(b.p99),
+            max: a.max.max(b.max),
+            errors: Errors {
+                connect: a.errors.connect + b.errors.connect,
+                read: a.errors.read + b.errors.read,
+                write: a.errors.write + b.errors.write,
+                timeout: a.errors.timeout + b.errors.timeout,
+                status: a.errors.status + b.errors.status,
+            },
+        })
+    }
 }
 
 impl Errors {
@@ -201,6 +222,26 @@ WRK_RESULT {\"requests\":400000,\"duration_us\":5000000,\"p50_us\":612,\"p90_us\
         assert_eq!(measurement.p99, Duration::from_micros(2100));
         assert_eq!(measurement.errors.total(), 6);
         assert!((measurement.rate() - 80_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn loads_side_by_side_add_their_requests_and_keep_the_worst_latency() {
+        let one = parse_summary(WRK_OUTPUT).unwrap();
+        let other = Measurement {
+            requests: 200_000,
+            duration: Duration::from_millis(5_010),
+            p99: Duration::from_micros(1_500),
+            max: Duration::from_micros(12_000),
+            ..one.clone()
+        };
+
+        let both = Measurement::side_by_side(&[one.clone(), other]).unwrap();
+
+        assert_eq!((both.requests, both.duration), (600_000, Duration::from_millis(5_010)));
+        assert_eq!((both.p50, both.p99, both.max), (one.p50, one.p99, Duration::from_micros(12_000)));
+        assert_eq!(both.errors.total(), 12);
+        assert_eq!(Measurement::side_by_side(std::slice::from_ref(&one)), Some(one));
+        assert_eq!(Measurement::side_by_side(&[]), None);
     }
 
     #[test]
