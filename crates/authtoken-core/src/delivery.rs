@@ -20,8 +20,11 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Attempts after which a mail is given up as failed.
     pub max_attempts: u32,
-    /// How long a claimed entry is reserved for this worker (longer than one send can take).
+    /// How long a claimed entry is reserved for this worker: no other worker claims it meanwhile.
     pub lease: Duration,
+    /// The longest one delivery can take: writing the mail, sending it and recording that it was sent. A round
+    /// starts no delivery that could end after its lease, so no other worker can claim a mail still being sent.
+    pub delivery_time: Duration,
     /// The most entries claimed at once.
     pub batch: u32,
 }
@@ -48,6 +51,8 @@ pub struct DeliveryReport {
     pub failures: Vec<(OutboxId, u32, bool)>,
     /// Entries no longer worth sending (the user has confirmed, say); the outbox keeps them as failed, with why.
     pub void: Vec<OutboxId>,
+    /// Entries claimed but not started, for want of time left in their lease; a later round sends them.
+    pub left: usize,
 }
 
 /// Delivers outbox mail through a mailer; the service writes each mail ([`AuthService::compose`]).
@@ -75,11 +80,18 @@ impl Delivery {
     /// Sends what is due now. A mail that fails is retried later; a store failure stops the round.
     ///
     /// A send that succeeded is recorded before the next one starts, so a recorded delivery is never repeated.
+    /// Once too little of the lease is left for one more delivery ([`RetryPolicy::delivery_time`]), the round
+    /// stops: the entries it did not start keep their lease until it runs out, and are claimed again after it.
     pub async fn run_once(&self) -> Result<DeliveryReport, StoreError> {
         let now = self.service.now();
-        let due = self.outbox.claim_due(now, now.plus(self.policy.lease), self.policy.batch).await?;
+        let lease_until = now.plus(self.policy.lease);
+        let due = self.outbox.claim_due(now, lease_until, self.policy.batch).await?;
         let mut report = DeliveryReport::default();
         for entry in due {
+            if self.service.now().plus(self.policy.delivery_time) > lease_until {
+                report.left += 1;
+                continue;
+            }
             self.deliver(entry, &mut report).await?;
         }
         Ok(report)
@@ -123,6 +135,7 @@ mod tests {
             max_delay: Duration::from_secs(60),
             max_attempts: 5,
             lease: Duration::from_secs(30),
+            delivery_time: Duration::from_secs(10),
             batch: 10,
         }
     }

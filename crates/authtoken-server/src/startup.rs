@@ -127,6 +127,12 @@ async fn deliver_outbox(delivery: Delivery, interval: Duration) {
                 if report.sent > 0 {
                     tracing::info!(sent = report.sent, "outbox mail delivered");
                 }
+                if report.left > 0 {
+                    tracing::warn!(
+                        left = report.left,
+                        "outbox mail left for a later round: the mail server is slow, and their lease ran short"
+                    );
+                }
                 for id in &report.void {
                     tracing::info!(outbox_id = id.0, "outbox mail no longer needed; see `authtoken outbox`");
                 }

@@ -219,6 +219,33 @@ async fn a_round_sends_at_most_one_batch_oldest_first() {
 }
 
 #[tokio::test]
+async fn a_round_starts_no_delivery_that_could_outlast_its_lease() {
+    let app = App::confirming();
+    for (name, address) in [("alice", ALICE), ("bob", BOB), ("carol", CAROL)] {
+        app.register_with_email(name, address).await;
+    }
+    let mut mailer = MockMailer::new();
+    // Each send takes 12 s; with a 30 s lease and 10 s for one delivery, the third would start at 24 s.
+    let clock = app.clock.clone();
+    mailer.expect_send().times(2).returning(move |_| {
+        clock.advance(Duration::from_secs(12));
+        Ok(())
+    });
+    let policy = RetryPolicy { lease: Duration::from_secs(30), delivery_time: Duration::from_secs(10), ..POLICY };
+    let delivery = Delivery::new(app.service.clone(), Arc::new(app.store.clone()), Arc::new(mailer), policy);
+
+    let report = delivery.run_once().await.unwrap();
+    let during_the_lease = delivery.run_once().await.unwrap();
+    app.clock.advance(Duration::from_secs(7));
+    let after = app.delivery(POLICY).run_once().await.unwrap();
+
+    assert_eq!(report, DeliveryReport { sent: 2, left: 1, ..DeliveryReport::default() });
+    assert_eq!(during_the_lease, DeliveryReport::default(), "the third is still leased");
+    assert_eq!(after, DeliveryReport { sent: 1, ..DeliveryReport::default() }, "claimed again once the lease ran out");
+    assert_eq!(app.mailer.sent().iter().map(|mail| mail.to.as_str()).collect::<Vec<_>>(), [CAROL]);
+}
+
+#[tokio::test]
 async fn a_store_failure_stops_the_round_after_the_mail_in_hand() {
     let app = App::confirming();
     let alice = app.register_with_email("alice", ALICE).await;

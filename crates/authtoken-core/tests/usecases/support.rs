@@ -46,6 +46,7 @@ pub(crate) const POLICY: RetryPolicy = RetryPolicy {
     max_delay: Duration::from_secs(60),
     max_attempts: 3,
     lease: Duration::from_secs(30),
+    delivery_time: Duration::from_secs(10),
     batch: 10,
 };
 

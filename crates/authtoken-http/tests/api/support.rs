@@ -195,6 +195,7 @@ impl TestApp {
             max_delay: Duration::from_secs(1),
             max_attempts: 1,
             lease: Duration::from_secs(60),
+            delivery_time: Duration::from_secs(10),
             batch: 100,
         };
         let mut mailer = MockMailer::new();

@@ -65,6 +65,11 @@ impl Settings {
             bail!("invalid setting `outbox_max_attempts`: must be at least 1");
         }
         let timeout = duration("mail_timeout", &self.mail_timeout)?;
+        // One delivery: the statements that write the mail (a link is minted and stored), the SMTP exchange, and the
+        // statement that records it, each statement bounded by the wait for a connection and its own timeout.
+        let statement = duration("database_connect_timeout", &self.database_connect_timeout)?
+            .saturating_add(duration("database_statement_timeout", &self.database_statement_timeout)?);
+        let delivery_time = timeout.saturating_add(statement.saturating_mul(4));
         Ok(MailSetup {
             url,
             settings: MailSettings {
@@ -84,7 +89,8 @@ impl Settings {
                 first_delay: duration("outbox_retry_delay", &self.outbox_retry_delay)?,
                 max_delay: Duration::from_secs(60 * 60),
                 max_attempts: self.outbox_max_attempts,
-                lease: timeout.saturating_mul(3).max(Duration::from_secs(60)),
+                lease: delivery_time.saturating_mul(3).max(Duration::from_secs(60)),
+                delivery_time,
                 batch: 50,
             },
         })
