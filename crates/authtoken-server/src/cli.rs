@@ -152,3 +152,20 @@ fn init_logging(default: &str) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::Cli;
+
+    #[test]
+    fn a_session_id_that_starts_with_a_hyphen_is_read_as_the_id() {
+        for id in ["-rULxYHlQTYRQxGbQDJf-w", "--ULxYHlQTYRQxGbQDJf-w", "rULxYHlQTYRQxGbQDJf-w-"] {
+            let parsed = Cli::try_parse_from(["authtoken", "sessions", "revoke", "--id", id]);
+
+            let parsed = format!("{:?}", parsed.unwrap());
+            assert!(parsed.contains(&format!("id: Some({id:?})")), "{parsed}");
+        }
+    }
+}

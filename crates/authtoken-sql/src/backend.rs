@@ -52,9 +52,8 @@ impl Pool {
                 Self::Sqlite { pool, reads }
             }
             Backend::Postgres => {
-                let pool = postgres(options).await?;
-                let reads = Arc::new(PgReads::start(&pool, read_workers(options)));
-                Self::Postgres { pool, reads }
+                let (pool, reads) = postgres(options).await?;
+                Self::Postgres { pool, reads: Arc::new(reads) }
             }
         };
         let migrated = match &pool {
@@ -75,7 +74,10 @@ impl Pool {
                 }
                 pool.close().await;
             }
-            Self::Postgres { pool, .. } => pool.close().await,
+            Self::Postgres { pool, reads } => {
+                reads.close().await;
+                pool.close().await;
+            }
         }
     }
 
@@ -270,7 +272,9 @@ async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::migrate::Mi
     Ok(())
 }
 
-async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError> {
+/// The pool, and the coalesced session lookups on connections of their own (see [`PgReads`]), all within
+/// `max_connections`; with a budget of one connection, the lookups share it.
+async fn postgres(options: &DatabaseOptions) -> Result<(sqlx::PgPool, PgReads), StoreError> {
     let timeout = format!("{}ms", options.statement_timeout.as_millis());
     let mut connect = PgConnectOptions::from_str(&options.url)
         .map_err(|e| StoreError::context("invalid PostgreSQL URL", e))?
@@ -279,18 +283,34 @@ async fn postgres(options: &DatabaseOptions) -> Result<sqlx::PgPool, StoreError>
     if connect.get_application_name().is_none() {
         connect = connect.application_name("authtoken");
     }
-    PgPoolOptions::new()
-        .max_connections(options.max_connections)
+    let workers = read_workers(options);
+    let own = options.max_connections >= 2;
+    let others = if own { options.max_connections.saturating_sub(workers) } else { options.max_connections };
+    let pool = PgPoolOptions::new()
+        .max_connections(others)
         .acquire_timeout(options.connect_timeout)
-        .connect_with(connect)
+        .connect_with(connect.clone())
         .await
-        .map_err(StoreError::new)
+        .map_err(StoreError::new)?;
+    let reads = if own {
+        // No ping before each batch, a round trip that cost a fifth of the lookups' rate: a connection that broke
+        // while idle fails its batch, which is then tried once more (see `PgReads`).
+        PgPoolOptions::new()
+            .max_connections(workers)
+            .acquire_timeout(options.connect_timeout)
+            .test_before_acquire(false)
+            .connect_lazy_with(connect)
+    } else {
+        pool.clone()
+    };
+    Ok((pool, PgReads::start(reads, workers)))
 }
 
-/// How many workers answer the coalesced lookups on PostgreSQL: one per CPU, as many as there are threads that run
-/// requests at once by default, leaving at least one connection of the pool to the other statements.
-fn read_workers(options: &DatabaseOptions) -> usize {
+/// How many workers answer the coalesced session lookups on PostgreSQL: half the CPUs, at least one, leaving at
+/// least one connection to the other statements. On 2 CPUs one worker made larger batches and more requests a
+/// second than two, and four far fewer (`docs/performance.md`).
+fn read_workers(options: &DatabaseOptions) -> u32 {
     let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-    let spare = usize::try_from(options.max_connections).unwrap_or(usize::MAX).saturating_sub(1);
-    cpus.min(spare).max(1)
+    let half = u32::try_from(cpus / 2).unwrap_or(u32::MAX);
+    half.min(options.max_connections.saturating_sub(1)).max(1)
 }

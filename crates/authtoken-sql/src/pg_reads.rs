@@ -10,8 +10,10 @@
 //! so the query starts after each of them was asked for, and PostgreSQL reads it with a snapshot taken when it
 //! starts. A logout committed on any server, before a lookup was asked for, is seen by that lookup.
 //!
-//! The workers run their queries through the pool that every other statement uses, so a lost database fails
-//! lookups as it fails the rest (after the pool's acquire timeout), and they recover with it.
+//! The workers run their queries on connections of their own, within `database_max_connections`, with no ping
+//! before each batch: a connection that broke while idle (the database restarted, say) fails its batch, which is
+//! tried once more, on a new connection. A lost database fails lookups as it fails every other statement (after
+//! the pool's acquire timeout), and they recover with it.
 
 use std::sync::Arc;
 
@@ -42,17 +44,23 @@ struct Lookup {
 #[derive(Debug)]
 pub(crate) struct PgReads {
     queue: mpsc::Sender<Lookup>,
+    pool: PgPool,
 }
 
 impl PgReads {
     /// Starts `workers` workers (at least one) that run lookups through `pool`.
-    pub(crate) fn start(pool: &PgPool, workers: usize) -> Self {
+    pub(crate) fn start(pool: PgPool, workers: u32) -> Self {
         let (queue, waiting) = mpsc::channel(MAX_WAITING);
         let waiting = Arc::new(Mutex::new(waiting));
         for _ in 0..workers.max(1) {
             tokio::spawn(serve(pool.clone(), Arc::clone(&waiting)));
         }
-        Self { queue }
+        Self { queue, pool }
+    }
+
+    /// Closes the lookups' connections; every lookup fails afterwards.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// The row that `query` returns for `key`, if any; the caller decodes it.
@@ -74,7 +82,11 @@ async fn serve(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Lookup>>>) {
             batch = rest;
             let (keys, replies): (Vec<Vec<u8>>, Vec<Reply>) =
                 same.into_iter().map(|lookup| (lookup.key, lookup.reply)).unzip();
-            let rows = sqlx::query(query.postgres_many.as_str()).bind(keys).fetch_all(&pool).await;
+            let run = || sqlx::query(query.postgres_many.as_str()).bind(&keys).fetch_all(&pool);
+            let rows = match run().await {
+                Err(e) if connection_lost(&e) => run().await,
+                rows => rows,
+            };
             answer(replies, rows);
         }
     }
@@ -95,6 +107,17 @@ async fn next_batch(waiting: &Mutex<mpsc::Receiver<Lookup>>) -> Option<Vec<Looku
         }
     }
     Some(batch)
+}
+
+/// Whether `e` says the connection broke, rather than the database refusing the query or being out of reach: then
+/// the batch is worth a second try, on another connection.
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        // 57P01 to 57P05: the server was shut down, restarted, or ended the connection.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// Hands each row to the lookup at its place, and `None` to the lookups that got no row; or the error to all.

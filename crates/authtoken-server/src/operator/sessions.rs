@@ -27,7 +27,8 @@ pub(crate) enum SessionsCommand {
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
         /// The session with this id, as `authtoken sessions list` shows it.
-        #[arg(long, value_name = "ID")]
+        // An id may start with `-` or `--` (base64url), and must not be read as an option.
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
         id: Option<String>,
         /// Every session of every user: everyone has to log in again.
         #[arg(long)]

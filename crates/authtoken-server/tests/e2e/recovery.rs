@@ -1,6 +1,6 @@
 //! When PostgreSQL goes away the service answers 503, and it recovers by itself when the database is back.
 //!
-//! The test puts a TCP relay between the service and PostgreSQL, and cuts and restores it.
+//! The tests put a TCP relay between the service and PostgreSQL, and cut and restore it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,4 +97,37 @@ async fn a_vanished_database_answers_503_and_the_service_recovers_when_it_return
     assert_eq!(after.status(), StatusCode::OK);
     assert_eq!(me_after.status(), StatusCode::OK);
     assert!(server.log().contains("store failure"), "the cause is logged");
+}
+
+/// The session lookups' connections are not pinged before use: one that broke while idle must cost no request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_broken_while_idle_cost_no_request_once_the_database_is_back() {
+    let Some(database) = database(Backend::Postgres).await else {
+        return;
+    };
+    let mut url = reqwest::Url::parse(&database.options.url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let relay = Relay::start(target).await;
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(relay.port)).unwrap();
+    let settings = [CHEAP_ARGON2[0], CHEAP_ARGON2[1], ("AUTHTOKEN_DATABASE_CONNECT_TIMEOUT", "1s")];
+    let server = Server::start(url.as_str(), &settings);
+    let client = reqwest::Client::new();
+    let credentials = json!({ "username": "dora", "password": "correct horse" });
+    let registered = client.post(server.url("/auth/register/")).json(&credentials).send().await.unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let logged_in: serde_json::Value =
+        client.post(server.url("/auth/login/")).json(&credentials).send().await.unwrap().json().await.unwrap();
+    let authorization = format!("Token {}", logged_in["token"].as_str().unwrap());
+    let me = || client.get(server.url("/auth/me/")).header("Authorization", &authorization).send();
+    let before = me().await.unwrap().status();
+
+    // Every connection breaks, with no request meanwhile; the pool still holds them as idle.
+    relay.down();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    relay.up();
+    let after = me().await.unwrap();
+
+    assert_eq!(before, StatusCode::OK);
+    assert_eq!(after.status(), StatusCode::OK, "{}", server.log());
 }
