@@ -306,11 +306,27 @@ async fn postgres(options: &DatabaseOptions) -> Result<(sqlx::PgPool, PgReads), 
     Ok((pool, PgReads::start(reads, workers)))
 }
 
-/// How many workers answer the coalesced session lookups on PostgreSQL: half the CPUs, at least one, leaving at
-/// least one connection to the other statements. On 2 CPUs one worker made larger batches and more requests a
-/// second than two, and four far fewer (`docs/performance.md`).
+/// How many workers answer the coalesced session lookups on PostgreSQL: half the CPUs, at least one, and at most
+/// half of `max_connections`, so that the other statements keep at least as many. On 2 CPUs one worker made larger
+/// batches and more requests a second than two, and four far fewer (`docs/performance.md`).
 fn read_workers(options: &DatabaseOptions) -> u32 {
-    let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+    read_workers_of(std::thread::available_parallelism().map_or(2, usize::from), options.max_connections)
+}
+
+fn read_workers_of(cpus: usize, max_connections: u32) -> u32 {
     let half = u32::try_from(cpus / 2).unwrap_or(u32::MAX);
-    half.min(options.max_connections.saturating_sub(1)).max(1)
+    half.min(max_connections / 2).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_workers_are_half_the_cpus_and_take_at_most_half_the_connections() {
+        let cases = [(1, 8, 1), (2, 8, 1), (4, 8, 2), (16, 8, 4), (64, 100, 32), (16, 3, 1), (16, 2, 1), (16, 1, 1)];
+        for (cpus, max_connections, workers) in cases {
+            assert_eq!(read_workers_of(cpus, max_connections), workers, "{cpus} CPUs, {max_connections} connections");
+        }
+    }
 }
