@@ -1,5 +1,6 @@
 //! Ready-made values for tests: a configuration, users, sessions and confirmation links.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use authtoken_core::Timestamp;
@@ -7,6 +8,7 @@ use authtoken_core::confirmation::Confirmation;
 use authtoken_core::event::{AuditEvent, EventKind};
 use authtoken_core::outbox::{MailKind, OutboxMail};
 use authtoken_core::session::{ClientInfo, Session, SessionId};
+use authtoken_core::throttle::{Limits, Rate};
 use authtoken_core::token::PlainToken;
 use authtoken_core::user::{NewUser, UserId, Username};
 use authtoken_core::{Config, TokenPrefix};
@@ -92,4 +94,21 @@ pub fn confirmation(
 /// The outbox mail that asks for a confirmation link to `email`, in the German template (`de`).
 pub fn confirmation_mail(email: &str) -> OutboxMail {
     OutboxMail { to: email.to_owned(), kind: MailKind::Confirmation, language: Some("de".to_owned()) }
+}
+
+/// A throttle rate of `count` requests per `seconds`; `count` must be above zero.
+pub fn rate(count: u32, seconds: u64) -> Option<Rate> {
+    Rate::new(NonZeroU32::new(count).expect("a count above zero"), Duration::from_secs(seconds))
+}
+
+/// Every throttle limit off, for a test to turn on the ones it looks at.
+pub fn limits_off() -> Limits {
+    Limits {
+        login_ip: None,
+        login_failures_ip_account: None,
+        login_failures_account: None,
+        register_ip: None,
+        mail_ip: None,
+        mail_address: None,
+    }
 }

@@ -280,13 +280,10 @@ impl Throttles {
         now: Timestamp,
     ) -> Result<(), Refused> {
         let subject = ip.map(client_subject);
-        let address = address.map(str::to_lowercase);
-        let checks = [
-            self.check(Bucket::RegisterIp, subject.as_deref(), true),
-            address.as_ref().and_then(|_| self.check(Bucket::MailIp, subject.as_deref(), true)),
-            self.check(Bucket::MailAddress, address.as_deref(), true),
-        ];
-        self.judge(&checks, now).await
+        let register = self.check(Bucket::RegisterIp, subject.as_deref(), true);
+        let [mail_ip, mail_address] =
+            address.map(|address| self.mail_checks(subject.as_deref(), address)).unwrap_or_default();
+        self.judge(&[register, mail_ip, mail_address], now).await
     }
 
     /// Before a request that mails a link to `address`: counts it from `ip` and to the address (in lower case).
@@ -297,12 +294,18 @@ impl Throttles {
         now: Timestamp,
     ) -> Result<(), Refused> {
         let subject = ip.map(client_subject);
-        let address = address.map(str::to_lowercase);
-        let checks = [
-            self.check(Bucket::MailIp, subject.as_deref(), true),
-            self.check(Bucket::MailAddress, address.as_deref(), true),
-        ];
+        let checks = match address {
+            Some(address) => self.mail_checks(subject.as_deref(), address),
+            None => [self.check(Bucket::MailIp, subject.as_deref(), true), None],
+        };
         self.judge(&checks, now).await
+    }
+
+    /// The counts of a request that mails a link to `address`: one from the client `subject`, one to the address
+    /// (in lower case).
+    fn mail_checks(&self, subject: Option<&str>, address: &str) -> [Option<Check>; 2] {
+        let address = address.to_lowercase();
+        [self.check(Bucket::MailIp, subject, true), self.check(Bucket::MailAddress, Some(&address), true)]
     }
 }
 

@@ -1,7 +1,6 @@
 //! The throttles: what each use case counts, that a throttled login costs no hash, and how an account's owner gets
 //! back in.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,30 +9,15 @@ use authtoken_core::service::{
     Authenticated, ChangePasswordError, LoginError, ReauthError, RegisterError, ResetRequestError, Throttled,
 };
 use authtoken_core::session::{ClientInfo, Revoke};
-use authtoken_core::throttle::{Limits, Rate};
+use authtoken_core::throttle::Limits;
 use authtoken_core::user::{Password, PasswordHash};
 use authtoken_testkit::FakePasswordHasher;
+use authtoken_testkit::fixtures::{limits_off, rate};
 
 use crate::support::{App, PASSWORD, client, email_form, form, from, password, text};
 
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
-
-fn rate(count: u32, seconds: u64) -> Option<Rate> {
-    Rate::new(NonZeroU32::new(count).expect("a count above zero"), Duration::from_secs(seconds))
-}
-
-/// Every limit off but the ones a test turns on.
-fn off() -> Limits {
-    Limits {
-        login_ip: None,
-        login_failures_ip_account: None,
-        login_failures_account: None,
-        register_ip: None,
-        mail_ip: None,
-        mail_address: None,
-    }
-}
 
 fn throttled(mut app: App, limits: Limits) -> App {
     app.service = app.service.clone().with_throttles(Arc::new(app.store.clone()), limits);
@@ -54,7 +38,7 @@ fn wait_of(result: Result<(), LoginError>) -> Duration {
 
 #[tokio::test]
 async fn failed_logins_from_one_address_are_throttled_without_a_hash_and_other_addresses_are_not() {
-    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(3, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(3, 60), ..limits_off() });
     app.register("alice", PASSWORD).await;
     for _ in 0..3 {
         assert!(matches!(login_from(&app, "alice", "guess", ATTACKER).await, Err(LoginError::InvalidCredentials)));
@@ -72,7 +56,7 @@ async fn failed_logins_from_one_address_are_throttled_without_a_hash_and_other_a
 
 #[tokio::test]
 async fn unknown_accounts_are_throttled_exactly_like_known_ones() {
-    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(2, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(2, 60), ..limits_off() });
     app.register("alice", PASSWORD).await;
     for name in ["alice", "nobody"] {
         for _ in 0..2 {
@@ -85,7 +69,7 @@ async fn unknown_accounts_are_throttled_exactly_like_known_ones() {
 
 #[tokio::test]
 async fn a_successful_login_counts_no_failure() {
-    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(2, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(2, 60), ..limits_off() });
     app.register("alice", PASSWORD).await;
 
     for _ in 0..10 {
@@ -95,7 +79,8 @@ async fn a_successful_login_counts_no_failure() {
 
 #[tokio::test]
 async fn the_account_limit_bounds_a_guess_spread_over_many_addresses() {
-    let limits = Limits { login_failures_ip_account: rate(3, 60), login_failures_account: rate(5, 3_600), ..off() };
+    let limits =
+        Limits { login_failures_ip_account: rate(3, 60), login_failures_account: rate(5, 3_600), ..limits_off() };
     let app = throttled(App::new(), limits);
     app.register("alice", PASSWORD).await;
     let mut admitted = 0;
@@ -114,7 +99,7 @@ async fn the_account_limit_bounds_a_guess_spread_over_many_addresses() {
 
 #[tokio::test]
 async fn a_password_reset_lets_the_owner_back_in_after_a_spread_guess() {
-    let app = throttled(crate::reset::app().await, Limits { login_failures_account: rate(3, 86_400), ..off() });
+    let app = throttled(crate::reset::app().await, Limits { login_failures_account: rate(3, 86_400), ..limits_off() });
     for host in 1..=3 {
         assert!(login_from(&app, "alice", "guess", &format!("198.51.100.{host}")).await.is_err());
     }
@@ -136,7 +121,7 @@ async fn spread_guess(app: &App, first: u8) {
 
 #[tokio::test]
 async fn the_address_a_reset_came_from_is_not_kept_out_when_the_guess_starts_again() {
-    let app = throttled(crate::reset::app().await, Limits { login_failures_account: rate(3, 86_400), ..off() });
+    let app = throttled(crate::reset::app().await, Limits { login_failures_account: rate(3, 86_400), ..limits_off() });
     spread_guess(&app, 1).await;
     let token = crate::reset::reset_token(&app, "alice@example.org").await;
     app.service.reset_password(&token, text("a new horse"), &from(OWNER)).await.unwrap();
@@ -153,7 +138,8 @@ async fn the_address_a_reset_came_from_is_not_kept_out_when_the_guess_starts_aga
 
 #[tokio::test]
 async fn an_address_with_a_live_session_is_not_kept_out_by_the_account_limit_alone() {
-    let limits = Limits { login_failures_account: rate(3, 86_400), login_failures_ip_account: rate(10, 900), ..off() };
+    let limits =
+        Limits { login_failures_account: rate(3, 86_400), login_failures_ip_account: rate(10, 900), ..limits_off() };
     let app = throttled(App::new(), limits);
     app.register("alice", PASSWORD).await;
     login_from(&app, "alice", PASSWORD, OWNER).await.unwrap();
@@ -173,7 +159,7 @@ async fn an_address_with_a_live_session_is_not_kept_out_by_the_account_limit_alo
 
 #[tokio::test]
 async fn a_live_session_does_not_lift_the_limit_on_attempts_from_its_address() {
-    let limits = Limits { login_ip: rate(2, 60), login_failures_account: rate(1, 86_400), ..off() };
+    let limits = Limits { login_ip: rate(2, 60), login_failures_account: rate(1, 86_400), ..limits_off() };
     let app = throttled(App::new(), limits);
     app.register("alice", PASSWORD).await;
     login_from(&app, "alice", PASSWORD, OWNER).await.unwrap();
@@ -185,7 +171,7 @@ async fn a_live_session_does_not_lift_the_limit_on_attempts_from_its_address() {
 
 #[tokio::test]
 async fn every_login_attempt_counts_against_the_address() {
-    let app = throttled(App::new(), Limits { login_ip: rate(3, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_ip: rate(3, 60), ..limits_off() });
     app.register("alice", PASSWORD).await;
     login_from(&app, "alice", PASSWORD, ATTACKER).await.unwrap();
     login_from(&app, "alice", "guess", ATTACKER).await.unwrap_err();
@@ -197,7 +183,7 @@ async fn every_login_attempt_counts_against_the_address() {
 
 #[tokio::test]
 async fn an_ipv6_client_is_counted_by_its_64_network() {
-    let app = throttled(App::new(), Limits { login_ip: rate(2, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_ip: rate(2, 60), ..limits_off() });
     app.register("alice", PASSWORD).await;
     login_from(&app, "alice", PASSWORD, "2001:db8:1:2::1").await.unwrap();
     login_from(&app, "alice", PASSWORD, "2001:db8:1:2::2").await.unwrap();
@@ -215,7 +201,7 @@ async fn alice(app: &App) -> Authenticated {
 
 #[tokio::test]
 async fn wrong_reentered_passwords_count_as_failed_logins_and_are_throttled_without_a_hash() {
-    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(4, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_failures_ip_account: rate(4, 60), ..limits_off() });
     let auth = alice(&app).await;
     let wrong = password("guess");
     let client = from(ATTACKER);
@@ -239,7 +225,7 @@ async fn wrong_reentered_passwords_count_as_failed_logins_and_are_throttled_with
 
 #[tokio::test]
 async fn registrations_are_counted_per_address_before_anything_is_checked() {
-    let app = throttled(App::new(), Limits { register_ip: rate(2, 3_600), ..off() });
+    let app = throttled(App::new(), Limits { register_ip: rate(2, 3_600), ..limits_off() });
     let from = |ip: &str| authtoken_core::service::RegistrationForm { client: from(ip), ..form("x", "short") };
     assert!(matches!(app.service.register(from(ATTACKER)).await, Err(RegisterError::Invalid(_))));
     assert!(matches!(app.service.register(from(ATTACKER)).await, Err(RegisterError::Invalid(_))));
@@ -252,7 +238,7 @@ async fn registrations_are_counted_per_address_before_anything_is_checked() {
 
 #[tokio::test]
 async fn confirmation_mails_to_one_address_are_counted_whatever_the_case() {
-    let app = throttled(App::confirming(), Limits { mail_address: rate(1, 3_600), ..off() });
+    let app = throttled(App::confirming(), Limits { mail_address: rate(1, 3_600), ..limits_off() });
     app.service.register(email_form("alice", "Alice@Example.org")).await.unwrap();
 
     let again = app.service.register(email_form("alice2", "alice@example.ORG")).await;
@@ -263,7 +249,7 @@ async fn confirmation_mails_to_one_address_are_counted_whatever_the_case() {
 
 #[tokio::test]
 async fn reset_requests_are_counted_per_address_and_per_client_whether_or_not_the_address_is_known() {
-    let limits = Limits { mail_address: rate(2, 3_600), mail_ip: rate(6, 3_600), ..off() };
+    let limits = Limits { mail_address: rate(2, 3_600), mail_ip: rate(6, 3_600), ..limits_off() };
     let app = throttled(crate::reset::app().await, limits);
     for email in ["nobody@example.org", "alice@example.org"] {
         for _ in 0..2 {
@@ -281,7 +267,7 @@ async fn reset_requests_are_counted_per_address_and_per_client_whether_or_not_th
 
 #[tokio::test]
 async fn purge_forgets_keys_whose_time_has_passed() {
-    let app = throttled(App::new(), Limits { login_ip: rate(1, 60), ..off() });
+    let app = throttled(App::new(), Limits { login_ip: rate(1, 60), ..limits_off() });
     app.register("alice", PASSWORD).await;
     login_from(&app, "alice", PASSWORD, ATTACKER).await.unwrap();
 
@@ -292,7 +278,7 @@ async fn purge_forgets_keys_whose_time_has_passed() {
 
 #[tokio::test]
 async fn an_operator_setting_the_password_lets_the_user_back_in() {
-    let app = throttled(App::new(), Limits { login_failures_account: rate(3, 86_400), ..off() });
+    let app = throttled(App::new(), Limits { login_failures_account: rate(3, 86_400), ..limits_off() });
     let alice = app.register("alice", PASSWORD).await;
     spread_guess(&app, 1).await;
     assert!(matches!(login_from(&app, "alice", PASSWORD, OWNER).await, Err(LoginError::Throttled(_))));
@@ -326,7 +312,8 @@ impl PasswordHasher for SlowHasher {
 async fn attempts_made_at_once_get_no_more_guesses_than_the_limit() {
     let app = App::new();
     app.register("alice", PASSWORD).await;
-    let limits = Limits { login_failures_ip_account: rate(3, 3_600), login_failures_account: rate(5, 3_600), ..off() };
+    let limits =
+        Limits { login_failures_ip_account: rate(3, 3_600), login_failures_account: rate(5, 3_600), ..limits_off() };
     let service = app
         .service_with(|ports| ports.hasher = Arc::new(SlowHasher(FakePasswordHasher::default())))
         .with_throttles(Arc::new(app.store.clone()), limits);

@@ -1,30 +1,14 @@
 //! The throttles over HTTP (contract, section 9): 429 with Django REST framework's message and `Retry-After`, on
 //! every route that counts, with the client address taken as sessions take it.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use authtoken_core::throttle::{Limits, Rate};
+use authtoken_core::throttle::Limits;
+use authtoken_testkit::fixtures::{limits_off, rate};
 use poem::http::{StatusCode, header};
 
 use super::client_ip::{Peer, client};
 use super::support::{PASSWORD, Reply, TestApp, send};
-
-fn rate(count: u32, seconds: u64) -> Option<Rate> {
-    Rate::new(NonZeroU32::new(count).expect("a count above zero"), Duration::from_secs(seconds))
-}
-
-/// Every limit off but the ones a test turns on.
-fn off() -> Limits {
-    Limits {
-        login_ip: None,
-        login_failures_ip_account: None,
-        login_failures_account: None,
-        register_ip: None,
-        mail_ip: None,
-        mail_address: None,
-    }
-}
 
 #[track_caller]
 fn assert_throttled(reply: &Reply, seconds: u64) {
@@ -43,7 +27,7 @@ async fn login(app: &TestApp, password: &str) -> Reply {
 #[tokio::test]
 async fn a_throttled_login_answers_429_with_the_wait_until_it_is_admitted() {
     let Some(app) =
-        TestApp::builder().throttles(Limits { login_failures_account: rate(2, 3_600), ..off() }).build().await
+        TestApp::builder().throttles(Limits { login_failures_account: rate(2, 3_600), ..limits_off() }).build().await
     else {
         return;
     };
@@ -61,7 +45,7 @@ async fn a_throttled_login_answers_429_with_the_wait_until_it_is_admitted() {
 
 #[tokio::test]
 async fn a_wait_under_a_second_is_announced_as_one_second() {
-    let limits = Limits { login_failures_account: rate(1, 1), ..off() };
+    let limits = Limits { login_failures_account: rate(1, 1), ..limits_off() };
     let Some(app) = TestApp::builder().throttles(limits).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     assert_eq!(login(&app, "guess").await.status, StatusCode::UNAUTHORIZED);
@@ -72,7 +56,7 @@ async fn a_wait_under_a_second_is_announced_as_one_second() {
 
 #[tokio::test]
 async fn wrong_reentered_passwords_count_and_the_routes_that_take_them_answer_429() {
-    let limits = Limits { login_failures_account: rate(4, 3_600), ..off() };
+    let limits = Limits { login_failures_account: rate(4, 3_600), ..limits_off() };
     let Some(app) = TestApp::builder().throttles(limits).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let token = app.login("alice", PASSWORD).await;
@@ -96,7 +80,7 @@ async fn wrong_reentered_passwords_count_and_the_routes_that_take_them_answer_42
 
 #[tokio::test]
 async fn login_attempts_are_counted_per_client_address() {
-    let limits = Limits { login_ip: rate(2, 60), ..off() };
+    let limits = Limits { login_ip: rate(2, 60), ..limits_off() };
     let Some(app) = TestApp::builder().throttles(limits).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let client = client(&app, "");
@@ -113,7 +97,7 @@ async fn login_attempts_are_counted_per_client_address() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_count() {
-    let limits = Limits { login_ip: rate(1, 60), ..off() };
+    let limits = Limits { login_ip: rate(1, 60), ..limits_off() };
     let Some(app) = TestApp::builder().throttles(limits).build().await else { return };
     app.seed_user("alice", PASSWORD).await;
     let client = client(&app, "10.0.0.0/8");
@@ -130,7 +114,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_count() {
 
 #[tokio::test]
 async fn registrations_and_reset_requests_answer_429_once_an_address_has_had_its_mail() {
-    let limits = Limits { mail_address: rate(1, 3_600), ..off() };
+    let limits = Limits { mail_address: rate(1, 3_600), ..limits_off() };
     let Some(app) =
         TestApp::builder().registration(true).confirmation().password_reset(false).throttles(limits).build().await
     else {
