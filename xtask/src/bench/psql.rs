@@ -48,8 +48,9 @@ impl Schema {
         Ok(Self { admin_url: admin_url.to_owned(), name: name.to_owned(), url })
     }
 
-    /// Inserts sessions until the table holds `rows`, then vacuums and analyzes it and asks for a checkpoint, so
-    /// that neither autovacuum nor the writing of the inserted pages runs during the measurements that follow;
+    /// Inserts sessions until the table holds `rows`, then vacuums and analyzes it, asks for a checkpoint and flushes
+    /// the kernel's written pages to disk, so that neither autovacuum nor the writing of the inserted pages runs
+    /// during the measurements that follow;
     /// `None` when the table held that many already.
     pub(super) fn seed_sessions(&self, rows: u64) -> anyhow::Result<Option<Seeding>> {
         let have = psql(&self.url, &["SELECT count(*) FROM sessions"])?;
@@ -68,6 +69,8 @@ impl Schema {
         if let Err(e) = psql(&self.url, &["CHECKPOINT"]) {
             eprintln!("bench: warning: no checkpoint after the insert, so it may write during the load: {e:#}");
         }
+        // The checkpoint leaves its pages to the kernel, which would write them back during the first measurement.
+        crate::cmd::run(&mut std::process::Command::new("sync")).context("cannot flush the written pages with sync")?;
         let seeding = Seeding { added, insert, settle: started.elapsed() };
         eprintln!(
             "bench: inserted {added} sessions in {:.1} s, vacuumed, analyzed and checkpointed in {:.1} s",
