@@ -320,6 +320,10 @@ pub trait Outbox: Send + Sync {
 
     /// MUST return the entries in `states`, oldest first.
     async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// MUST make the failed entries pending again (every one, or those of `ids` that failed), due at `at`, their
+    /// attempts counted from zero and their last error kept; MUST NOT change any other entry; returns how many.
+    async fn retry_failed(&self, ids: Option<Vec<OutboxId>>, at: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// Sends mail.

@@ -1,5 +1,6 @@
 //! The command line of the `authtoken` binary.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -12,7 +13,7 @@ use crate::{admin, operator, startup};
 
 /// authtoken: per-login tokens that can be revoked one session at a time.
 #[derive(Debug, clap::Parser)]
-#[command(version)]
+#[command(name = "authtoken", version)]
 pub struct Cli {
     /// A TOML file of settings; environment variables `AUTHTOKEN_<NAME>` override it.
     #[arg(long, global = true, env = "AUTHTOKEN_CONFIG")]
@@ -27,18 +28,24 @@ enum Command {
     Serve,
     /// Print the OpenAPI document of the service as configured.
     Openapi,
-    /// Apply the database migrations and exit.
-    Migrate,
+    /// Apply the database migrations that are missing, say which, and exit.
+    Migrate {
+        /// Only list the migrations, applied and pending; change nothing.
+        #[arg(long)]
+        status: bool,
+    },
     /// Manage login tokens.
     Tokens {
         #[command(subcommand)]
         command: TokensCommand,
     },
-    /// Show the mail in the outbox that is pending or has failed.
+    /// Show the mail in the outbox that is pending or has failed; `outbox retry` sends failed mail again.
     Outbox {
         /// Also show delivered mail.
         #[arg(long)]
         all: bool,
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
     },
     /// Email confirmation.
     Confirm {
@@ -74,6 +81,17 @@ enum ConfirmCommand {
 }
 
 #[derive(Debug, clap::Subcommand)]
+enum OutboxCommand {
+    /// Make failed mail pending again, with all its attempts ahead of it: every failed mail, or those of `--id`.
+    /// A running server sends it within `outbox_poll_interval`.
+    Retry {
+        /// The id of a failed mail, as `authtoken outbox` shows it (repeatable).
+        #[arg(long = "id")]
+        ids: Vec<i64>,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
 enum TokensCommand {
     /// Delete every expired (or idle) login token, every expired confirmation and reset link, and every event older
     /// than `auth_event_retention` now.
@@ -87,7 +105,7 @@ impl Cli {
         init_logging(if quiet { "warn" } else { "info" });
         let settings = Settings::load(self.config.as_deref())?.resolve()?;
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-        runtime.block_on(self.command.run(&settings))
+        operator::closed_pipe_is_success(runtime.block_on(self.command.run(&settings)))
     }
 }
 
@@ -96,7 +114,9 @@ impl Command {
         match self {
             Self::Serve => startup::serve(settings, startup::shutdown_signal()).await,
             Self::Openapi => {
-                println!(
+                let mut out = std::io::stdout().lock();
+                writeln!(
+                    out,
                     "{}",
                     authtoken_http::openapi_json(
                         &settings.http,
@@ -106,22 +126,23 @@ impl Command {
                             resets_passwords: settings.reset.is_some(),
                         },
                     )
-                );
+                )?;
                 Ok(())
             }
-            Self::Migrate => {
-                startup::wire(settings).await?;
-                println!("database is up to date");
-                Ok(())
-            }
+            Self::Migrate { status: true } => admin::migration_status(settings).await,
+            Self::Migrate { status: false } => admin::migrate(settings).await,
             Self::Tokens { command: TokensCommand::Purge } => {
                 let (sessions, links) = startup::purge_once(&startup::wire(settings).await?).await?;
-                println!(
+                writeln!(
+                    std::io::stdout().lock(),
                     "deleted {sessions} expired or idle login tokens and {links} expired confirmation and reset links"
-                );
+                )?;
                 Ok(())
             }
-            Self::Outbox { all } => admin::show_outbox(&startup::wire(settings).await?, all).await,
+            Self::Outbox { all, command: None } => admin::show_outbox(&startup::wire(settings).await?, all).await,
+            Self::Outbox { command: Some(OutboxCommand::Retry { ids }), .. } => {
+                admin::retry_outbox(&startup::wire(settings).await?, ids).await
+            }
             Self::Confirm { command: ConfirmCommand::Resend { user, all_unconfirmed } } => {
                 let wired = startup::wire(settings).await?;
                 match (user, all_unconfirmed) {
@@ -129,15 +150,9 @@ impl Command {
                     (None, _) => admin::resend_all(&wired).await,
                 }
             }
-            Self::Users { command } => {
-                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
-            }
-            Self::Sessions { command } => {
-                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
-            }
-            Self::Events(command) => {
-                operator::closed_pipe_is_success(command.run(&startup::wire(settings).await?).await)
-            }
+            Self::Users { command } => command.run(&startup::wire(settings).await?).await,
+            Self::Sessions { command } => command.run(&startup::wire(settings).await?).await,
+            Self::Events(command) => command.run(&startup::wire(settings).await?).await,
         }
     }
 }

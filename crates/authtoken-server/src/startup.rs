@@ -17,7 +17,7 @@ use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 
 use crate::listener::body::BodyDeadline;
 use crate::listener::{self, LimitedAcceptor};
-use crate::settings::{Resolved, ThrottleStoreKind};
+use crate::settings::{Resolved, ThrottleStoreKind, masked_url};
 
 /// The service, the store it runs on, and the outbox delivery.
 #[derive(Debug, Clone)]
@@ -29,7 +29,9 @@ pub struct Wired {
 
 /// Opens the database (applying migrations) and builds the service.
 pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
-    let store = Arc::new(SqlStore::open(&settings.database).await.context("cannot open the database")?);
+    let store = Arc::new(SqlStore::open(&settings.database).await.map_err(|e| {
+        anyhow::anyhow!("cannot open the database of `database_url` ({}): {e}", masked_url(&settings.database.url))
+    })?);
     let argon2 = Argon2id::new(settings.argon2).context("invalid password hash settings")?;
     let ports = Ports {
         tokens: store.clone(),
@@ -66,14 +68,13 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
 /// Connections are bounded in number and time (see [`listener`]); the open-files limit is raised first.
 pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
     let open_files = listener::raise_open_files_limit();
+    // The address first: when it is taken, nothing else is worth doing, and the database is left as it was.
+    let tcp = TcpListener::bind(settings.bind).into_acceptor().await.map_err(|e| bind_failure(settings.bind, &e))?;
+    tracing::info!("starting authtoken {}: {}", env!("CARGO_PKG_VERSION"), settings.summary());
     let wired = wire(settings).await?;
     let limits = settings.connections;
     let app = authtoken_http::app(wired.service.clone(), settings.http.clone())
         .with(BodyDeadline { timeout: limits.body_timeout });
-    let tcp = TcpListener::bind(settings.bind)
-        .into_acceptor()
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let max_connections = listener::max_connections(limits.max_connections, open_files);
     tracing::info!(max_connections, open_files, "connection limits");
     let acceptor = LimitedAcceptor::new(tcp, limits, max_connections);
@@ -89,6 +90,23 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     purge.abort();
     outbox.abort();
     served.context("the HTTP server failed")
+}
+
+/// Why the server cannot listen on `bind`, and what to do.
+fn bind_failure(bind: std::net::SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    let advice = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "another process listens there: stop it, or set `bind` to another address (AUTHTOKEN_BIND)".to_owned()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "this user may not listen there (ports below 1024 need privileges): choose a port from 1024 up".to_owned()
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "this machine has no such address: use 127.0.0.1, 0.0.0.0 or one of its own addresses".to_owned()
+        }
+        _ => e.to_string(),
+    };
+    anyhow::anyhow!("cannot listen on {bind} (setting `bind`): {advice}")
 }
 
 /// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, expired confirmation and reset links,

@@ -12,14 +12,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{DbError, ReadError};
+use crate::open::{OpenError, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, first_postgres_connection, sqlite_failure};
 use crate::options::{Backend, DatabaseOptions};
 use crate::pg_reads::PgReads;
 use crate::row::Row;
 use crate::sqlite_reads::SqliteReads;
 use crate::statements::KeyQuery;
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Renders `$statement` with the backend's query builder, binds its values and runs `$method` on `$executor`
 /// (a pool or a transaction's connection); `?` turns a driver error into a [`DbError`].
@@ -44,8 +42,8 @@ impl Pool {
     /// Connects lazily-checked pools and applies the migrations that are missing.
     ///
     /// On PostgreSQL the migrator holds an advisory lock, so servers starting together migrate one at a time.
-    pub(crate) async fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
-        let backend = options.backend().map_err(StoreError::new)?;
+    pub(crate) async fn open(options: &DatabaseOptions) -> Result<Self, OpenError> {
+        let backend = options.backend().map_err(|e| OpenError::new(e.to_string(), e))?;
         let pool = match backend {
             Backend::Sqlite => {
                 let (pool, reads) = sqlite(options).await?;
@@ -60,7 +58,7 @@ impl Pool {
             Self::Sqlite { pool, .. } => migrate_sqlite(pool).await,
             Self::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await,
         };
-        migrated.map_err(|e| StoreError::context("migration failed", e))?;
+        migrated.map_err(|e| OpenError::new(format!("cannot apply the migrations: {e}"), e))?;
         // Render the lookups now, so that a mistake in one stops the start-up rather than a request.
         KeyQuery::render_all();
         Ok(pool)
@@ -214,9 +212,9 @@ fn decode_one<R: Row, T>(
     row.as_ref().map(|row| decode(row)).transpose()
 }
 
-async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<Arc<SqliteReads>>), StoreError> {
+async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<Arc<SqliteReads>>), OpenError> {
     let connect = SqliteConnectOptions::from_str(&options.url)
-        .map_err(|e| StoreError::context("invalid SQLite URL", e))?
+        .map_err(|e| OpenError::new(format!("invalid SQLite URL: {e}"), e))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -231,20 +229,21 @@ async fn sqlite(options: &DatabaseOptions) -> Result<(sqlx::SqlitePool, Option<A
         .max_connections(max_connections)
         .acquire_timeout(options.connect_timeout)
         .test_before_acquire(false)
-        .connect_with(connect)
+        .connect_with(connect.clone())
         .await
-        .map_err(StoreError::new)?;
+        .map_err(|e| sqlite_failure(connect.get_filename(), e))?;
     // The file sqlx opened, as SQLite names it: empty for an in-memory database, which has no file to share.
     let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
         .fetch_one(&pool)
         .await
-        .map_err(StoreError::new)?;
+        .map_err(|e| OpenError::new(format!("cannot read which file SQLite opened: {e}"), e))?;
     if file.is_empty() {
         return Ok((pool, None));
     }
     // One read connection per CPU: as many as there are threads that run requests at once, by default.
     let count = std::thread::available_parallelism().map_or(2, usize::from);
-    let reads = SqliteReads::open(Path::new(&file), count)?;
+    let reads = SqliteReads::open(Path::new(&file), count)
+        .map_err(|e| OpenError::new(format!("cannot open the read connections to `{file}`: {e:#}"), e))?;
     if reads.is_none() {
         tracing::warn!(
             "the SQLite database is not in WAL mode, so session lookups wait for writers; keep it on a local disk"
@@ -274,10 +273,10 @@ async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::migrate::Mi
 
 /// The pool, and the coalesced session lookups on connections of their own (see [`PgReads`]), all within
 /// `max_connections`; with a budget of one connection, the lookups share it.
-async fn postgres(options: &DatabaseOptions) -> Result<(sqlx::PgPool, PgReads), StoreError> {
+async fn postgres(options: &DatabaseOptions) -> Result<(sqlx::PgPool, PgReads), OpenError> {
     let timeout = format!("{}ms", options.statement_timeout.as_millis());
     let mut connect = PgConnectOptions::from_str(&options.url)
-        .map_err(|e| StoreError::context("invalid PostgreSQL URL", e))?
+        .map_err(|e| OpenError::new(format!("invalid PostgreSQL URL: {e}"), e))?
         .options([("statement_timeout", timeout.as_str())]);
     // Name the connections for `pg_stat_activity`, unless the URL names them itself.
     if connect.get_application_name().is_none() {
@@ -286,12 +285,19 @@ async fn postgres(options: &DatabaseOptions) -> Result<(sqlx::PgPool, PgReads), 
     let workers = read_workers(options);
     let own = options.max_connections >= 2;
     let others = if own { options.max_connections.saturating_sub(workers) } else { options.max_connections };
+    // Alone first, so that a failure says why: the pool would only say that it timed out.
+    let _ = sqlx::Connection::close(first_postgres_connection(&connect, options.connect_timeout).await?).await;
     let pool = PgPoolOptions::new()
         .max_connections(others)
         .acquire_timeout(options.connect_timeout)
         .connect_with(connect.clone())
         .await
-        .map_err(StoreError::new)?;
+        .map_err(|e| {
+            OpenError::new(
+                format!("cannot connect to PostgreSQL at {}:{}: {e}", connect.get_host(), connect.get_port()),
+                e,
+            )
+        })?;
     let reads = if own {
         // No ping before each batch, a round trip that cost a fifth of the lookups' rate: a connection that broke
         // while idle fails its batch, which is then tried once more (see `PgReads`).

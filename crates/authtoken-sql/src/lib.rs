@@ -6,6 +6,7 @@
 
 mod backend;
 mod error;
+mod open;
 mod options;
 mod pg_reads;
 mod row;
@@ -15,5 +16,6 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use open::{Migration, OpenError, migrations};
 pub use options::{Backend, DatabaseOptions, UnsupportedDatabase};
 pub use store::SqlStore;

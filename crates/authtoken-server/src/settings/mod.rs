@@ -4,12 +4,15 @@
 
 mod confirmation;
 mod edge;
+mod lenient;
 mod parse;
 mod reset;
+mod summary;
 mod throttle;
 
 pub use confirmation::MailSetup;
 pub use parse::{MAX_DURATION, duration, rate};
+pub use summary::masked_url;
 pub use throttle::{ThrottleStoreKind, Throttles};
 
 use std::collections::BTreeMap;
@@ -34,12 +37,16 @@ use crate::listener::Limits;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    #[serde(deserialize_with = "lenient::text")]
     pub bind: String,
     /// How long a new connection has to send its first request head, and any later head from its first byte.
+    #[serde(deserialize_with = "lenient::text")]
     pub http_header_timeout: String,
     /// How long a request body may take to arrive.
+    #[serde(deserialize_with = "lenient::text")]
     pub http_body_timeout: String,
     /// How long a connection may stay open without a request after its last answer.
+    #[serde(deserialize_with = "lenient::text")]
     pub http_idle_timeout: String,
     /// How many connections may be open at once; 0 means three quarters of the open-files limit, at most 10 000.
     pub http_max_connections: usize,
@@ -47,79 +54,127 @@ pub struct Settings {
     pub http_max_header_bytes: usize,
     /// Comma list of the addresses and networks of reverse proxies whose `X-Forwarded-For` or `Forwarded` names
     /// the client; empty trusts none.
+    #[serde(deserialize_with = "lenient::text")]
     pub trusted_proxies: String,
     /// Comma list of the origins whose pages may call the API from a browser; empty sends no CORS header.
+    #[serde(deserialize_with = "lenient::text")]
     pub cors_allowed_origins: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub database_url: String,
     pub database_max_connections: u32,
+    #[serde(deserialize_with = "lenient::text")]
     pub database_connect_timeout: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub database_statement_timeout: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub prefix: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub auth_token_validity: String,
     /// How long a session may go unused before it ends; unset keeps sessions until they expire.
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub auth_token_idle_timeout: Option<String>,
     /// How stale a session's recorded last use may get before a request writes it again.
+    #[serde(deserialize_with = "lenient::text")]
     pub last_used_resolution: String,
     /// The most sessions one user may have; unset is unlimited.
     pub max_sessions_per_user: Option<u32>,
     /// What new login tokens start with, such as `at_`; empty for none.
+    #[serde(deserialize_with = "lenient::text")]
     pub token_prefix: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub expired_token_purge_interval: String,
     /// How long the audit trail keeps an event.
+    #[serde(deserialize_with = "lenient::text")]
     pub auth_event_retention: String,
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub user_fields: Option<String>,
+    #[serde(deserialize_with = "lenient::flag")]
     pub username_case_insensitive: bool,
     pub password_min_length: usize,
+    #[serde(deserialize_with = "lenient::flag")]
     pub registration_enabled: bool,
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
     pub password_hash_parallelism: u32,
     /// How many password hashes may run at once; 0 means half the CPUs, at least one.
     pub password_hash_concurrency: usize,
+    #[serde(deserialize_with = "lenient::flag")]
     pub registration_email_confirm: bool,
+    #[serde(deserialize_with = "lenient::text")]
     pub registration_email_confirm_token_validity: String,
+    #[serde(deserialize_with = "lenient::flag")]
     pub require_confirmed_email_for_login: bool,
+    #[serde(deserialize_with = "lenient::text")]
     pub registration_email_base_url: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub registration_email_from: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub registration_email_subject: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub registration_email_message: String,
     /// Per-language variants of the subject and message, by language tag (`de`, `pt-BR`).
     pub registration_email_languages: BTreeMap<String, MailVariant>,
+    #[serde(deserialize_with = "lenient::text")]
     pub registration_confirm_redirect_path: String,
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub registration_confirm_invalid_redirect_path: Option<String>,
     /// Comma list of hosts allowed in absolute redirect URLs.
+    #[serde(deserialize_with = "lenient::text")]
     pub allowed_redirect_hosts: String,
+    #[serde(deserialize_with = "lenient::flag")]
     pub confirm_via_post: bool,
+    #[serde(deserialize_with = "lenient::flag")]
     pub password_reset_enabled: bool,
+    #[serde(deserialize_with = "lenient::text")]
     pub password_reset_token_validity: String,
     /// The mailed reset URL with `{token}`; unset: the built-in form.
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub password_reset_url: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
     pub password_reset_email_subject: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub password_reset_email_message: String,
     /// Per-language variants of the reset mail, by language tag.
     pub password_reset_email_languages: BTreeMap<String, MailVariant>,
     /// Whether a notice is mailed after a password change or reset.
+    #[serde(deserialize_with = "lenient::flag")]
     pub password_change_notice: bool,
+    #[serde(deserialize_with = "lenient::text")]
     pub password_change_notice_subject: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub password_change_notice_message: String,
     /// Whether `/openapi.json` and `/docs` are served.
+    #[serde(deserialize_with = "lenient::flag")]
     pub docs_enabled: bool,
+    #[serde(deserialize_with = "lenient::text")]
     pub mail_url: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub mail_timeout: String,
     /// A PEM file of certificates to trust for SMTP over TLS, besides the public roots.
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub mail_tls_ca_file: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
     pub outbox_poll_interval: String,
     /// The wait after a failed delivery; it doubles with each further failure, up to an hour.
+    #[serde(deserialize_with = "lenient::text")]
     pub outbox_retry_delay: String,
     pub outbox_max_attempts: u32,
+    #[serde(deserialize_with = "lenient::flag")]
     pub throttle_enabled: bool,
     /// `memory` or `database`; unset, `database` on PostgreSQL and `memory` on SQLite.
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub throttle_store: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
     pub throttle_login_ip: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub throttle_login_failures_ip_account: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub throttle_login_failures_account: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub throttle_register_ip: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub throttle_mail_ip: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub throttle_mail_address: String,
 }
 
@@ -224,7 +279,7 @@ impl Settings {
 
     /// Checks every value and turns the settings into what the crates take.
     pub fn resolve(&self) -> anyhow::Result<Resolved> {
-        let bind: SocketAddr = self.bind.parse().with_context(|| format!("invalid setting `bind`: `{}`", self.bind))?;
+        let bind = self.bind()?;
         let prefix =
             parse_prefix(&self.prefix).with_context(|| format!("invalid setting `prefix`: `{}`", self.prefix))?;
         let user_fields = self
@@ -309,21 +364,79 @@ impl Settings {
 
 /// One line per problem, each naming the setting as the documentation does (lower case) and where it came from.
 fn describe(errors: figment::Error) -> anyhow::Error {
-    let lines: Vec<String> = errors
-        .into_iter()
-        .map(|e| {
-            let origin = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
-            if e.path.is_empty() {
-                format!("invalid configuration: {}{origin}", e.kind)
-            } else {
-                format!("invalid setting `{}`: {}{origin}", e.path.join(".").to_lowercase(), e.kind)
-            }
-        })
-        .collect();
+    let lines: Vec<String> = errors.into_iter().map(|e| explain(&e)).collect();
     anyhow::anyhow!(lines.join("\n"))
 }
 
+/// Where a setting came from: the file's path, or the variable's name.
+fn origin(e: &figment::Error, key: &str) -> Option<String> {
+    let metadata = e.metadata.as_ref()?;
+    Some(match &metadata.source {
+        Some(figment::Source::File(path)) => path.display().to_string(),
+        _ if metadata.name.contains("environment") => format!("the environment, as {}", env_name(key)),
+        _ => metadata.name.to_string(),
+    })
+}
+
+fn env_name(key: &str) -> String {
+    format!("AUTHTOKEN_{}", key.to_uppercase())
+}
+
+fn explain(e: &figment::Error) -> String {
+    if let figment::error::Kind::UnknownField(name, known) = &e.kind {
+        return unknown(e, name, known);
+    }
+    let key = e.path.join(".").to_lowercase();
+    let origin = origin(e, &key).map(|origin| format!(" (from {origin})")).unwrap_or_default();
+    if key.is_empty() {
+        format!("invalid configuration: {}{origin}", e.kind)
+    } else {
+        format!("invalid setting `{key}`: {}{origin}", e.kind)
+    }
+}
+
+/// An unknown name, with the closest known one when one is close, in the form it was written in.
+fn unknown(e: &figment::Error, name: &str, known: &[&str]) -> String {
+    let from_env = e.metadata.as_ref().is_some_and(|m| m.source.is_none() && m.name.contains("environment"));
+    let closest = known
+        .iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), *candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate);
+    let (written, suggestion) =
+        if from_env { (env_name(name), closest.map(env_name)) } else { (name.to_owned(), closest.map(str::to_owned)) };
+    let place = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+        Some(figment::Source::File(path)) => format!(" in {}", path.display()),
+        _ if from_env => " in the environment".to_owned(),
+        _ => String::new(),
+    };
+    match suggestion {
+        Some(suggestion) => format!("unknown setting `{written}`{place}: did you mean `{suggestion}`?"),
+        None => format!(
+            "unknown setting `{written}`{place}: every setting is listed, with its default, in \
+             examples/authtoken.toml and in the README"
+        ),
+    }
+}
+
 impl Settings {
+    fn bind(&self) -> anyhow::Result<SocketAddr> {
+        let text = self.bind.trim();
+        if let Ok(port) = text.parse::<u16>() {
+            bail!(
+                "invalid setting `bind`: `{text}` is a port alone: write an address and a port, such as \
+                 `127.0.0.1:{port}` (this machine only) or `0.0.0.0:{port}` (every network interface)"
+            );
+        }
+        text.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "invalid setting `bind`: `{text}` is not an address and a port such as `127.0.0.1:8000` or \
+                 `[::1]:8000`"
+            )
+        })
+    }
+
     fn connections(&self) -> anyhow::Result<Limits> {
         Ok(Limits {
             header_timeout: duration("http_header_timeout", &self.http_header_timeout)?,

@@ -16,6 +16,11 @@ pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
 
 /// A human duration such as `3s`, `15m`, `24h` or `7d`; zero, and more than [`MAX_DURATION`], are refused.
 pub fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        bail!(
+            "invalid setting `{name}`: `{text}` has no unit: write `{text}s` for seconds, or use m, h or d (15m, 24h, 7d)"
+        );
+    }
     let duration = humantime::parse_duration(text).map_err(|e| {
         anyhow::anyhow!("invalid setting `{name}`: `{text}` is not a duration such as 15m, 24h or 7d ({e})")
     })?;
@@ -80,6 +85,7 @@ mod tests {
         check_refused("10000000000000000000s", "longer than 100 years");
         check_refused("18446744073709551615s", "longer than 100 years");
         check_refused("18446744073709551616s", "is not a duration");
+        check_refused("86400", "`86400` has no unit: write `86400s` for seconds");
     }
 
     #[test]

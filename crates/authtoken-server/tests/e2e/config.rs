@@ -17,7 +17,10 @@ fn check_refused(name: &str, value: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let setting = name.trim_start_matches("AUTHTOKEN_").to_lowercase();
     assert!(!output.status.success(), "{name}={value} was accepted");
-    assert!(stderr.contains(&setting), "{name}={value}: the message does not name `{setting}`:\n{stderr}");
+    assert!(
+        stderr.contains(&setting) || stderr.contains(name),
+        "{name}={value}: the message does not name `{setting}`:\n{stderr}"
+    );
 }
 
 #[test]
@@ -59,4 +62,115 @@ fn a_toml_file_is_read_and_the_environment_overrides_it() {
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.contains_key("/api/auth/login"), "{paths:?}");
     assert!(paths.contains_key("/api/auth/register"), "{paths:?}");
+}
+
+/// What `authtoken openapi` says on stderr with `vars` set, and whether it succeeded.
+fn openapi_with(vars: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = binary()
+        .args(args)
+        .arg("openapi")
+        .current_dir(dir.path())
+        .env("AUTHTOKEN_DATABASE_URL", "sqlite::memory:")
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[track_caller]
+fn check_message(vars: &[(&str, &str)], expected: &str) {
+    let (ok, _, stderr) = openapi_with(vars, &[]);
+
+    assert!(!ok, "{vars:?} was accepted");
+    assert!(stderr.contains(expected), "{vars:?}: {stderr:?} does not say {expected:?}");
+    assert_eq!(stderr.lines().count(), 1, "one line for one problem: {stderr}");
+}
+
+#[test]
+fn a_number_where_a_duration_is_expected_asks_for_a_unit() {
+    check_message(
+        &[("AUTHTOKEN_AUTH_TOKEN_VALIDITY", "86400")],
+        "invalid setting `auth_token_validity`: `86400` has no unit: write `86400s` for seconds",
+    );
+    check_message(&[("AUTHTOKEN_HTTP_IDLE_TIMEOUT", "60")], "write `60s` for seconds");
+}
+
+#[test]
+fn a_bare_port_in_bind_asks_for_an_address() {
+    check_message(
+        &[("AUTHTOKEN_BIND", "8000")],
+        "invalid setting `bind`: `8000` is a port alone: write an address and a port, such as `127.0.0.1:8000`",
+    );
+}
+
+#[test]
+fn flags_take_true_false_one_zero_yes_no_and_on_off_in_any_case() {
+    for (text, on) in [
+        ("true", true),
+        ("TRUE", true),
+        ("1", true),
+        ("yes", true),
+        ("Yes", true),
+        ("on", true),
+        ("false", false),
+        ("False", false),
+        ("0", false),
+        ("NO", false),
+        ("off", false),
+    ] {
+        let (ok, stdout, stderr) = openapi_with(&[("AUTHTOKEN_REGISTRATION_ENABLED", text)], &[]);
+
+        assert!(ok, "{text}: {stderr}");
+        assert_eq!(stdout.contains("/auth/register"), on, "registration_enabled={text}");
+    }
+    check_message(
+        &[("AUTHTOKEN_REGISTRATION_ENABLED", "2")],
+        "invalid setting `registration_enabled`: `2` is neither yes nor no: write true or false",
+    );
+}
+
+#[test]
+fn an_unknown_variable_gets_the_closest_name_and_not_the_whole_list() {
+    check_message(
+        &[("AUTHTOKEN_REGISTRATON_ENABLED", "true")],
+        "unknown setting `AUTHTOKEN_REGISTRATON_ENABLED` in the environment: did you mean \
+         `AUTHTOKEN_REGISTRATION_ENABLED`?",
+    );
+    let (_, _, stderr) = openapi_with(&[("AUTHTOKEN_FAVOURITE_COLOUR", "blue")], &[]);
+    assert!(stderr.contains("unknown setting `AUTHTOKEN_FAVOURITE_COLOUR` in the environment"), "{stderr}");
+    assert!(stderr.contains("examples/authtoken.toml"), "{stderr}");
+    assert!(!stderr.contains("password_hash_memory_kib"), "no list of every name: {stderr}");
+}
+
+#[test]
+fn an_unknown_name_in_a_file_names_the_file_and_the_closest_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("authtoken.toml");
+    std::fs::write(&file, "registraton_enabled = true\n").unwrap();
+
+    let (ok, _, stderr) = openapi_with(&[], &["--config", file.to_str().unwrap()]);
+
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!(
+            "unknown setting `registraton_enabled` in {}: did you mean `registration_enabled`?",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_value_in_a_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("authtoken.toml");
+    std::fs::write(&file, "password_min_length = \"eight\"\n").unwrap();
+
+    let (ok, _, stderr) = openapi_with(&[], &["--config", file.to_str().unwrap()]);
+
+    assert!(!ok);
+    assert!(stderr.contains("invalid setting `password_min_length`"), "{stderr}");
+    assert!(stderr.contains(&format!("(from {})", file.display())), "{stderr}");
 }

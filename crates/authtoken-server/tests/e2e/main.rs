@@ -7,6 +7,7 @@ mod config;
 mod confirmation;
 mod connections;
 mod events;
+mod first_contact;
 mod flow;
 mod lifecycle;
 mod migrate;

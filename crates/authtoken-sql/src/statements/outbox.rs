@@ -131,6 +131,22 @@ pub(crate) fn mark_failed(id: OutboxId, error: &str, retry_at: Option<Timestamp>
     update
 }
 
+/// Failed mail, every one or those of `ids`, pending again: due at `at`, from its first attempt, its error kept.
+pub(crate) fn retry_failed(ids: Option<&[OutboxId]>, at: Timestamp) -> UpdateStatement {
+    let mut update = Query::update();
+    update
+        .table(Outbox::Table)
+        .value(Outbox::State, state_text(OutboxState::Pending))
+        .value(Outbox::Attempts, 0)
+        .value(Outbox::NextAttemptAt, at.as_millis())
+        .value(Outbox::LeasedUntil, None::<i64>)
+        .and_where(Expr::col(Outbox::State).eq(state_text(OutboxState::Failed)));
+    if let Some(ids) = ids {
+        update.and_where(Expr::col(Outbox::Id).is_in(ids.iter().map(|id| id.0)));
+    }
+    update
+}
+
 pub(crate) fn in_states(states: &[OutboxState]) -> SelectStatement {
     Query::select()
         .columns(OUTBOX_COLUMNS)

@@ -28,7 +28,7 @@ pub struct SqlStore {
 
 impl SqlStore {
     /// Connects (creating a missing SQLite file) and applies the migrations that are not applied yet.
-    pub async fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
+    pub async fn open(options: &DatabaseOptions) -> Result<Self, crate::OpenError> {
         Ok(Self { pool: Pool::open(options).await? })
     }
 

@@ -38,6 +38,14 @@ impl Outbox for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn retry_failed(&self, ids: Option<Vec<OutboxId>>, at: Timestamp) -> Result<u64, StoreError> {
+        if ids.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(0);
+        }
+        Ok(self.pool.execute(&outbox::retry_failed(ids.as_deref(), at)).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError> {
         if states.is_empty() {
             return Ok(Vec::new());

@@ -173,6 +173,8 @@ macro_rules! store_contract_suite {
             outbox::mark_failed_without_a_retry_time_fails_the_entry_for_good,
             outbox::mark_failed_keeps_the_first_1000_characters_of_the_error,
             outbox::entries_lists_the_entries_in_the_given_states_oldest_first,
+            outbox::retry_failed_makes_every_failed_entry_pending_again_from_its_first_attempt,
+            outbox::retry_failed_of_some_ids_requeues_only_those_that_failed,
             throttles::check_answers_each_check_in_order,
             throttles::a_counted_key_admits_a_burst_then_says_how_long_to_wait,
             throttles::a_refused_attempt_is_not_recorded,

@@ -189,3 +189,54 @@ pub async fn entries_lists_the_entries_in_the_given_states_oldest_first(stores: 
     assert_eq!(users_of(&every), vec![Some(oldest), Some(failed), Some(sent), Some(newest)]);
     assert_eq!(none, vec![]);
 }
+
+/// Fails the one due entry of `name`, queued at `at`, for good; returns its id.
+async fn failed_for_good(stores: &Stores, name: &str, at: Timestamp) -> OutboxId {
+    queued(stores, name, at).await;
+    let claimed = claim_one(stores, at).await;
+    stores.outbox.mark_failed(claimed.id, "550 mailbox unavailable", None).await.unwrap();
+    claimed.id
+}
+
+pub async fn retry_failed_makes_every_failed_entry_pending_again_from_its_first_attempt(stores: &Stores) {
+    let first = failed_for_good(stores, "alice", EPOCH).await;
+    let second = failed_for_good(stores, "bob", EPOCH.plus(MINUTE)).await;
+    queued(stores, "carol", EPOCH.plus(2 * MINUTE)).await;
+    let now = EPOCH.plus(DAY);
+
+    let retried = stores.outbox.retry_failed(None, now).await.unwrap();
+
+    assert_eq!(retried, 2);
+    assert_eq!(stores.outbox.entries(&[OutboxState::Failed]).await.unwrap(), vec![]);
+    let pending = stores.outbox.entries(&[OutboxState::Pending]).await.unwrap();
+    let requeued: Vec<_> = pending.iter().filter(|e| [first, second].contains(&e.id)).collect();
+    assert_eq!(requeued.len(), 2, "{pending:?}");
+    for entry in requeued {
+        assert_eq!(entry.attempts, 0, "counted from the first attempt again: {entry:?}");
+        assert_eq!(entry.next_attempt_at, now, "due at once: {entry:?}");
+        assert_eq!(entry.last_error.as_deref(), Some("550 mailbox unavailable"), "the last error stays: {entry:?}");
+    }
+    let claimed = stores.outbox.claim_due(now, now.plus(LEASE), 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|e| e.id).collect::<Vec<_>>()[..2], [first, second], "claimed again");
+    assert_eq!(stores.outbox.retry_failed(None, now).await.unwrap(), 0, "nothing is failed any more");
+}
+
+pub async fn retry_failed_of_some_ids_requeues_only_those_that_failed(stores: &Stores) {
+    let first = failed_for_good(stores, "alice", EPOCH).await;
+    let second = failed_for_good(stores, "bob", EPOCH.plus(MINUTE)).await;
+    queued(stores, "carol", EPOCH.plus(2 * MINUTE)).await;
+    let sent = claim_one(stores, EPOCH.plus(2 * MINUTE)).await;
+    stores.outbox.mark_sent(sent.id, EPOCH.plus(3 * MINUTE)).await.unwrap();
+    let before_retry = stores.outbox.entries(&ALL_STATES).await.unwrap();
+
+    let retried = stores.outbox.retry_failed(Some(vec![second, sent.id, OutboxId(i64::MAX)]), EPOCH.plus(DAY)).await;
+
+    assert_eq!(retried.unwrap(), 1, "only the failed one of the three ids");
+    let after = stores.outbox.entries(&ALL_STATES).await.unwrap();
+    let state_of = |entries: &[OutboxEntry], id| entries.iter().find(|e| e.id == id).map(|e| e.state);
+    assert_eq!(state_of(&after, first), Some(OutboxState::Failed), "not named: left alone");
+    assert_eq!(state_of(&after, second), Some(OutboxState::Pending));
+    let unchanged = |id| before_retry.iter().find(|e| e.id == id) == after.iter().find(|e| e.id == id);
+    assert!(unchanged(sent.id) && unchanged(first), "{before_retry:?}\n{after:?}");
+    assert_eq!(stores.outbox.retry_failed(Some(Vec::new()), EPOCH.plus(DAY)).await.unwrap(), 0, "no id, nothing");
+}

@@ -59,6 +59,22 @@ impl Outbox for InMemoryStore {
         Ok(())
     }
 
+    async fn retry_failed(&self, ids: Option<Vec<OutboxId>>, at: Timestamp) -> Result<u64, StoreError> {
+        let mut state = lock(&self.0);
+        let mut retried = 0;
+        for stored in &mut state.outbox {
+            let named = ids.as_ref().is_none_or(|ids| ids.contains(&stored.entry.id));
+            if named && stored.entry.state == OutboxState::Failed {
+                stored.entry.state = OutboxState::Pending;
+                stored.entry.attempts = 0;
+                stored.entry.next_attempt_at = at;
+                stored.leased_until = None;
+                retried += 1;
+            }
+        }
+        Ok(retried)
+    }
+
     async fn entries(&self, states: &[OutboxState]) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut entries: Vec<OutboxEntry> =
             lock(&self.0).outbox.iter().filter(|e| states.contains(&e.entry.state)).map(|e| e.entry.clone()).collect();
