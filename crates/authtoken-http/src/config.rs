@@ -12,8 +12,9 @@ pub struct HttpConfig {
     pub registration_enabled: bool,
     /// The user fields returned with a login (upstream's `USER_SERIALIZER`); `None` returns the token alone.
     pub user_fields: Option<Vec<UserField>>,
-    /// Where a confirmation link redirects when it worked (see [`parse_redirect`]).
-    pub confirm_redirect: String,
+    /// Where a confirmation link redirects when it worked (see [`parse_redirect`]); `None` redirects to the
+    /// built-in page at `{prefix}/register/confirmed/`, which says the address is confirmed.
+    pub confirm_redirect: Option<String>,
     /// Where an invalid confirmation link redirects; `None` answers 400 `invalid token!`.
     pub confirm_invalid_redirect: Option<String>,
     /// Scanner-safe mode: the link shows a page, and only its button (a `POST`) confirms.

@@ -118,11 +118,14 @@ fn parts_for(config: &HttpConfig, core: &authtoken_core::Config, features: Featu
     match routes(config, features.confirms_email) {
         Routes::Sessions => with_reset(move || always(&c), config, reset, rules),
         Routes::Registration => with_reset(move || (always(&c), api::RegistrationApi), config, reset, rules),
-        Routes::Confirmation => {
-            with_reset(move || (always(&c), api::RegistrationApi, api::ConfirmApi::new(&c)), config, reset, rules)
-        }
+        Routes::Confirmation => with_reset(
+            move || (always(&c), api::RegistrationApi, api::ConfirmApi::new(&c), api::ConfirmedPageApi),
+            config,
+            reset,
+            rules,
+        ),
         Routes::ScannerSafeConfirmation => with_reset(
-            move || (always(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c)),
+            move || (always(&c), api::RegistrationApi, api::ScannerSafeConfirmApi::new(&c), api::ConfirmedPageApi),
             config,
             reset,
             rules,

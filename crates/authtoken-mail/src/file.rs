@@ -27,7 +27,7 @@ impl FileMailer {
 impl Mailer for FileMailer {
     #[tracing::instrument(skip_all)]
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        let message = crate::message::build(&self.from, mail)?;
+        let message = crate::message::build(&self.from, mail, crate::message::Carrier::Text)?;
         let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
         let name = format!("{millis:013}-{:016x}", rand::rng().random::<u64>());
         let (temporary, target) = (self.dir.join(format!(".{name}.tmp")), self.dir.join(format!("{name}.eml")));

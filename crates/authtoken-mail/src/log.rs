@@ -20,7 +20,7 @@ impl LogMailer {
 #[async_trait]
 impl Mailer for LogMailer {
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        let message = crate::message::build(&self.from, mail)?;
+        let message = crate::message::build(&self.from, mail, crate::message::Carrier::Text)?;
         tracing::info!(
             to = %crate::message::masked(&mail.to),
             "mail (log transport):\n{}",

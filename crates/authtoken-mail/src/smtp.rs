@@ -55,7 +55,7 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     #[tracing::instrument(skip_all)]
     async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        let message = crate::message::build(&self.from, mail)?;
+        let message = crate::message::build(&self.from, mail, crate::message::Carrier::Smtp)?;
         self.transport.send(message).await.map_err(|e| {
             // A 5xx reply (an unknown recipient, say) stays so however often it is asked again; a 4xx reply, a
             // timeout or a lost connection may pass.

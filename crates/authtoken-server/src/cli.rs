@@ -144,6 +144,12 @@ impl Command {
                 admin::retry_outbox(&startup::wire(settings).await?, ids).await
             }
             Self::Confirm { command: ConfirmCommand::Resend { user, all_unconfirmed } } => {
+                if settings.confirmation.is_none() {
+                    anyhow::bail!(
+                        "email confirmation is off, so there is no link to send: set `registration_email_confirm = \
+                         true` (AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM=true) in the configuration this command reads"
+                    );
+                }
                 let wired = startup::wire(settings).await?;
                 match (user, all_unconfirmed) {
                     (Some(name), _) => admin::resend_one(&wired, &name).await,

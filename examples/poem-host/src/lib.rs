@@ -56,7 +56,7 @@ pub fn app(service: AuthService) -> impl Endpoint {
         prefix: "/auth".to_owned(),
         registration_enabled: true,
         user_fields: None,
-        confirm_redirect: "/".to_owned(),
+        confirm_redirect: None,
         confirm_invalid_redirect: None,
         confirm_via_post: false,
         docs_enabled: true,

@@ -49,9 +49,48 @@ impl ScannerSafeConfirmApi {
 
 impl Links {
     fn new(config: &HttpConfig) -> Self {
-        Self { redirect: config.confirm_redirect.clone(), invalid_redirect: config.confirm_invalid_redirect.clone() }
+        let redirect = config.confirm_redirect.clone().unwrap_or_else(|| format!("{}{CONFIRMED_PATH}", config.prefix));
+        Self { redirect, invalid_redirect: config.confirm_invalid_redirect.clone() }
     }
 }
+
+/// Where the built-in page that says an address is confirmed lives, under the prefix.
+const CONFIRMED_PATH: &str = "/register/confirmed/";
+
+/// The built-in page a confirmed link lands on when `registration_confirm_redirect_path` is unset.
+pub(crate) struct ConfirmedPageApi;
+
+#[derive(ApiResponse, Debug)]
+enum ConfirmedPage {
+    /// The page. It holds nothing of the user, and may do nothing at all.
+    #[oai(status = 200)]
+    Page(Html<&'static str>, #[oai(header = "Content-Security-Policy")] String),
+}
+
+#[OpenApi(tag = "Tag::Registration")]
+impl ConfirmedPageApi {
+    /// The address is confirmed
+    ///
+    /// Where a confirmation link redirects when `registration_confirm_redirect_path` is unset: a page that says
+    /// the address is confirmed.
+    #[oai(path = "/register/confirmed/", method = "get", operation_id = "confirmed_page")]
+    async fn confirmed(&self) -> ConfirmedPage {
+        ConfirmedPage::Page(Html(CONFIRMED), CONFIRMED_POLICY.to_owned())
+    }
+}
+
+/// The confirmed page's content security policy: nothing but its own text.
+const CONFIRMED_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+const CONFIRMED: &str = r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Email address confirmed</title></head>
+<body>
+<p>Your email address is confirmed. You can close this page and log in.</p>
+</body>
+</html>
+"#;
 
 #[derive(ApiResponse, Debug)]
 enum ConfirmResponse {

@@ -12,7 +12,7 @@ mod session;
 mod sessions;
 
 pub(crate) use account::AccountApi;
-pub(crate) use confirm::{ConfirmApi, ScannerSafeConfirmApi};
+pub(crate) use confirm::{ConfirmApi, ConfirmedPageApi, ScannerSafeConfirmApi};
 pub(crate) use events::EventsApi;
 pub(crate) use health::HealthApi;
 pub(crate) use registration::RegistrationApi;

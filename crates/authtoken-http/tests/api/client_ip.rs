@@ -72,7 +72,7 @@ pub(super) fn client(app: &TestApp, trusted: &str) -> TestClient<App> {
         prefix: "/auth".to_owned(),
         registration_enabled: false,
         user_fields: None,
-        confirm_redirect: "/".to_owned(),
+        confirm_redirect: None,
         confirm_invalid_redirect: None,
         confirm_via_post: false,
         docs_enabled: true,

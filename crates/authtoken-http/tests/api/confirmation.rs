@@ -10,6 +10,8 @@ use super::support::{KNOWN_TOKEN, LINK_BASE, LINK_VALIDITY, PASSWORD, Reply, Tes
 
 const CREATED: &str = r#"{"success":true}"#;
 const NOT_FOUND: &str = r#"{"detail":"Not found."}"#;
+/// Where a link that worked redirects when no redirect is set: the built-in page.
+const CONFIRMED: &str = "/auth/register/confirmed/";
 
 #[tokio::test]
 async fn register_requires_a_valid_email_when_confirmation_is_on() {
@@ -152,13 +154,13 @@ async fn without_confirmation_the_email_field_is_ignored() {
 }
 
 #[tokio::test]
-async fn a_valid_link_confirms_the_address_and_redirects_to_the_root() {
+async fn a_valid_link_confirms_the_address_and_redirects_to_the_built_in_page() {
     let Some(app) = registered(confirming().require_confirmed_email()).await else { return };
     let path = app.confirm_path().await;
 
     let reply = app.get(&path).await;
 
-    assert_redirect(&reply, "/");
+    assert_redirect(&reply, CONFIRMED);
     assert!(app.email_confirmed("alice").await);
     assert_eq!(app.login_status("alice", PASSWORD).await, StatusCode::OK);
 }
@@ -184,7 +186,7 @@ async fn a_used_link_is_invalid() {
     let first = app.get(&path).await;
     let second = app.get(&path).await;
 
-    assert_redirect(&first, "/");
+    assert_redirect(&first, CONFIRMED);
     assert_invalid(&second);
 }
 
@@ -209,7 +211,7 @@ async fn malformed_and_unknown_links_are_invalid_and_leave_the_real_link_working
         assert_invalid_for(&reply, bad);
     }
 
-    assert_redirect(&app.get(&path).await, "/");
+    assert_redirect(&app.get(&path).await, CONFIRMED);
 }
 
 #[tokio::test]
@@ -224,7 +226,7 @@ async fn an_invalid_link_redirects_when_an_invalid_redirect_is_configured() {
 
     assert_redirect(&malformed, "/confirm-failed");
     assert_redirect(&unknown, "/confirm-failed");
-    assert_redirect(&first, "/");
+    assert_redirect(&first, CONFIRMED);
     assert_redirect(&used, "/confirm-failed");
 }
 
@@ -235,7 +237,7 @@ async fn the_link_works_without_the_trailing_slash() {
 
     let reply = app.get(path.trim_end_matches('/')).await;
 
-    assert_redirect(&reply, "/");
+    assert_redirect(&reply, CONFIRMED);
     assert!(app.email_confirmed("alice").await);
 }
 
@@ -250,10 +252,10 @@ async fn head_answers_like_get_but_never_consumes_the_link() {
     let head_after_use = send(app.client.head(&path)).await;
 
     for head in &heads {
-        assert_eq!((head.status, head.header("location")), (StatusCode::FOUND, Some("/")), "{head:?}");
+        assert_eq!((head.status, head.header("location")), (StatusCode::FOUND, Some(CONFIRMED)), "{head:?}");
     }
     assert!(unconfirmed_after_heads, "HEAD confirmed the address");
-    assert_redirect(&get, "/");
+    assert_redirect(&get, CONFIRMED);
     assert!(app.email_confirmed("alice").await);
     assert_eq!(head_after_use.status, StatusCode::BAD_REQUEST, "{head_after_use:?}");
 }
@@ -266,7 +268,7 @@ async fn a_link_is_valid_up_to_its_expiry_instant() {
 
     let reply = app.get(&path).await;
 
-    assert_redirect(&reply, "/");
+    assert_redirect(&reply, CONFIRMED);
     assert!(app.email_confirmed("alice").await);
 }
 
@@ -296,7 +298,7 @@ async fn with_confirm_via_post_get_shows_a_form_and_only_post_confirms() {
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(page.body.contains(r#"<form method="post">"#), "{}", page.body);
     assert!(unconfirmed_after_get, "GET confirmed the address");
-    assert_redirect(&post, "/");
+    assert_redirect(&post, CONFIRMED);
     assert!(app.email_confirmed("alice").await);
     assert_invalid(&get_after_post);
 }
@@ -327,7 +329,7 @@ async fn other_methods_are_not_allowed_and_leave_the_link_working() {
     put.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"PUT\" not allowed."}"#);
     delete.assert_json(StatusCode::METHOD_NOT_ALLOWED, r#"{"detail":"Method \"DELETE\" not allowed."}"#);
     assert!(!app.email_confirmed("alice").await);
-    assert_redirect(&app.get(&path).await, "/");
+    assert_redirect(&app.get(&path).await, CONFIRMED);
 }
 
 #[tokio::test]
@@ -388,4 +390,18 @@ fn assert_invalid(reply: &Reply) {
 fn assert_invalid_for(reply: &Reply, what: &str) {
     assert_eq!((reply.status, reply.body.as_str()), (StatusCode::BAD_REQUEST, "invalid token!"), "{what}");
     assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"), "{what}");
+}
+
+#[tokio::test]
+async fn the_built_in_page_says_the_address_is_confirmed_and_may_do_nothing() {
+    let Some(app) = registered(confirming()).await else { return };
+    let path = app.confirm_path().await;
+    assert_redirect(&app.get(&path).await, CONFIRMED);
+
+    let page = app.get(CONFIRMED).await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Your email address is confirmed."), "{page:?}");
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(page.header("content-security-policy").is_some_and(|policy| policy.starts_with("default-src 'none'")));
 }

@@ -153,6 +153,7 @@ async fn every_html_page_has_the_security_headers_and_no_cache_keeps_a_page_at_a
         Page::new("HEAD", confirm, send(scanner_safe.client.head(&link)).await),
         Page::new("GET", confirm, scanner_safe.get(&unknown_link).await),
         Page::new("POST", confirm, send(scanner_safe.client.post(&unknown_link)).await),
+        Page::new("GET", "/auth/register/confirmed", confirming.get("/auth/register/confirmed/").await),
     ];
 
     for Page { route, at_a_link, reply } in &pages {

@@ -26,9 +26,10 @@ const INVENTORY: [Operation; 7] = [
 const HEALTH: [Operation; 2] = [("get /healthz", "healthz", false), ("get /readyz", "readyz", false)];
 const REGISTER: Operation = ("post /auth/register", "register", false);
 /// The operations of the confirmation link.
-const CONFIRM: [Operation; 2] = [
+const CONFIRM: [Operation; 3] = [
     ("get /auth/register/confirm/{token}", "confirm", false),
     ("head /auth/register/confirm/{token}", "confirm_check", false),
+    ("get /auth/register/confirmed", "confirmed_page", false),
 ];
 
 #[tokio::test]

@@ -86,7 +86,7 @@ pub(super) struct TestAppBuilder {
     users: Option<Arc<dyn UserRepo>>,
     confirmation: bool,
     require_confirmed_email: bool,
-    confirm_redirect: String,
+    confirm_redirect: Option<String>,
     confirm_invalid_redirect: Option<String>,
     confirm_via_post: bool,
     docs_enabled: bool,
@@ -114,7 +114,7 @@ impl TestApp {
             users: None,
             confirmation: false,
             require_confirmed_email: false,
-            confirm_redirect: "/".to_owned(),
+            confirm_redirect: None,
             confirm_invalid_redirect: None,
             confirm_via_post: false,
             docs_enabled: true,
@@ -294,7 +294,7 @@ impl TestAppBuilder {
 
     /// Where a link that worked redirects; checked as the server checks it, with `app.example.org` allowed.
     pub(super) fn confirm_redirect(mut self, target: &str) -> Self {
-        self.confirm_redirect = redirect(target);
+        self.confirm_redirect = Some(redirect(target));
         self
     }
 

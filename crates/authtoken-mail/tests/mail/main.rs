@@ -260,3 +260,62 @@ fn extra_root_certificates_that_are_not_pem_are_refused_when_the_mailer_is_built
 
     assert!(built.is_err());
 }
+
+/// A mail whose link is longer than the 76 characters quoted-printable allows on a line.
+fn mail_with_long_link(greeting: &str) -> (Mail, String) {
+    let link = format!("http://127.0.0.1:8000/auth/register/confirm/{}/", "bVawWWAxM36xOKIPpZ56tFof1YtDUihh".repeat(3));
+    let body = format!("{greeting},\n\nplease confirm your email address by opening this link:\n\n{link}\n");
+    (Mail { to: "jane@example.org".to_owned(), subject: "Confirm".to_owned(), body }, link)
+}
+
+/// The one `.eml` file the file drop wrote into `drop`.
+fn only_file(drop: &std::path::Path) -> String {
+    let files: Vec<_> = std::fs::read_dir(drop).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::read_to_string(&files[0]).unwrap()
+}
+
+#[tokio::test]
+async fn a_long_link_travels_whole_on_one_line_over_smtp_and_in_the_file_drop() {
+    let (mail, link) = mail_with_long_link("Hello jane");
+    let sink = SmtpSink::start().await;
+    let smtp = mailer(&MailUrl::parse(&sink.url()).unwrap(), &settings()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = mailer(&MailUrl::File(dir.path().to_owned()), &settings()).unwrap();
+
+    smtp.send(&mail).await.unwrap();
+    file.send(&mail).await.unwrap();
+
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received[0].header("Content-Transfer-Encoding").as_deref(), Some("7bit"));
+    assert!(received[0].body().contains(&format!("\r\n{link}\r\n")), "{}", received[0].body());
+    let text = only_file(dir.path());
+    assert!(text.contains("Content-Transfer-Encoding: 7bit\r\n"), "{text}");
+    assert!(text.contains(&format!("\r\n{link}\r\n")), "`cat` shows the link whole:\n{text}");
+}
+
+#[tokio::test]
+async fn the_file_drop_keeps_non_ascii_text_and_its_long_link_readable_as_8bit() {
+    let (mail, link) = mail_with_long_link("Hallo Jürgen");
+    let dir = tempfile::tempdir().unwrap();
+    let file = mailer(&MailUrl::File(dir.path().to_owned()), &settings()).unwrap();
+
+    file.send(&mail).await.unwrap();
+
+    let text = only_file(dir.path());
+    assert!(text.contains("Content-Transfer-Encoding: 8bit\r\n"), "{text}");
+    assert!(text.contains("Hallo Jürgen,\r\n") && text.contains(&format!("\r\n{link}\r\n")), "{text}");
+}
+
+#[tokio::test]
+async fn a_body_no_line_based_encoding_can_carry_is_encoded_by_lettre() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = mailer(&MailUrl::File(dir.path().to_owned()), &settings()).unwrap();
+    let mail = Mail { to: "jane@example.org".to_owned(), subject: "Long".to_owned(), body: "x".repeat(999) };
+
+    file.send(&mail).await.unwrap();
+
+    let text = only_file(dir.path());
+    assert!(!text.contains(&"x".repeat(999)), "no line over 998 bytes: {text}");
+    assert!(!text.contains("Content-Transfer-Encoding: 7bit"), "{text}");
+}

@@ -114,8 +114,9 @@ pub struct Settings {
     pub registration_email_message: String,
     /// Per-language variants of the subject and message, by language tag (`de`, `pt-BR`).
     pub registration_email_languages: BTreeMap<String, MailVariant>,
-    #[serde(deserialize_with = "lenient::text")]
-    pub registration_confirm_redirect_path: String,
+    /// Where a working link redirects; unset: the built-in page that says the address is confirmed.
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
+    pub registration_confirm_redirect_path: Option<String>,
     #[serde(default, deserialize_with = "lenient::maybe_text")]
     pub registration_confirm_invalid_redirect_path: Option<String>,
     /// Comma list of hosts allowed in absolute redirect URLs.
@@ -227,7 +228,7 @@ impl Settings {
             registration_email_message:
                 "Hello {username},\n\nplease confirm your email address by opening this link:\n\n{url}\n".to_owned(),
             registration_email_languages: BTreeMap::new(),
-            registration_confirm_redirect_path: "/".to_owned(),
+            registration_confirm_redirect_path: None,
             registration_confirm_invalid_redirect_path: None,
             allowed_redirect_hosts: String::new(),
             confirm_via_post: false,
@@ -335,7 +336,10 @@ impl Settings {
             throttles,
             http: HttpConfig {
                 confirm_redirect: self
-                    .redirect("registration_confirm_redirect_path", &self.registration_confirm_redirect_path)?,
+                    .registration_confirm_redirect_path
+                    .as_deref()
+                    .map(|target| self.redirect("registration_confirm_redirect_path", target))
+                    .transpose()?,
                 confirm_invalid_redirect: self
                     .registration_confirm_invalid_redirect_path
                     .as_deref()

@@ -70,7 +70,7 @@ fn a_bad_value_names_its_setting() {
     check_error(|s| s.registration_email_subject = "oops }".into(), "`registration_email_subject`");
     check_error(|s| s.registration_email_base_url = "example.org".into(), "`registration_email_base_url`");
     check_error(
-        |s| s.registration_confirm_redirect_path = "https://evil.example/".into(),
+        |s| s.registration_confirm_redirect_path = Some("https://evil.example/".into()),
         "`registration_confirm_redirect_path`",
     );
     check_error(
@@ -110,14 +110,14 @@ fn confirmation_links_use_the_base_url_and_prefix_and_redirects_may_name_allowed
     settings.registration_email_confirm = true;
     settings.registration_email_base_url = "https://example.org/".into();
     settings.allowed_redirect_hosts = "example.org, app.example.org".into();
-    settings.registration_confirm_redirect_path = "https://app.example.org/welcome".into();
+    settings.registration_confirm_redirect_path = Some("https://app.example.org/welcome".into());
 
     let resolved = settings.resolve().unwrap();
 
     let confirmation = resolved.confirmation.unwrap();
     assert_eq!(confirmation.link_prefix, "https://example.org/auth/register/confirm/");
     assert_eq!(confirmation.token_validity, Duration::from_secs(86_400));
-    assert_eq!(resolved.http.confirm_redirect, "https://app.example.org/welcome");
+    assert_eq!(resolved.http.confirm_redirect.as_deref(), Some("https://app.example.org/welcome"));
 }
 
 #[test]
@@ -144,4 +144,32 @@ fn events_are_kept_90_days_unless_the_setting_says_otherwise() {
     assert_eq!(settings.resolve().unwrap().core.auth_event_retention, Duration::from_secs(31_557_600));
     check_error(|s| s.auth_event_retention = "0s".into(), "`auth_event_retention`");
     check_error(|s| s.auth_event_retention = "forever".into(), "`auth_event_retention`");
+}
+
+/// `examples/authtoken.toml` shows every setting once, commented out: with its default, or with an example value
+/// when it is unset by default. Uncommented, it is a complete configuration.
+#[test]
+fn the_example_file_shows_every_setting_with_its_default() {
+    let text = include_str!("../../../../examples/authtoken.toml");
+    let uncommented: String = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .filter(|line| line.starts_with('[') || line.split_once(" = ").is_some_and(|(key, _)| !key.contains(' ')))
+        .map(|line| format!("{line}\n"))
+        .collect();
+
+    let example: Settings = Figment::from(Toml::string(&uncommented)).extract().unwrap_or_else(|e| panic!("{e}"));
+
+    let example = serde_json::to_value(example).unwrap();
+    let defaults = serde_json::to_value(Settings::defaults()).unwrap();
+    for (name, default) in defaults.as_object().unwrap() {
+        let shown = &example[name];
+        match default {
+            serde_json::Value::Null => assert!(!shown.is_null(), "{name}: no example value"),
+            serde_json::Value::Object(map) if map.is_empty() => {
+                assert!(shown.as_object().is_some_and(|map| !map.is_empty()), "{name}: no example table");
+            }
+            _ => assert_eq!(shown, default, "{name}: the file does not show the default"),
+        }
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! Each backend module takes the suite's files from `authtoken-http/tests/api` (the `path` on the module names
 //! that directory) and supplies only `stores::fresh`, which the suite's `support.rs` builds every `TestApp` on.
-//! Without `AUTHTOKEN_TEST_POSTGRES_URL` (and outside CI) the PostgreSQL tests say so once and pass vacuously.
+//! Without `AUTHTOKEN_TEST_POSTGRES_URL` (and outside CI) the PostgreSQL half is not built, and one ignored test
+//! stands for it in the summary.
 
 #![allow(clippy::duplicate_mod, reason = "each backend module loads the same test files, which is the point")]
 
@@ -57,6 +58,9 @@ mod sqlite {
     }
 }
 
+/// Built only where the PostgreSQL tests run (the `postgres_tests` cfg of `authtoken-sql/build.rs`); elsewhere
+/// [`the_http_suite_on_postgres_did_not_run`] stands for it, as one ignored test.
+#[cfg(postgres_tests)]
 #[path = "../../../authtoken-http/tests/api"]
 mod postgres {
     http_suite!();
@@ -73,6 +77,18 @@ mod postgres {
             Some(Stores::of(store).keeping(database))
         }
     }
+}
+
+/// Reports the HTTP suite's PostgreSQL half as ignored in a run without PostgreSQL, rather than leaving it out
+/// silently; asked for with `--ignored`, it fails and says what to set.
+#[cfg(not(postgres_tests))]
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "the HTTP suite on PostgreSQL needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL"
+)]
+fn the_http_suite_on_postgres_did_not_run() {
+    panic!("the HTTP suite on PostgreSQL was not built: set AUTHTOKEN_TEST_POSTGRES_URL and run the tests again");
 }
 
 /// A new file in `authtoken-http/tests/api` runs here too, or this test names it.

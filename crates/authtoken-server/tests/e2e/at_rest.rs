@@ -30,6 +30,7 @@ async fn no_link_reaches_the_sqlite_file_or_its_write_ahead_log() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn no_link_reaches_a_dump_of_the_postgres_schema() {
     let Some(database) = database(Backend::Postgres).await else {
         return;

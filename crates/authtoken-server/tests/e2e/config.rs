@@ -174,3 +174,13 @@ fn a_bad_value_in_a_file_names_the_file() {
     assert!(stderr.contains("invalid setting `password_min_length`"), "{stderr}");
     assert!(stderr.contains(&format!("(from {})", file.display())), "{stderr}");
 }
+
+#[test]
+fn the_example_configuration_file_is_read_as_it_is() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/authtoken.toml");
+
+    let (ok, stdout, stderr) = openapi_with(&[], &["--config", file]);
+
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("/auth/login"), "{stdout}");
+}

@@ -61,6 +61,7 @@ async fn a_mailed_link_confirms_the_address_and_unlocks_login_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_mailed_link_confirms_the_address_and_unlocks_login_on_postgres() {
     a_mailed_link_confirms_the_address_and_unlocks_login(Backend::Postgres).await;
 }
@@ -86,7 +87,10 @@ async fn a_mailed_link_confirms_the_address_and_unlocks_login(backend: Backend) 
     assert_eq!(login(&server, "john").await, StatusCode::UNAUTHORIZED, "HEAD did not confirm");
     let confirmed = client().get(server.url(&link)).send().await.unwrap();
     assert_eq!(confirmed.status(), StatusCode::FOUND);
-    assert_eq!(confirmed.headers()["location"], "/");
+    assert_eq!(confirmed.headers()["location"], "/auth/register/confirmed/");
+    let page = client().get(server.url("/auth/register/confirmed/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Your email address is confirmed."));
     assert_eq!(login(&server, "john").await, StatusCode::OK);
 
     let reused = client().get(server.url(&link)).send().await.unwrap();

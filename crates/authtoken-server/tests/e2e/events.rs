@@ -31,6 +31,7 @@ async fn an_accounts_whole_life_is_in_its_events_and_no_secret_is_at_rest_on_sql
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn an_accounts_whole_life_is_in_its_events_and_no_secret_is_at_rest_on_postgres() {
     whole_life(Backend::Postgres).await;
 }
@@ -124,6 +125,7 @@ async fn the_events_command_shows_the_trail_of_everyone_or_one_user_since_a_time
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn the_events_command_shows_the_trail_of_everyone_or_one_user_since_a_time_on_postgres() {
     events_command(Backend::Postgres).await;
 }

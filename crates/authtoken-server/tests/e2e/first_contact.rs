@@ -137,6 +137,7 @@ fn postgres_url_with(database: Option<&str>, user: Option<&str>) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_missing_postgresql_database_or_role_is_named_with_what_to_do_on_postgres() {
     if database(Backend::Postgres).await.is_none() {
         return;
@@ -241,4 +242,21 @@ async fn failed_mail_is_sent_again_by_outbox_retry_and_a_first_try_counts_one_at
         "{}",
         text(&again.stderr)
     );
+}
+
+#[test]
+fn a_command_whose_feature_is_off_names_the_setting_that_turns_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite3").display());
+    for args in [&["confirm", "resend", "--user", "jane"][..], &["confirm", "resend", "--all-unconfirmed"]] {
+        let output = run(args, &url, &[]);
+
+        check_refused_to_start(
+            &output,
+            &[
+                "email confirmation is off",
+                "set `registration_email_confirm = true` (AUTHTOKEN_REGISTRATION_EMAIL_CONFIRM=true)",
+            ],
+        );
+    }
 }

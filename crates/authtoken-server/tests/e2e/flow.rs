@@ -25,6 +25,7 @@ async fn the_readme_flow_works_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn the_readme_flow_works_on_postgres() {
     readme_flow(Backend::Postgres).await;
 }

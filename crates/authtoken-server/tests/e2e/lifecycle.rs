@@ -37,6 +37,7 @@ async fn a_reset_through_the_file_drop_ends_every_session_and_leaves_no_link_at_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_reset_through_the_file_drop_ends_every_session_and_leaves_no_link_at_rest_on_postgres() {
     reset_through_the_file_drop(Backend::Postgres).await;
 }
@@ -107,6 +108,7 @@ async fn a_reset_through_smtp_to_a_front_end_of_ones_own_ends_every_session_on_s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_reset_through_smtp_to_a_front_end_of_ones_own_ends_every_session_on_postgres() {
     reset_through_smtp(Backend::Postgres).await;
 }
@@ -159,6 +161,7 @@ async fn sessions_are_listed_revoked_and_ended_by_a_password_change_and_the_acco
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn sessions_are_listed_revoked_and_ended_by_a_password_change_and_the_accounts_deletion_on_postgres() {
     sessions_and_account(Backend::Postgres).await;
 }
@@ -240,6 +243,7 @@ async fn a_token_in_use_outlives_the_idle_timeout_and_one_left_alone_is_refused_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_token_in_use_outlives_the_idle_timeout_and_one_left_alone_is_refused_on_postgres() {
     idle_timeout(Backend::Postgres).await;
 }

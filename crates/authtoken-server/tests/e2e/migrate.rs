@@ -7,6 +7,7 @@ use authtoken_sql::Backend;
 use crate::support::{binary, database};
 
 #[tokio::test]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn two_migrations_started_together_both_succeed_and_apply_each_migration_once() {
     let Some(database) = database(Backend::Postgres).await else {
         return;

@@ -102,6 +102,7 @@ async fn users_are_created_listed_deactivated_activated_and_deleted_on_sqlite() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn users_are_created_listed_deactivated_activated_and_deleted_on_postgres() {
     users_lifecycle(Backend::Postgres).await;
 }
@@ -157,6 +158,7 @@ async fn set_password_takes_the_password_from_stdin_and_revokes_every_session_on
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn set_password_takes_the_password_from_stdin_and_revokes_every_session_on_postgres() {
     set_password_revokes(Backend::Postgres).await;
 }
@@ -189,6 +191,7 @@ async fn sessions_are_listed_and_revoked_by_user_by_id_and_for_everyone_on_sqlit
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn sessions_are_listed_and_revoked_by_user_by_id_and_for_everyone_on_postgres() {
     sessions_listed_and_revoked(Backend::Postgres).await;
 }

@@ -20,6 +20,7 @@ async fn every_bad_input_exits_non_zero_with_a_message_and_changes_nothing_on_sq
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn every_bad_input_exits_non_zero_with_a_message_and_changes_nothing_on_postgres() {
     bad_inputs(Backend::Postgres).await;
 }
@@ -100,6 +101,7 @@ async fn users_list_pages_and_says_how_to_get_the_next_page_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn users_list_pages_and_says_how_to_get_the_next_page_on_postgres() {
     users_list_pages(Backend::Postgres).await;
 }

@@ -99,6 +99,7 @@ impl BehindRelay {
 
 /// Multi-threaded: the relay must keep running while the test waits for the server to start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_vanished_database_answers_503_and_the_service_recovers_when_it_returns() {
     let Some(setup) = BehindRelay::start().await else {
         return;
@@ -127,6 +128,7 @@ async fn a_vanished_database_answers_503_and_the_service_recovers_when_it_return
 
 /// The session lookups' connections are not pinged before use: one that broke while idle must cost no request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn connections_broken_while_idle_cost_no_request_once_the_database_is_back() {
     let Some(setup) = BehindRelay::start().await else {
         return;

@@ -26,6 +26,7 @@ const DUPLICATE: &str = r#"{"username":["A user with that username already exist
 const SETTINGS: [(&str, &str); 3] = [CHEAP_ARGON2[0], CHEAP_ARGON2[1], ("AUTHTOKEN_THROTTLE_ENABLED", "false")];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_logout_on_one_server_is_refused_on_the_other_two_by_their_next_request() {
     let Some(database) = database(Backend::Postgres).await else {
         return;
@@ -50,6 +51,7 @@ async fn a_logout_on_one_server_is_refused_on_the_other_two_by_their_next_reques
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn registrations_of_one_name_racing_over_three_servers_make_exactly_one_user() {
     let Some(database) = database(Backend::Postgres).await else {
         return;
@@ -86,6 +88,7 @@ async fn registrations_of_one_name_racing_over_three_servers_make_exactly_one_us
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn logins_and_logouts_spread_over_three_servers_lose_and_leak_no_session() {
     let Some(database) = database(Backend::Postgres).await else {
         return;
@@ -132,6 +135,7 @@ async fn logins_and_logouts_spread_over_three_servers_lose_and_leak_no_session()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn three_outbox_workers_deliver_every_mail_exactly_once() {
     let Some(database) = database(Backend::Postgres).await else {
         return;
@@ -172,6 +176,7 @@ async fn three_outbox_workers_deliver_every_mail_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn three_servers_started_at_once_on_an_empty_schema_come_up_and_apply_each_migration_once() {
     let Some(database) = database(Backend::Postgres).await else {
         return;
@@ -209,6 +214,7 @@ async fn three_servers_started_at_once_on_an_empty_schema_come_up_and_apply_each
 const KILLED: usize = 1;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn a_server_killed_under_load_loses_no_answered_write_and_the_others_answer_on() {
     let Some(database) = database(Backend::Postgres).await else {
         return;

@@ -25,6 +25,7 @@ async fn login(server: &Server, username: &str, password: &str) -> (StatusCode, 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn two_servers_on_one_postgres_database_add_up_their_attempts_by_default() {
     add_up(Backend::Postgres, None).await;
 }
@@ -59,6 +60,7 @@ async fn add_up(backend: Backend, store: Option<&str>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
 async fn with_the_memory_store_each_server_counts_on_its_own() {
     let Some(database) = database(Backend::Postgres).await else {
         return;

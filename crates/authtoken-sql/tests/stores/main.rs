@@ -61,7 +61,7 @@ mod postgres {
         Some(Stores::of(store).keeping(database))
     }
 
-    authtoken_testkit::store_contract_suite!(fresh);
+    authtoken_testkit::store_contract_suite!(postgres fresh);
 }
 
 mod closed {

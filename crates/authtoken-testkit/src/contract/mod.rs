@@ -91,11 +91,21 @@ async fn register(stores: &Stores, name: &str, created_at: Timestamp, validity: 
 /// Generates one `#[tokio::test]` per contract case. `$make` is an `async fn() -> Option<Stores>` giving a fresh,
 /// empty store, or `None` when the backend is not available here (the maker says so; CI never gets `None`).
 ///
+/// `store_contract_suite!(postgres make)` marks each case ignored unless the calling crate is built with the
+/// `postgres_tests` cfg (see `authtoken-sql`'s `build.rs`), so that a run without PostgreSQL reports its cases as
+/// ignored rather than passed.
+///
 /// The calling crate needs `tokio` with the `macros` and `rt-multi-thread` features among its dev-dependencies.
 #[macro_export]
 macro_rules! store_contract_suite {
+    (postgres $make:path) => {
+        $crate::store_contract_suite!(@list postgres $make);
+    };
     ($make:path) => {
-        $crate::store_contract_suite!(@cases $make;
+        $crate::store_contract_suite!(@list plain $make);
+    };
+    (@list $kind:ident $make:path) => {
+        $crate::store_contract_suite!(@cases $kind $make;
             tokens::insert_then_find_returns_the_session_with_its_user,
             tokens::find_of_an_unknown_digest_returns_none,
             tokens::find_returns_expired_sessions_too,
@@ -203,9 +213,21 @@ macro_rules! store_contract_suite {
             audit::an_action_whose_event_is_refused_changes_nothing,
         );
     };
-    (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {
+    (@cases plain $make:path; $($module:ident :: $case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(stores) = $make().await else {
+                    return;
+                };
+                $crate::contract::$module::$case(&stores).await;
+            }
+        )*
+    };
+    (@cases postgres $make:path; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set AUTHTOKEN_TEST_POSTGRES_URL")]
             async fn $case() {
                 let Some(stores) = $make().await else {
                     return;
