@@ -81,7 +81,8 @@ impl ParseFromJSON for KindBody {
 struct EventBody {
     /// When it happened, RFC 3339 UTC.
     time: String,
-    /// What happened.
+    // What happened: the `EventKind` schema says so. A description here would wrap its reference in `allOf`, which
+    // client generators such as openapi-python-client cannot read for a string.
     kind: KindBody,
     /// The public id of the session it concerns (the new one of a login, the revoked one of a revocation by id, else
     /// the one that made the request); `null` when none did. Never a token.

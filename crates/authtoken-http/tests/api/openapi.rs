@@ -151,6 +151,53 @@ async fn the_document_and_swagger_ui_answer_only_get() {
 }
 
 #[track_caller]
+/// Client generators read one schema under three media types as three bodies, and openapi-python-client then emits
+/// code that does not import: each body is documented as JSON, and its description names the other two.
+#[tokio::test]
+async fn every_body_is_documented_as_json_and_says_that_forms_are_accepted_too() {
+    let Some(app) = TestApp::builder().registration(true).confirmation().password_reset(true).build().await else {
+        return;
+    };
+    let document = send(app.client.get("/openapi.json")).await.json();
+
+    let mut bodies = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let Some(body) = operation.get("requestBody") else { continue };
+            bodies += 1;
+            let media_types: Vec<&String> = body["content"].as_object().unwrap().keys().collect();
+            assert_eq!(media_types, ["application/json"], "{method} {path}");
+            let description = body["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains("application/x-www-form-urlencoded")
+                    && description.contains("multipart/form-data"),
+                "{method} {path}: {description:?}"
+            );
+        }
+    }
+    assert!(bodies >= 8, "the bodies of login, register, the account and reset routes: {bodies}");
+}
+
+/// No property wraps a reference in `allOf` with a string schema, which openapi-python-client cannot read.
+#[tokio::test]
+async fn no_property_wraps_a_string_schema_in_all_of() {
+    let Some(app) = TestApp::builder().registration(true).confirmation().password_reset(true).build().await else {
+        return;
+    };
+    let document = send(app.client.get("/openapi.json")).await.json();
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+
+    for (name, schema) in schemas {
+        for (property, value) in schema["properties"].as_object().into_iter().flatten() {
+            for part in value["allOf"].as_array().into_iter().flatten() {
+                let target = part["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/"));
+                let kind = target.map(|target| schemas[target]["type"].as_str().unwrap_or_default());
+                assert_ne!(kind, Some("string"), "{name}.{property} wraps {target:?} in allOf");
+            }
+        }
+    }
+}
+
 fn assert_operations(document: &Value, expected: &[Operation]) {
     let listed = operations(document);
     let listed: Vec<(&str, &str, bool)> =
