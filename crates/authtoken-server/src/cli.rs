@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Show the audit trail, one line per event, oldest first: logins, logouts, revocations, password changes and
     /// resets, registrations, confirmations, throttled requests and operators' commands.
     Events(EventsCommand),
@@ -78,6 +83,14 @@ enum ConfirmCommand {
         #[arg(long)]
         all_unconfirmed: bool,
     },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ConfigCommand {
+    /// Check every setting as `serve` would, without opening the database, and print the configuration in effect
+    /// (the defaults, then the file, then `AUTHTOKEN_*` variables) with passwords masked; exits non-zero, naming the
+    /// setting, when one is wrong.
+    Check,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -101,16 +114,21 @@ enum TokensCommand {
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         // The operator's commands answer on stdout and stderr themselves; their log shows only what went wrong.
-        let quiet = matches!(self.command, Command::Users { .. } | Command::Sessions { .. } | Command::Events(_));
+        let quiet = matches!(
+            self.command,
+            Command::Users { .. } | Command::Sessions { .. } | Command::Events(_) | Command::Config { .. }
+        );
         init_logging(if quiet { "warn" } else { "info" });
-        let settings = Settings::load(self.config.as_deref())?.resolve()?;
+        let raw = Settings::load(self.config.as_deref())?;
+        let settings = raw.resolve()?;
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-        operator::closed_pipe_is_success(runtime.block_on(self.command.run(&settings)))
+        operator::closed_pipe_is_success(runtime.block_on(self.command.run(&raw, &settings)))
     }
 }
 
 impl Command {
-    async fn run(self, settings: &Resolved) -> anyhow::Result<()> {
+    /// Runs the command with the settings as read (`raw`) and as checked.
+    async fn run(self, raw: &Settings, settings: &Resolved) -> anyhow::Result<()> {
         match self {
             Self::Serve => startup::serve(settings, startup::shutdown_signal()).await,
             Self::Openapi => {
@@ -159,8 +177,20 @@ impl Command {
             Self::Users { command } => command.run(&startup::wire(settings).await?).await,
             Self::Sessions { command } => command.run(&startup::wire(settings).await?).await,
             Self::Events(command) => command.run(&startup::wire(settings).await?).await,
+            Self::Config { command: ConfigCommand::Check } => check_config(raw, settings).await,
         }
     }
+}
+
+/// Builds what `serve` builds besides the database, then prints the configuration in effect.
+async fn check_config(raw: &Settings, settings: &Resolved) -> anyhow::Result<()> {
+    startup::hasher_and_mailer(settings)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# the configuration in effect: the defaults, then the file, then AUTHTOKEN_* variables")?;
+    writeln!(out, "# (passwords in URLs masked)")?;
+    write!(out, "{}", raw.effective_toml()?)?;
+    writeln!(out, "# every setting is valid; `authtoken serve` would start with them (the database was not opened)")?;
+    Ok(())
 }
 
 /// Logs to stderr; `AUTHTOKEN_LOG` (or `RUST_LOG`) sets the filter, `default` when neither is set.

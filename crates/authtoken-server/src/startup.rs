@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use authtoken_argon2::{Argon2Hasher, Argon2id};
 use authtoken_core::AuthService;
 use authtoken_core::delivery::Delivery;
-use authtoken_core::ports::{SystemClock, ThrottleStore};
+use authtoken_core::ports::{Mailer, SystemClock, ThrottleStore};
 use authtoken_core::service::Ports;
 use authtoken_core::throttle_memory::MemoryThrottleStore;
 use authtoken_sql::SqlStore;
@@ -27,12 +27,23 @@ pub struct Wired {
     pub delivery: Delivery,
 }
 
+/// The password hasher and the mailer of `settings`: everything `wire` builds besides the database, so that
+/// `authtoken config check` finds what `serve` would refuse without opening the database.
+pub fn hasher_and_mailer(settings: &Resolved) -> anyhow::Result<(Argon2id, Arc<dyn Mailer>)> {
+    let argon2 = Argon2id::new(settings.argon2).context(
+        "invalid password hash settings (password_hash_memory_kib, password_hash_iterations, password_hash_parallelism)",
+    )?;
+    let mailer = authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings)
+        .context("invalid mail settings (mail_url, registration_email_from, mail_tls_ca_file)")?;
+    Ok((argon2, mailer))
+}
+
 /// Opens the database (applying migrations) and builds the service.
 pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
+    let (argon2, mailer) = hasher_and_mailer(settings)?;
     let store = Arc::new(SqlStore::open(&settings.database).await.map_err(|e| {
         anyhow::anyhow!("cannot open the database of `database_url` ({}): {e}", masked_url(&settings.database.url))
     })?);
-    let argon2 = Argon2id::new(settings.argon2).context("invalid password hash settings")?;
     let ports = Ports {
         tokens: store.clone(),
         users: store.clone(),
@@ -57,8 +68,6 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
         };
         service = service.with_throttles(counts, throttles.limits);
     }
-    let mailer =
-        authtoken_mail::mailer(&settings.mail.url, &settings.mail.settings).context("invalid mail settings")?;
     let delivery = Delivery::new(service.clone(), store.clone(), mailer, settings.mail.retry);
     Ok(Wired { service, store, delivery })
 }

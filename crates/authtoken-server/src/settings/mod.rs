@@ -4,6 +4,7 @@
 
 mod confirmation;
 mod edge;
+mod effective;
 mod lenient;
 mod parse;
 mod reset;

@@ -173,3 +173,53 @@ fn the_example_file_shows_every_setting_with_its_default() {
         }
     }
 }
+
+/// The README's settings table names every setting once, and no other; where its default column starts with a value
+/// in backticks, that is the default the code has.
+#[test]
+fn the_readme_settings_table_matches_the_code() {
+    let readme = include_str!("../../../../README.md");
+    let table = readme.split("| name | default | meaning |").nth(1).expect("the README has the settings table");
+    let defaults = serde_json::to_value(Settings::defaults()).unwrap();
+    let defaults = defaults.as_object().unwrap();
+    let mut named = Vec::new();
+    for row in table.lines().skip(2).take_while(|line| line.starts_with('|')) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (names, default) = (backticked(cells[1]), cells[2]);
+        let values = if default.starts_with('`') { backticked(default) } else { Vec::new() };
+        for (at, name) in names.iter().enumerate() {
+            let code = defaults.get(*name).unwrap_or_else(|| panic!("the README names `{name}`, which is no setting"));
+            let shown = match (names.len(), values.len()) {
+                (1, 1..) => values.first(),
+                (n, m) if n == m => values.get(at),
+                _ => None,
+            };
+            match code {
+                serde_json::Value::String(text) if text.is_empty() => {
+                    assert!(default.starts_with("empty"), "`{name}` is empty by default; the README says {default:?}");
+                }
+                serde_json::Value::String(text) => {
+                    if let Some(shown) = shown {
+                        assert_eq!(shown, text, "the default of `{name}`");
+                    }
+                }
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                    if let Some(shown) = shown {
+                        assert_eq!(*shown, code.to_string(), "the default of `{name}`");
+                    }
+                }
+                _ => {}
+            }
+            named.push(*name);
+        }
+    }
+    named.sort_unstable();
+    let mut settings: Vec<&str> = defaults.keys().map(String::as_str).collect();
+    settings.sort_unstable();
+    assert_eq!(named, settings, "the README's settings table and the settings of the code");
+}
+
+/// The texts between backticks in a table cell, in order.
+fn backticked(cell: &str) -> Vec<&str> {
+    cell.split('`').skip(1).step_by(2).collect()
+}

@@ -184,3 +184,58 @@ fn the_example_configuration_file_is_read_as_it_is() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("/auth/login"), "{stdout}");
 }
+
+/// `authtoken config check` with `vars`: whether it succeeded, its stdout and its stderr.
+fn config_check(vars: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = binary()
+        .args(args)
+        .args(["config", "check"])
+        .current_dir(dir.path())
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn config_check_prints_the_configuration_in_effect_with_passwords_masked_and_opens_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("authtoken.toml");
+    std::fs::write(&file, "prefix = \"/api/auth\"\nmail_url = \"smtp://mailer:mail-pw@127.0.0.1:2525\"\n").unwrap();
+
+    let (ok, stdout, stderr) = config_check(
+        &[
+            ("AUTHTOKEN_DATABASE_URL", "postgres://app:db-pw@127.0.0.1:1/auth"),
+            ("AUTHTOKEN_REGISTRATION_ENABLED", "yes"),
+        ],
+        &["--config", file.to_str().unwrap()],
+    );
+
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("database_url = \"postgres://app:***@127.0.0.1:1/auth\"\n"), "{stdout}");
+    assert!(stdout.contains("mail_url = \"smtp://mailer:***@127.0.0.1:2525\"\n"), "{stdout}");
+    assert!(
+        stdout.contains("prefix = \"/api/auth\"\n") && stdout.contains("registration_enabled = true\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# auth_token_idle_timeout is unset\n"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("(the database was not opened)"), "{stdout}");
+    assert!(!stdout.contains("db-pw") && !stdout.contains("mail-pw") && !stderr.contains("pw"), "{stdout}{stderr}");
+}
+
+#[test]
+fn config_check_names_the_setting_that_serve_would_refuse() {
+    for (name, value, named) in [
+        ("AUTHTOKEN_BIND", "8000", "`bind`"),
+        ("AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB", "1", "password_hash_memory_kib"),
+        ("AUTHTOKEN_REGISTRATION_EMAIL_FROM", "not an address", "registration_email_from"),
+        ("AUTHTOKEN_MAIL_URL", "gopher://mail", "mail_url"),
+    ] {
+        let (ok, _, stderr) = config_check(&[(name, value)], &[]);
+
+        assert!(!ok, "{name}={value} passed the check");
+        assert!(stderr.contains(named), "{name}={value}: {stderr}");
+    }
+}
