@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use crate::operator::events::EventsCommand;
 use crate::operator::sessions::SessionsCommand;
 use crate::operator::users::UsersCommand;
-use crate::settings::{Resolved, Settings};
+use crate::settings::{LogFormat, Resolved, Settings};
 use crate::{admin, operator, startup};
 
 /// authtoken: per-login tokens that can be revoked one session at a time.
@@ -118,9 +118,9 @@ impl Cli {
             self.command,
             Command::Users { .. } | Command::Sessions { .. } | Command::Events(_) | Command::Config { .. }
         );
-        init_logging(if quiet { "warn" } else { "info" });
         let raw = Settings::load(self.config.as_deref())?;
         let settings = raw.resolve()?;
+        init_logging(if quiet { "warn" } else { "info" }, settings.log_format);
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         operator::closed_pipe_is_success(runtime.block_on(self.command.run(&raw, &settings)))
     }
@@ -193,15 +193,18 @@ async fn check_config(raw: &Settings, settings: &Resolved) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Logs to stderr; `AUTHTOKEN_LOG` (or `RUST_LOG`) sets the filter, `default` when neither is set.
-fn init_logging(default: &str) {
+/// Logs to stderr in `format`; `AUTHTOKEN_LOG` (or `RUST_LOG`) sets the filter, `default` when neither is set.
+fn init_logging(default: &str, format: LogFormat) {
     let filter =
         std::env::var("AUTHTOKEN_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| default.to_owned());
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        // Each record names the spans it was logged in, the request's (with its id) among them.
+        LogFormat::Json => logs.json().with_current_span(false).with_span_list(true).init(),
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //!
 //! This is the one crate that knows every adapter; the adapters never know each other.
 
+pub mod access;
 mod admin;
 pub mod cli;
 pub mod listener;

@@ -15,6 +15,7 @@ use authtoken_sql::SqlStore;
 use poem::EndpointExt as _;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 
+use crate::access::AccessLog;
 use crate::listener::body::BodyDeadline;
 use crate::listener::{self, LimitedAcceptor};
 use crate::settings::{Resolved, ThrottleStoreKind, masked_url};
@@ -82,8 +83,11 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
     tracing::info!("starting authtoken {}: {}", env!("CARGO_PKG_VERSION"), settings.summary());
     let wired = wire(settings).await?;
     let limits = settings.connections;
+    let document =
+        authtoken_http::openapi_json(&settings.http, &settings.core, authtoken_http::Features::of(&wired.service));
     let app = authtoken_http::app(wired.service.clone(), settings.http.clone())
-        .with(BodyDeadline { timeout: limits.body_timeout });
+        .with(BodyDeadline { timeout: limits.body_timeout })
+        .with(AccessLog::from_document(&document));
     let max_connections = listener::max_connections(limits.max_connections, open_files);
     tracing::info!(max_connections, open_files, "connection limits");
     let acceptor = LimitedAcceptor::new(tcp, limits, max_connections);

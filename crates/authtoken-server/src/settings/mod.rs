@@ -3,6 +3,7 @@
 //! Every default is written here, once. A bad value stops start-up with a message that names the setting.
 
 mod confirmation;
+mod describe;
 mod edge;
 mod effective;
 mod lenient;
@@ -41,6 +42,9 @@ pub struct Settings {
     #[serde(deserialize_with = "lenient::text")]
     pub bind: String,
     /// How long a new connection has to send its first request head, and any later head from its first byte.
+    /// `text` (one line a record, for people) or `json` (one object a line, for log collectors).
+    #[serde(deserialize_with = "lenient::text")]
+    pub log_format: String,
     #[serde(deserialize_with = "lenient::text")]
     pub http_header_timeout: String,
     /// How long a request body may take to arrive.
@@ -193,6 +197,7 @@ impl Settings {
     pub fn defaults() -> Self {
         Self {
             bind: "127.0.0.1:8000".to_owned(),
+            log_format: "text".to_owned(),
             http_header_timeout: "10s".to_owned(),
             http_body_timeout: "30s".to_owned(),
             http_idle_timeout: "1m".to_owned(),
@@ -276,7 +281,7 @@ impl Settings {
         // `AUTHTOKEN_CONFIG` and `AUTHTOKEN_LOG` are read elsewhere; `AUTHTOKEN_TEST_*` belong to the test suite.
         let env = Env::prefixed("AUTHTOKEN_").ignore(&["config", "log"]).filter(|key| !key.starts_with("test_"));
         figment = figment.merge(env);
-        figment.extract().map_err(describe)
+        figment.extract().map_err(describe::describe)
     }
 
     /// Checks every value and turns the settings into what the crates take.
@@ -303,6 +308,7 @@ impl Settings {
         };
         Ok(Resolved {
             bind,
+            log_format: self.log_format()?,
             connections: self.connections()?,
             database,
             core: Config {
@@ -367,65 +373,24 @@ impl Settings {
     }
 }
 
-/// One line per problem, each naming the setting as the documentation does (lower case) and where it came from.
-fn describe(errors: figment::Error) -> anyhow::Error {
-    let lines: Vec<String> = errors.into_iter().map(|e| explain(&e)).collect();
-    anyhow::anyhow!(lines.join("\n"))
-}
-
-/// Where a setting came from: the file's path, or the variable's name.
-fn origin(e: &figment::Error, key: &str) -> Option<String> {
-    let metadata = e.metadata.as_ref()?;
-    Some(match &metadata.source {
-        Some(figment::Source::File(path)) => path.display().to_string(),
-        _ if metadata.name.contains("environment") => format!("the environment, as {}", env_name(key)),
-        _ => metadata.name.to_string(),
-    })
-}
-
-fn env_name(key: &str) -> String {
-    format!("AUTHTOKEN_{}", key.to_uppercase())
-}
-
-fn explain(e: &figment::Error) -> String {
-    if let figment::error::Kind::UnknownField(name, known) = &e.kind {
-        return unknown(e, name, known);
-    }
-    let key = e.path.join(".").to_lowercase();
-    let origin = origin(e, &key).map(|origin| format!(" (from {origin})")).unwrap_or_default();
-    if key.is_empty() {
-        format!("invalid configuration: {}{origin}", e.kind)
-    } else {
-        format!("invalid setting `{key}`: {}{origin}", e.kind)
-    }
-}
-
-/// An unknown name, with the closest known one when one is close, in the form it was written in.
-fn unknown(e: &figment::Error, name: &str, known: &[&str]) -> String {
-    let from_env = e.metadata.as_ref().is_some_and(|m| m.source.is_none() && m.name.contains("environment"));
-    let closest = known
-        .iter()
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), *candidate))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate);
-    let (written, suggestion) =
-        if from_env { (env_name(name), closest.map(env_name)) } else { (name.to_owned(), closest.map(str::to_owned)) };
-    let place = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
-        Some(figment::Source::File(path)) => format!(" in {}", path.display()),
-        _ if from_env => " in the environment".to_owned(),
-        _ => String::new(),
-    };
-    match suggestion {
-        Some(suggestion) => format!("unknown setting `{written}`{place}: did you mean `{suggestion}`?"),
-        None => format!(
-            "unknown setting `{written}`{place}: every setting is listed, with its default, in \
-             examples/authtoken.toml and in the README"
-        ),
-    }
+/// How log records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One line a record, for people.
+    Text,
+    /// One JSON object a line, with the request's id and the spans around the record.
+    Json,
 }
 
 impl Settings {
+    fn log_format(&self) -> anyhow::Result<LogFormat> {
+        match self.log_format.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => bail!("invalid setting `log_format`: `{}` is neither `text` nor `json`", self.log_format),
+        }
+    }
+
     fn bind(&self) -> anyhow::Result<SocketAddr> {
         let text = self.bind.trim();
         if let Ok(port) = text.parse::<u16>() {
@@ -471,6 +436,7 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub bind: SocketAddr,
+    pub log_format: LogFormat,
     /// How many connections the server holds, and for how long.
     pub connections: Limits,
     pub database: DatabaseOptions,

@@ -239,3 +239,64 @@ fn config_check_names_the_setting_that_serve_would_refuse() {
         assert!(stderr.contains(named), "{name}={value}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_give_each_request_an_id_and_one_access_line_without_its_token() {
+    let database = authtoken_sql::testing::sqlite();
+    let mut settings = crate::support::CHEAP_ARGON2.to_vec();
+    settings.push(("AUTHTOKEN_LOG_FORMAT", "json"));
+    settings.push(("AUTHTOKEN_LOG", "info"));
+    let server = crate::support::Server::start(&database.options.url, &settings);
+    let client = reqwest::Client::new();
+    let register = serde_json::json!({ "username": "jane", "password": "correct horse" });
+    client.post(server.url("/auth/register/")).json(&register).send().await.unwrap();
+    let login: serde_json::Value =
+        client.post(server.url("/auth/login/")).json(&register).send().await.unwrap().json().await.unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let me = client.get(server.url("/auth/me/")).header("Authorization", format!("Token {token}"));
+    assert_eq!(me.send().await.unwrap().status(), 200);
+    // A path that holds the token, which no route takes.
+    assert_eq!(client.get(server.url(&format!("/auth/register/confirm/{token}/"))).send().await.unwrap().status(), 404);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let access = loop {
+        let access: Vec<serde_json::Value> = server
+            .log()
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .filter(|record| record["target"] == "access")
+            .collect();
+        if access.len() >= 4 || std::time::Instant::now() > deadline {
+            break access;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+
+    let lines: Vec<(String, String, u64)> = access
+        .iter()
+        .map(|r| {
+            let fields = &r["fields"];
+            (
+                fields["method"].as_str().unwrap().to_owned(),
+                fields["route"].as_str().unwrap().to_owned(),
+                fields["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("POST".to_owned(), "/auth/register".to_owned(), 201),
+            ("POST".to_owned(), "/auth/login".to_owned(), 200),
+            ("GET".to_owned(), "/auth/me".to_owned(), 200),
+            ("GET".to_owned(), "-".to_owned(), 404),
+        ]
+    );
+    let ids: std::collections::BTreeSet<&str> =
+        access.iter().map(|r| r["spans"][0]["id"].as_str().expect("the request's id")).collect();
+    assert_eq!(ids.len(), 4, "one id a request: {access:?}");
+    assert!(access.iter().all(|r| r["fields"]["duration_ms"].as_f64().is_some()), "{access:?}");
+    let log = server.log();
+    assert!(!log.contains(&token), "the token reached the log:\n{log}");
+    assert!(!log.contains("correct horse"), "{log}");
+}

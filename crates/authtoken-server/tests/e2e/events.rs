@@ -219,8 +219,12 @@ fn token_of(path: &str) -> String {
 #[track_caller]
 fn assert_none(bytes: &[u8], secrets: &[String], name: &str) {
     let holds = |needle: &str| bytes.windows(needle.len()).any(|window| window == needle.as_bytes());
+    // A link's path, but not a route's template (`/auth/register/confirm/{token}`), which the access log writes.
+    let holds_link = |link: &str| {
+        bytes.windows(link.len() + 1).any(|window| window.starts_with(link.as_bytes()) && window[link.len()] != b'{')
+    };
     for link in LINKS {
-        assert!(!holds(link), "{name} holds a link");
+        assert!(!holds_link(link), "{name} holds a link");
     }
     for (i, secret) in secrets.iter().enumerate() {
         assert!(!holds(secret), "{name} holds secret number {i} ({} characters)", secret.len());

@@ -123,8 +123,10 @@ impl Starting {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on http://").nth(1) {
-                    let _ = addr_tx.send(addr.trim().to_owned());
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    // In a text line the address ends the line; in a JSON one a quote follows it.
+                    let addr: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+                    let _ = addr_tx.send(addr);
                 }
                 sink.lock().expect("log lock").push_str(&(line + "\n"));
             }

@@ -1,0 +1,85 @@
+//! The access log: one line per request, in a span that gives every line logged while it is served the request's id.
+//!
+//! The line holds the method, the route's template as the OpenAPI document writes it (`/auth/register/confirm/{token}`,
+//! so no path that holds a token is ever logged), the status and the duration; never a header value or a body. A
+//! request that matched no operation (a 404, the documents) is logged with the route `-`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse as _, Middleware, Request, Response};
+use poem_openapi::OperationId;
+use rand::RngExt as _;
+use tracing::Instrument as _;
+
+/// The middleware; `templates` maps each operation id to its path template.
+#[derive(Debug, Clone)]
+pub struct AccessLog {
+    templates: Arc<HashMap<String, String>>,
+}
+
+impl AccessLog {
+    /// The templates of the operations of an OpenAPI document (JSON), by operation id.
+    pub fn from_document(document: &str) -> Self {
+        let mut templates = HashMap::new();
+        if let Ok(document) = serde_json::from_str::<serde_json::Value>(document) {
+            for (path, operations) in document["paths"].as_object().into_iter().flatten() {
+                for operation in operations.as_object().into_iter().flatten().map(|(_, operation)| operation) {
+                    if let Some(id) = operation["operationId"].as_str() {
+                        templates.insert(id.to_owned(), path.clone());
+                    }
+                }
+            }
+        }
+        Self { templates: Arc::new(templates) }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for AccessLog {
+    type Output = AccessLogEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        AccessLogEndpoint { inner, templates: Arc::clone(&self.templates) }
+    }
+}
+
+/// An endpoint whose requests are logged.
+#[derive(Debug)]
+pub struct AccessLogEndpoint<E> {
+    inner: E,
+    templates: Arc<HashMap<String, String>>,
+}
+
+impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let span = tracing::info_span!("request", id = tracing::field::Empty);
+        // No id is drawn for a request nobody logs.
+        if !span.is_disabled() {
+            span.record("id", format!("{:016x}", rand::rng().random::<u64>()));
+        }
+        let method = request.method().clone();
+        let started = Instant::now();
+        let response = match self.inner.call(request).instrument(span.clone()).await {
+            Ok(output) => output.into_response(),
+            Err(e) => e.into_response(),
+        };
+        let route = response
+            .data::<OperationId>()
+            .and_then(|operation| self.templates.get(operation.0))
+            .map_or("-", String::as_str);
+        span.in_scope(|| {
+            tracing::info!(
+                target: "access",
+                method = %method,
+                route,
+                status = response.status().as_u16(),
+                duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "request"
+            );
+        });
+        Ok(response)
+    }
+}
