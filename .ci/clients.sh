@@ -10,20 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-python_generator=0.29.1
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/authtoken/openapi-python-client-$python_generator"
-if [ ! -x "$venv/bin/openapi-python-client" ]; then
-  echo "installing openapi-python-client $python_generator into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-python-client==$python_generator"
-fi
+# shellcheck source=.ci/common.sh
+. .ci/common.sh
 
-bin="${SERVICE_BIN:-}"
-if [ -z "$bin" ]; then
-  cargo build --quiet -p authtoken-server --bin authtoken
-  bin="${CARGO_TARGET_DIR:-$root/target}/debug/authtoken"
-fi
-bin=$(realpath "$bin")
+python_generator=0.29.1
+python_tool openapi-python-client "$python_generator" openapi-python-client
+service_binary
 
 work=$(mktemp -d)
 servers=()

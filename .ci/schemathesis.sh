@@ -13,22 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-version=4.32.5
+# shellcheck source=.ci/common.sh
+. .ci/common.sh
+
 examples="${ST_EXAMPLES:-25}"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/authtoken/schemathesis-$version"
-
-if [ ! -x "$venv/bin/st" ]; then
-  echo "installing schemathesis $version into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
-fi
-
-bin="${SERVICE_BIN:-}"
-if [ -z "$bin" ]; then
-  cargo build --quiet -p authtoken-server --bin authtoken
-  bin="${CARGO_TARGET_DIR:-$root/target}/debug/authtoken"
-fi
-bin=$(realpath "$bin")
+python_tool schemathesis 4.32.5 st
+service_binary
 
 work=$(mktemp -d)
 server=""

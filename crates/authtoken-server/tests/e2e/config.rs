@@ -64,12 +64,12 @@ fn a_toml_file_is_read_and_the_environment_overrides_it() {
     assert!(paths.contains_key("/api/auth/register"), "{paths:?}");
 }
 
-/// What `authtoken openapi` says on stderr with `vars` set, and whether it succeeded.
-fn openapi_with(vars: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+/// Runs the binary with `args` in a temporary directory with `vars` set (and an in-memory database unless `vars`
+/// names one): whether it succeeded, its stdout and its stderr.
+fn run_with(vars: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let output = binary()
         .args(args)
-        .arg("openapi")
         .current_dir(dir.path())
         .env("AUTHTOKEN_DATABASE_URL", "sqlite::memory:")
         .envs(vars.iter().copied())
@@ -77,6 +77,11 @@ fn openapi_with(vars: &[(&str, &str)], args: &[&str]) -> (bool, String, String) 
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// `authtoken [global] openapi` with `vars` set.
+fn openapi_with(vars: &[(&str, &str)], global: &[&str]) -> (bool, String, String) {
+    run_with(vars, &[global, &["openapi"]].concat())
 }
 
 #[track_caller]
@@ -144,35 +149,32 @@ fn an_unknown_variable_gets_the_closest_name_and_not_the_whole_list() {
     assert!(!stderr.contains("password_hash_memory_kib"), "no list of every name: {stderr}");
 }
 
-#[test]
-fn an_unknown_name_in_a_file_names_the_file_and_the_closest_name() {
+/// `authtoken --config FILE openapi` with `text` as the file: whether it succeeded, its stderr, and the file's path.
+fn openapi_with_file(text: &str) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("authtoken.toml");
-    std::fs::write(&file, "registraton_enabled = true\n").unwrap();
+    std::fs::write(&file, text).unwrap();
+    let path = file.display().to_string();
+    let (ok, _, stderr) = openapi_with(&[], &["--config", &path]);
+    (ok, stderr, path)
+}
 
-    let (ok, _, stderr) = openapi_with(&[], &["--config", file.to_str().unwrap()]);
+#[test]
+fn an_unknown_name_in_a_file_names_the_file_and_the_closest_name() {
+    let (ok, stderr, file) = openapi_with_file("registraton_enabled = true\n");
 
     assert!(!ok);
-    assert!(
-        stderr.contains(&format!(
-            "unknown setting `registraton_enabled` in {}: did you mean `registration_enabled`?",
-            file.display()
-        )),
-        "{stderr}"
-    );
+    let expected = format!("unknown setting `registraton_enabled` in {file}: did you mean `registration_enabled`?");
+    assert!(stderr.contains(&expected), "{stderr}");
 }
 
 #[test]
 fn a_bad_value_in_a_file_names_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("authtoken.toml");
-    std::fs::write(&file, "password_min_length = \"eight\"\n").unwrap();
-
-    let (ok, _, stderr) = openapi_with(&[], &["--config", file.to_str().unwrap()]);
+    let (ok, stderr, file) = openapi_with_file("password_min_length = \"eight\"\n");
 
     assert!(!ok);
     assert!(stderr.contains("invalid setting `password_min_length`"), "{stderr}");
-    assert!(stderr.contains(&format!("(from {})", file.display())), "{stderr}");
+    assert!(stderr.contains(&format!("(from {file})")), "{stderr}");
 }
 
 #[test]
@@ -185,18 +187,9 @@ fn the_example_configuration_file_is_read_as_it_is() {
     assert!(stdout.contains("/auth/login"), "{stdout}");
 }
 
-/// `authtoken config check` with `vars`: whether it succeeded, its stdout and its stderr.
-fn config_check(vars: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let output = binary()
-        .args(args)
-        .args(["config", "check"])
-        .current_dir(dir.path())
-        .envs(vars.iter().copied())
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+/// `authtoken [global] config check` with `vars` set.
+fn config_check(vars: &[(&str, &str)], global: &[&str]) -> (bool, String, String) {
+    run_with(vars, &[global, &["config", "check"]].concat())
 }
 
 #[test]
