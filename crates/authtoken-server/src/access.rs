@@ -66,15 +66,18 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
             Ok(output) => output.into_response(),
             Err(e) => e.into_response(),
         };
-        let route = response
-            .data::<OperationId>()
-            .and_then(|operation| self.templates.get(operation.0))
-            .map_or("-", String::as_str);
+        // The fields are worked out only when the line is logged.
+        let route = || {
+            response
+                .data::<OperationId>()
+                .and_then(|operation| self.templates.get(operation.0))
+                .map_or("-", String::as_str)
+        };
         span.in_scope(|| {
             tracing::info!(
                 target: "access",
                 method = %method,
-                route,
+                route = route(),
                 status = response.status().as_u16(),
                 duration_ms = started.elapsed().as_secs_f64() * 1000.0,
                 "request"

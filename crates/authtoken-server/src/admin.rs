@@ -58,7 +58,12 @@ pub(crate) async fn show_outbox(wired: &Wired, all: bool) -> anyhow::Result<()> 
 /// Makes failed mail pending again: every failed mail, or those of `ids`; an id that is not a failed mail is an
 /// error, after the others are requeued.
 pub(crate) async fn retry_outbox(wired: &Wired, ids: Vec<i64>) -> anyhow::Result<()> {
-    let entries = wired.store.entries(&[OutboxState::Pending, OutboxState::Failed, OutboxState::Sent]).await?;
+    // Only ids to check need the listing: without them, every failed mail is requeued, and sent mail is never read.
+    let entries = if ids.is_empty() {
+        Vec::new()
+    } else {
+        wired.store.entries(&[OutboxState::Pending, OutboxState::Failed, OutboxState::Sent]).await?
+    };
     let mut refused = Vec::new();
     for id in &ids {
         match entries.iter().find(|e| e.id.0 == *id).map(|e| e.state) {
