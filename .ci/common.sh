@@ -12,6 +12,20 @@ python_tool() {
   fi
 }
 
+# Installs the pinned packages of the requirements file `$1` into a virtual environment named after the file's
+# contents, cached as `python_tool`'s are; sets `venv` to it.
+python_requirements() {
+  local file=$1
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/authtoken/requirements-$(sha256sum "$file" | cut -c1-16)"
+  if [ ! -f "$venv/installed" ]; then
+    echo "installing $file into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$file"
+    touch "$venv/installed"
+  fi
+}
+
 # Sets `bin` to the binary to test: `$SERVICE_BIN` when set, otherwise the debug binary, built first.
 service_binary() {
   bin="${SERVICE_BIN:-}"

@@ -86,6 +86,20 @@ impl Argon2id {
         let _ = self.verify(password, &self.dummy);
     }
 
+    /// Whether `hash` is an Argon2id hash (version 0x13) with the current parameters and output length, so that
+    /// hashing the password again would change nothing but the salt.
+    pub fn is_current(&self, hash: &PasswordHash) -> bool {
+        let Ok(phc) = Phc::new(hash.as_str()) else { return false };
+        let current = self.argon2.params();
+        phc.algorithm == argon2::ARGON2ID_IDENT
+            && phc.version == Some(Version::V0x13.into())
+            && Params::try_from(&phc).is_ok_and(|stored| {
+                (stored.m_cost(), stored.t_cost(), stored.p_cost())
+                    == (current.m_cost(), current.t_cost(), current.p_cost())
+            })
+            && phc.hash.is_some_and(|output| output.len() == Params::DEFAULT_OUTPUT_LEN)
+    }
+
     /// [`Argon2id::hash`] in `memory`, which is reused instead of allocating 19 MiB for every hash.
     pub fn hash_in(&self, password: &Password, memory: &mut HashMemory) -> Result<PasswordHash, HashError> {
         let mut salt = [0u8; 16];
@@ -214,6 +228,19 @@ mod tests {
         assert_eq!(large.verify(&password, &first).ok(), Some(true));
         assert_eq!(small.verify(&password, &second).ok(), Some(true));
         assert_eq!(small.verify_in(&password, &first, &mut memory).ok(), Some(true), "the stored parameters decide");
+    }
+
+    #[test]
+    fn only_an_argon2id_hash_of_the_current_parameters_is_current() {
+        let hasher = cheap();
+        let other = Argon2id::new(Argon2Params { memory_kib: 128, iterations: 1, parallelism: 1 }).unwrap();
+        let password = Password::new("pw".into());
+
+        assert!(hasher.is_current(&hasher.hash(&password).unwrap()));
+        assert!(!hasher.is_current(&other.hash(&password).unwrap()));
+        assert!(!hasher.is_current(&PasswordHash::new("$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into())));
+        assert!(!hasher.is_current(&PasswordHash::new("pbkdf2_sha256$600000$salt$aGFzaA==".into())));
+        assert!(!hasher.is_current(&PasswordHash::new("not a hash".into())));
     }
 
     #[test]

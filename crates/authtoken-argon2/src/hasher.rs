@@ -16,6 +16,7 @@ use authtoken_core::user::{Password, PasswordHash};
 use futures_channel::oneshot;
 
 use crate::argon2id::{Argon2id, HashMemory};
+use crate::check::{self, Floor};
 
 /// A unit of hashing work with the channel its answer goes back on.
 type Job = Box<dyn FnOnce(&Argon2id, &mut HashMemory) + Send>;
@@ -35,6 +36,10 @@ type Job = Box<dyn FnOnce(&Argon2id, &mut HashMemory) + Send>;
 #[derive(Debug)]
 pub struct Argon2Hasher {
     jobs: Mutex<mpsc::Sender<Job>>,
+    /// The current parameters, for [`PasswordHasher::needs_rehash`], which runs on the caller's thread.
+    argon2: Arc<Argon2id>,
+    /// The work every check adds while hashes imported from Django remain: see the `check` module.
+    floor: Option<Arc<Floor>>,
 }
 
 impl Argon2Hasher {
@@ -61,7 +66,22 @@ impl Argon2Hasher {
                 tracing::error!(error = &e as &dyn std::error::Error, "cannot start a password hashing thread");
             }
         }
-        Self { jobs: Mutex::new(sender) }
+        Self { jobs: Mutex::new(sender), argon2, floor: None }
+    }
+
+    /// Makes every check cost as much as a check of the costliest Django hash among `stored` (a few hundred of the
+    /// stored hashes that are not Argon2id, such as `SqlStore::legacy_password_hashes` returns), so that the time of
+    /// a refused login says nothing about the account while imported users keep Django's hashes. Nothing changes
+    /// when `stored` holds no Django hash.
+    #[must_use]
+    pub fn with_imported_hashes(mut self, stored: &[PasswordHash]) -> Self {
+        self.floor = Floor::costliest(stored).map(Arc::new);
+        self
+    }
+
+    /// Whether checks spend the work of an imported hash (see [`Argon2Hasher::with_imported_hashes`]).
+    pub fn checks_imported_hashes(&self) -> bool {
+        self.floor.is_some()
     }
 
     async fn run<T: Send + 'static>(
@@ -89,13 +109,17 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
-        let (password, hash) = (password.clone(), hash.clone());
-        self.run(move |argon2, memory| argon2.verify_in(&password, &hash, memory)).await?
+        let (password, hash, floor) = (password.clone(), hash.clone(), self.floor.clone());
+        self.run(move |argon2, memory| check::verify(argon2, floor.as_deref(), &password, &hash, memory)).await?
+    }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        !self.argon2.is_current(hash)
     }
 
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
-        let password = password.clone();
-        self.run(move |argon2, memory| argon2.verify_dummy_in(&password, memory)).await
+        let (password, floor) = (password.clone(), self.floor.clone());
+        self.run(move |argon2, memory| check::verify_dummy(argon2, floor.as_deref(), &password, memory)).await
     }
 }
 

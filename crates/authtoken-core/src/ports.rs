@@ -193,6 +193,17 @@ pub trait UserRepo: Send + Sync {
     /// MUST record `at` as the user's last login.
     async fn record_login(&self, id: UserId, at: Timestamp) -> Result<(), StoreError>;
 
+    /// MUST replace the user's password hash with `new` only while it is still `old`, and change nothing else:
+    /// no session is deleted, no mail queued, no event recorded, since the password stays the same. Returns whether
+    /// it replaced it. This is how a hash made with older parameters or another algorithm (one imported from Django)
+    /// becomes a current one at a successful login.
+    async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError>;
+
     /// MUST set the user's active flag and no other user's, and record `event` in the same transaction; returns
     /// whether the user exists (and records nothing when not).
     /// MUST, when `active` is false, delete every session of the user in the same transaction.
@@ -403,10 +414,17 @@ pub trait PasswordHasher: Send + Sync {
     /// MUST return a hash that [`PasswordHasher::verify`] accepts for the same password only.
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError>;
 
-    /// MUST return whether `password` matches `hash`.
+    /// MUST return whether `password` matches `hash`, for every kind of hash the adapter reads (the current one,
+    /// and older ones such as Django's that users were imported with).
+    /// MUST cost the same whatever the hash's kind when the adapter reads several, so that the time of a refused
+    /// login tells nothing about the account: see [`PasswordHasher::verify_dummy`].
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError>;
 
-    /// MUST cost as much as a [`PasswordHasher::verify`] of a hash made with the current parameters,
+    /// MUST return whether `hash` should be replaced by a hash of the current kind and parameters, which the login
+    /// use case then does once the password it was given matched.
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool;
+
+    /// MUST cost as much as a [`PasswordHasher::verify`] of any stored hash,
     /// so that a login for an unknown user takes as long as one with a wrong password.
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError>;
 }

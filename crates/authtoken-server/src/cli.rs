@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Import from another deployment.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Show the audit trail, one line per event, oldest first: logins, logouts, revocations, password changes and
     /// resets, registrations, confirmations, throttled requests and operators' commands.
     Events(EventsCommand),
@@ -83,6 +88,14 @@ enum ConfirmCommand {
         #[arg(long)]
         all_unconfirmed: bool,
     },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ImportCommand {
+    /// Users, their sessions and their pending confirmation links from a Django database that django-rest-authtoken
+    /// wrote. Sessions keep working until their Django expiry; passwords keep working, and their first login
+    /// replaces Django's hash with Argon2id. A second run changes nothing.
+    Django(crate::import::DjangoImport),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -178,6 +191,7 @@ impl Command {
             Self::Sessions { command } => command.run(&startup::wire(settings).await?).await,
             Self::Events(command) => command.run(&startup::wire(settings).await?).await,
             Self::Config { command: ConfigCommand::Check } => check_config(raw, settings).await,
+            Self::Import { command: ImportCommand::Django(import) } => import.run(settings).await,
         }
     }
 }

@@ -5,7 +5,9 @@
 pub mod access;
 mod admin;
 pub mod cli;
+mod import;
 pub mod listener;
 mod operator;
+mod progress;
 pub mod settings;
 pub mod startup;

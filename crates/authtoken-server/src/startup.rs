@@ -39,17 +39,23 @@ pub fn hasher_and_mailer(settings: &Resolved) -> anyhow::Result<(Argon2id, Arc<d
     Ok((argon2, mailer))
 }
 
+/// How many of the newest users' imported hashes start-up reads to find the costliest kind.
+const IMPORTED_HASH_SAMPLE: u32 = 1000;
+
 /// Opens the database (applying migrations) and builds the service.
 pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     let (argon2, mailer) = hasher_and_mailer(settings)?;
     let store = Arc::new(SqlStore::open(&settings.database).await.map_err(|e| {
         anyhow::anyhow!("cannot open the database of `database_url` ({}): {e}", masked_url(&settings.database.url))
     })?);
+    // Hashes imported from Django that no login has replaced yet: every check then costs as much as the costliest.
+    let imported =
+        store.legacy_password_hashes(IMPORTED_HASH_SAMPLE).await.context("cannot read the password hashes")?;
     let ports = Ports {
         tokens: store.clone(),
         users: store.clone(),
         events: store.clone(),
-        hasher: Arc::new(Argon2Hasher::new(argon2, settings.hash_concurrency)),
+        hasher: Arc::new(Argon2Hasher::new(argon2, settings.hash_concurrency).with_imported_hashes(&imported)),
         clock: Arc::new(SystemClock),
     };
     let mut service = AuthService::new(ports, settings.core.clone());

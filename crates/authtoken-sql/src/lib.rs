@@ -5,6 +5,7 @@
 //! rows are decoded once, through the small `row::Row` trait both backends implement.
 
 mod backend;
+pub mod django;
 mod error;
 mod open;
 mod options;
@@ -18,4 +19,4 @@ pub mod testing;
 
 pub use open::{Migration, OpenError, migrations};
 pub use options::{Backend, DatabaseOptions, UnsupportedDatabase};
-pub use store::SqlStore;
+pub use store::{ImportUser, Imported, SqlStore};

@@ -10,8 +10,18 @@ use crate::cmd::cargo;
 
 /// The benchmark ids in `crates/authtoken-core/benches/core.rs` and `crates/authtoken-argon2/benches/argon2.rs`,
 /// as criterion names their directories.
-pub(super) const IDS: [&str; 4] =
-    ["token/generate", "token/digest", "header/parse_authorization", "password/argon2id_hash"];
+pub(super) const IDS: [&str; 10] = [
+    "token/generate",
+    "token/digest",
+    "header/parse_authorization",
+    "password/argon2id_hash",
+    "check/unknown_user",
+    "check/argon2id_user",
+    "check/django_pbkdf2_user",
+    "check/unknown_user_with_imported",
+    "check/argon2id_user_with_imported",
+    "check/django_pbkdf2_user_with_imported",
+];
 
 /// One benchmark's time per iteration, as criterion prints it.
 #[derive(Debug, Clone)]

@@ -36,7 +36,8 @@ impl AuthService {
     /// Checks the credentials and issues a new token; every other session of the user stays valid, unless the user
     /// would have more than `max_sessions_per_user`: then the least recently used ones are revoked.
     ///
-    /// An unknown username costs one dummy verification, so it takes as long as a wrong password. With the throttles
+    /// An unknown username costs one dummy verification, so it takes as long as a wrong password. A hash the hasher
+    /// says is not current (of older parameters, or imported from Django) is replaced after a successful login. With the throttles
     /// on, a throttled login costs no verification at all, and a failed one counts against the account.
     ///
     /// The audit trail gets a `login` event in the transaction that stores the session, or a `login_failed` one of the
@@ -145,6 +146,11 @@ impl AuthService {
             return Ok(Verified::Refused(Some(user_id)));
         }
         self.users.record_login(user_id, now).await?;
+        if self.hasher.needs_rehash(&credentials.password_hash) {
+            // The password matched, so it can be hashed anew; an imported Django hash becomes Argon2id this way.
+            let current = self.hasher.hash(password).await?;
+            self.users.upgrade_password_hash(user_id, &credentials.password_hash, &current).await?;
+        }
         let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
         Ok(Verified::Issued(LoginOutcome { token: IssuedToken::new(self.config.token_prefix, token), user }))
     }

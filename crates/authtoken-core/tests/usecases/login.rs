@@ -9,6 +9,7 @@ use authtoken_core::event::EventKind;
 use authtoken_core::ports::Clock as _;
 use authtoken_core::ports::{HashError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::{Failure, LoginError};
+use authtoken_testkit::FakePasswordHasher;
 use authtoken_testkit::fixtures;
 
 use crate::support::{App, PASSWORD, case_insensitive, client, password};
@@ -223,4 +224,59 @@ async fn a_hasher_failure_is_a_failure_not_invalid_credentials() {
 
     assert!(matches!(result, Err(LoginError::Failed(Failure::Hash(_)))), "{result:?}");
     assert_eq!(app.store.session_count(), 0);
+}
+
+/// A user whose stored hash the hasher wants replaced (as the real hasher wants a Django hash replaced).
+async fn legacy_user(app: &App, username: &str) -> authtoken_core::user::User {
+    let user = authtoken_core::user::NewUser {
+        password_hash: FakePasswordHasher::legacy_hash_of(PASSWORD),
+        ..fixtures::new_user(username, PASSWORD)
+    };
+    UserRepo::create(&app.store, &user, &fixtures::event(EventKind::Registered)).await.expect("the user is created")
+}
+
+async fn stored_hash(app: &App, id: authtoken_core::user::UserId) -> String {
+    let found = UserRepo::find_credentials(&app.store, id).await.expect("the store answers");
+    found.expect("the user exists").password_hash.as_str().to_owned()
+}
+
+#[tokio::test]
+async fn a_successful_login_replaces_a_hash_the_hasher_wants_replaced_and_keeps_the_password() {
+    let app = App::new();
+    let alice = legacy_user(&app, "alice").await;
+
+    app.login("alice", PASSWORD).await.expect("the old hash verifies");
+
+    assert_eq!(stored_hash(&app, alice.id).await, FakePasswordHasher::hash_of(PASSWORD).as_str());
+    app.login("alice", PASSWORD).await.expect("the new hash verifies the same password");
+    assert_eq!(app.store.session_count(), 2, "replacing the hash revoked no session");
+}
+
+#[tokio::test]
+async fn a_refused_login_leaves_an_old_hash_alone() {
+    let app = App::new();
+    let alice = legacy_user(&app, "alice").await;
+    let bob = legacy_user(&app, "bob").await;
+    UserRepo::set_active(&app.store, bob.id, false, &fixtures::event(EventKind::OperatorDeactivatedUser))
+        .await
+        .unwrap();
+
+    assert!(app.login("alice", "wrong password").await.is_err());
+    assert!(app.login("bob", PASSWORD).await.is_err(), "bob is inactive");
+
+    assert_eq!(stored_hash(&app, alice.id).await, FakePasswordHasher::legacy_hash_of(PASSWORD).as_str());
+    assert_eq!(stored_hash(&app, bob.id).await, FakePasswordHasher::legacy_hash_of(PASSWORD).as_str());
+}
+
+#[tokio::test]
+async fn a_current_hash_is_not_hashed_again() {
+    let app = App::new();
+    app.register("alice", PASSWORD).await;
+    let mut hasher = MockPasswordHasher::new();
+    hasher.expect_verify().times(1).returning(|_, _| Ok(true));
+    hasher.expect_needs_rehash().times(1).returning(|_| false);
+    hasher.expect_hash().never();
+    let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
+
+    service.login("alice", &password(PASSWORD), client()).await.expect("the login succeeds");
 }

@@ -302,6 +302,10 @@ impl PasswordHasher for SlowHasher {
         self.0.verify(password, hash).await
     }
 
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        self.0.needs_rehash(hash)
+    }
+
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
         self.0.verify_dummy(password).await

@@ -5,6 +5,7 @@
 
 pub(crate) mod confirmations;
 pub(crate) mod events;
+pub(crate) mod import;
 pub(crate) mod outbox;
 pub(crate) mod resets;
 pub(crate) mod sessions;

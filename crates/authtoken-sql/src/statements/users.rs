@@ -62,6 +62,28 @@ pub(crate) fn set_password(id: UserId, hash: &PasswordHash) -> UpdateStatement {
         .to_owned()
 }
 
+/// Replaces the hash only while it is `old`, so that a password changed meanwhile is not overwritten.
+pub(crate) fn upgrade_password_hash(id: UserId, old: &PasswordHash, new: &PasswordHash) -> UpdateStatement {
+    Query::update()
+        .table(Users::Table)
+        .value(Users::PasswordHash, new.as_str())
+        .and_where(Expr::col(Users::Id).eq(id.0))
+        .and_where(Expr::col(Users::PasswordHash).eq(old.as_str()))
+        .to_owned()
+}
+
+/// The password hashes that are neither Argon2id nor unusable, of the newest users first.
+pub(crate) fn legacy_hashes(limit: u32) -> SelectStatement {
+    Query::select()
+        .column(Users::PasswordHash)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::PasswordHash).not_like("$argon2id$%"))
+        .and_where(Expr::col(Users::PasswordHash).not_like("!%"))
+        .order_by(Users::Id, Order::Desc)
+        .limit(u64::from(limit))
+        .to_owned()
+}
+
 /// The user's [`USER_COLUMNS`] (the id first), with the row locked until the transaction ends (on PostgreSQL; a
 /// SQLite write transaction locks the whole database anyway), so the user cannot vanish or change meanwhile and
 /// writers of one user take turns.

@@ -4,6 +4,7 @@
 
 mod confirmations;
 mod events;
+mod import;
 mod outbox;
 mod resets;
 mod throttles;
@@ -18,6 +19,8 @@ use crate::backend::Pool;
 use crate::options::DatabaseOptions;
 use crate::row::Row;
 use crate::statements::USER_COLUMNS;
+
+pub use import::{ImportUser, Imported};
 
 /// Users, sessions, confirmation and reset links, the outbox, the throttles and the audit trail in SQLite or
 /// PostgreSQL, chosen by the URL.

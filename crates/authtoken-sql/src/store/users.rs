@@ -41,6 +41,16 @@ impl UserRepo for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        Ok(self.pool.execute(&users::upgrade_password_hash(id, old, new)).await? == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, StoreError> {
         Ok(self.pool.fetch_optional(&users::find_credentials(id), |row| credentials_from_row(row, 0)).await?)
     }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
+mod import;
 mod migrations;
 mod upgrade;
 

@@ -125,6 +125,7 @@ macro_rules! store_contract_suite {
             users::create_rejects_a_duplicate_key,
             users::concurrent_creates_of_one_username_give_exactly_one_user,
             users::record_login_sets_the_last_login_time,
+            users::upgrade_password_hash_replaces_only_the_hash_it_was_told_of,
             users::set_active_changes_only_that_user,
             users::delete_removes_the_user_and_every_session_of_the_user,
             users::names_and_emails_keep_every_unicode_character,

@@ -2,6 +2,7 @@
 
 use authtoken_core::event::EventKind;
 use authtoken_core::ports::CreateUserError;
+use authtoken_core::user::{PasswordHash, UserId};
 
 use super::Stores;
 use crate::FakePasswordHasher;
@@ -186,4 +187,20 @@ pub async fn list_pages_through_the_users_in_id_order(stores: &Stores) {
 
     assert_eq!([first, second, third].concat(), created);
     assert_eq!(past_the_end, Vec::new());
+}
+
+pub async fn upgrade_password_hash_replaces_only_the_hash_it_was_told_of(stores: &Stores) {
+    let alice = stores.users.create(&new_user("alice", "pw"), &event(EventKind::Registered)).await.unwrap();
+    let old = FakePasswordHasher::hash_of("pw");
+    let new = PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into());
+    let stale = PasswordHash::new("pbkdf2_sha256$600000$salt$aGFzaA==".into());
+
+    assert!(!stores.users.upgrade_password_hash(alice.id, &stale, &new).await.unwrap(), "not the stored hash");
+    assert!(!stores.users.upgrade_password_hash(UserId(alice.id.0 + 1), &old, &new).await.unwrap(), "no such user");
+    assert!(stores.users.upgrade_password_hash(alice.id, &old, &new).await.unwrap());
+    assert!(!stores.users.upgrade_password_hash(alice.id, &old, &new).await.unwrap(), "already replaced");
+
+    let found = stores.users.find_credentials(alice.id).await.unwrap().unwrap();
+    assert_eq!(found.password_hash, new);
+    assert_eq!(found.user, alice, "nothing else changed");
 }

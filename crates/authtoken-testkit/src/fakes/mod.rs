@@ -58,6 +58,12 @@ impl FakePasswordHasher {
     pub fn hash_of(password: &str) -> PasswordHash {
         PasswordHash::new(format!("fake${password}"))
     }
+
+    /// A hash of `password` that this fake verifies but wants replaced, as the real hasher wants a Django hash
+    /// replaced.
+    pub fn legacy_hash_of(password: &str) -> PasswordHash {
+        PasswordHash::new(format!("fake-legacy${password}"))
+    }
 }
 
 #[async_trait]
@@ -69,7 +75,12 @@ impl PasswordHasher for FakePasswordHasher {
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
         self.verifications.fetch_add(1, Ordering::SeqCst);
-        Ok(hash.as_str().strip_prefix("fake$").map(str::as_bytes) == Some(password.as_bytes()))
+        let stored = hash.as_str().strip_prefix("fake$").or_else(|| hash.as_str().strip_prefix("fake-legacy$"));
+        Ok(stored.map(str::as_bytes) == Some(password.as_bytes()))
+    }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        hash.as_str().starts_with("fake-legacy$")
     }
 
     async fn verify_dummy(&self, _password: &Password) -> Result<(), HashError> {

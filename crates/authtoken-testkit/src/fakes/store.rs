@@ -281,6 +281,20 @@ impl UserRepo for InMemoryStore {
         Ok(())
     }
 
+    async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let mut state = lock(&self.0);
+        let Some(stored) = state.users.iter_mut().find(|u| u.user.id == id && u.password_hash == *old) else {
+            return Ok(false);
+        };
+        stored.password_hash = new.clone();
+        Ok(true)
+    }
+
     async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, StoreError> {
         Ok(lock(&self.0)
             .users
