@@ -57,17 +57,20 @@ impl Floor {
         }
     }
 
-    /// Spends the floor's work, less the PBKDF2 iterations `done` already.
-    fn spend(&self, password: &Password, argon2: &Argon2id, done: Option<(Prf, u32)>) {
+    /// Spends the floor's work, less the PBKDF2 iterations `done` already (of either digest: a SHA-1 iteration
+    /// costs a little less than a SHA-256 one, which is closer than paying both); returns the PBKDF2 iterations it ran.
+    fn spend(&self, password: &Password, argon2: &Argon2id, done: Option<(Prf, u32)>) -> u32 {
         match self {
             Self::Pbkdf2 { prf, iterations } => {
-                let done = done.filter(|(kind, _)| kind == prf).map_or(0, |(_, n)| n);
-                spend_pbkdf2(*prf, iterations.saturating_sub(done));
+                let left = iterations.saturating_sub(done.map_or(0, |(_, n)| n));
+                spend_pbkdf2(*prf, left);
+                left
             }
             Self::Hash(hash) => {
                 if let Some(Ok(django)) = Django::parse(hash.as_str()) {
                     let _ = django.verify(password, argon2);
                 }
+                0
             }
         }
     }
@@ -94,8 +97,12 @@ pub(crate) fn verify(
             let matched = django.verify(password, argon2)?;
             argon2.verify_dummy_in(password, memory);
             match (floor, django.pbkdf2_iterations()) {
-                (Some(floor), Some(done)) => floor.spend(password, argon2, Some(done)),
-                (Some(floor), None) if matches!(django, Django::Unusable) => floor.spend(password, argon2, None),
+                (Some(floor), Some(done)) => {
+                    floor.spend(password, argon2, Some(done));
+                }
+                (Some(floor), None) if matches!(django, Django::Unusable) => {
+                    floor.spend(password, argon2, None);
+                }
                 _ => {}
             }
             Ok(matched)
@@ -103,16 +110,13 @@ pub(crate) fn verify(
     }
 }
 
-/// Whether `hash` is one this adapter can check: an Argon2 PHC string or a Django hash within the bounds; the
-/// error says why not. An importer marks a user whose hash it is not as having no usable password.
+/// Whether `hash` is a Django hash this adapter checks, within the bounds of its cost; the error says why not. An
+/// importer marks a user whose hash it is not as having no usable password: a Django database holds nothing else
+/// (a bare PHC string there is no hash Django made).
 pub fn readable(hash: &PasswordHash) -> Result<(), HashError> {
     match Django::parse(hash.as_str()) {
         Some(django) => django.map(drop),
-        None => {
-            let phc = argon2::password_hash::phc::PasswordHash::new(hash.as_str()).map_err(HashError::new)?;
-            argon2::Algorithm::try_from(phc.algorithm.as_str()).map_err(HashError::new)?;
-            argon2::Params::try_from(&phc).map(drop).map_err(HashError::new)
-        }
+        None => Err(HashError::new("not a hash of Django's that authtoken checks")),
     }
 }
 
@@ -161,6 +165,18 @@ mod tests {
     }
 
     #[test]
+    fn the_floor_runs_what_a_check_lacks_of_its_iterations() {
+        let argon2 = Argon2id::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap();
+        let floor = Floor::Pbkdf2 { prf: Prf::Sha256, iterations: 3000 };
+        let password = Password::new("pw".into());
+
+        assert_eq!(floor.spend(&password, &argon2, None), 3000, "an Argon2id check or an unknown user: all of it");
+        assert_eq!(floor.spend(&password, &argon2, Some((Prf::Sha256, 1000))), 2000);
+        assert_eq!(floor.spend(&password, &argon2, Some((Prf::Sha1, 1000))), 2000);
+        assert_eq!(floor.spend(&password, &argon2, Some((Prf::Sha256, 5000))), 0);
+    }
+
+    #[test]
     fn every_kind_checks_its_own_password_with_a_floor() {
         let argon2 = Argon2id::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap();
         let floor = Floor::Pbkdf2 { prf: Prf::Sha256, iterations: 2000 };
@@ -185,14 +201,22 @@ mod tests {
     #[test]
     fn an_importer_can_tell_which_hashes_are_readable() {
         let readable_hashes = [
-            "$argon2id$v=19$m=64,t=1,p=2$c2FsdHNhbHQ$YRLj4dBiCEUKh4kgjC1EzqTDZLRYXSpQ+GaKRMW0iKQ",
+            "argon2$argon2id$v=19$m=64,t=1,p=2$c2FsdHNhbHQ$YRLj4dBiCEUKh4kgjC1EzqTDZLRYXSpQ+GaKRMW0iKQ",
             "pbkdf2_sha256$1000$saltsalt$qQDPSZa3Ormyy9oK1Pu0ZLLwP2Svzmx3yu8OvDdq/J0=",
             "!FfvpOVrsqn69SyDoIbsTF0B6t6BrPuc30O5xIJMz",
         ];
         for hash in hashes(&readable_hashes) {
             assert!(readable(&hash).is_ok(), "{}", hash.as_str());
         }
-        for hash in hashes(&["md5$salt$0123", "sha1$salt$0123", "", "$scrypt$ln=1,r=8,p=1$c2FsdA$aGFzaA"]) {
+        let unreadable = [
+            "md5$salt$0123",
+            "sha1$salt$0123",
+            "",
+            "$scrypt$ln=1,r=8,p=1$c2FsdA$aGFzaA",
+            // A bare PHC string is not Django's, whatever its cost: 4 TiB here.
+            "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$YRLj4dBiCEUKh4kgjC1EzqTDZLRYXSpQ+GaKRMW0iKQ",
+        ];
+        for hash in hashes(&unreadable) {
             assert!(readable(&hash).is_err(), "{}", hash.as_str());
         }
     }

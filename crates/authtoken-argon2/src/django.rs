@@ -19,12 +19,16 @@ use authtoken_core::user::{Password, PasswordHash};
 
 use crate::argon2id::{Argon2id, HashMemory};
 
-/// More PBKDF2 iterations than any Django release uses (1,200,000 in Django 6.0) by a wide margin.
-const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
-/// More than Django's default bcrypt cost (12) by a wide margin; each step doubles the work.
-const MAX_BCRYPT_COST: u32 = 16;
-/// 1 GiB of Argon2 memory, ten times Django's default (102,400 KiB).
-const MAX_ARGON2_MEMORY_KIB: u32 = 1 << 20;
+/// More PBKDF2 iterations than any Django release uses (1,200,000 in Django 6.0), not by much: the costliest stored
+/// hash sets the cost of every check while imported hashes remain (see the `check` module).
+const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
+/// Four times Django's default bcrypt work (cost 12); each step doubles it.
+const MAX_BCRYPT_COST: u32 = 14;
+/// 256 MiB of Argon2 memory, two and a half times Django's default (102,400 KiB)...
+const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+/// ...at most 16 passes (Django: 2) and 16 lanes (Django: 8).
+const MAX_ARGON2_PASSES: u32 = 16;
+const MAX_ARGON2_LANES: u32 = 16;
 
 /// The digest of a PBKDF2 hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,10 +158,11 @@ fn bcrypt(sha256: bool, rest: &str) -> Result<Django<'_>, HashError> {
 fn argon2(phc: &str) -> Result<Django<'_>, HashError> {
     let parsed = argon2::password_hash::phc::PasswordHash::new(phc).map_err(HashError::new)?;
     let params = argon2::Params::try_from(&parsed).map_err(HashError::new)?;
-    if params.m_cost() > MAX_ARGON2_MEMORY_KIB {
+    let (memory, passes, lanes) = (params.m_cost(), params.t_cost(), params.p_cost());
+    if memory > MAX_ARGON2_MEMORY_KIB || passes > MAX_ARGON2_PASSES || lanes > MAX_ARGON2_LANES {
         return Err(HashError::new(format!(
-            "{} KiB of Argon2 memory is over {MAX_ARGON2_MEMORY_KIB}",
-            params.m_cost()
+            "Argon2 parameters m={memory}, t={passes}, p={lanes} are over {MAX_ARGON2_MEMORY_KIB} KiB, \
+             {MAX_ARGON2_PASSES} passes or {MAX_ARGON2_LANES} lanes"
         )));
     }
     Ok(Django::Argon2 { phc })
@@ -233,6 +238,9 @@ mod tests {
     fn costs_beyond_the_bounds_are_errors_not_long_logins() {
         let errors = [
             "pbkdf2_sha256$4000000000$salt$uMC7/kmj+kQPw/6VhWjYSA4zHJjgTXyVO1DQPNA1zW0=",
+            "pbkdf2_sha256$2000001$salt$uMC7/kmj+kQPw/6VhWjYSA4zHJjgTXyVO1DQPNA1zW0=",
+            "argon2$argon2id$v=19$m=64,t=4000000000,p=1$c2FsdHNhbHQ$4Ha6TjEGE/8fvQ+uMWTVRq4MUl61t2HHk6Kv+9+vCos",
+            "argon2$argon2id$v=19$m=64,t=1,p=64$c2FsdHNhbHQ$4Ha6TjEGE/8fvQ+uMWTVRq4MUl61t2HHk6Kv+9+vCos",
             "pbkdf2_sha256$0$salt$uMC7/kmj+kQPw/6VhWjYSA4zHJjgTXyVO1DQPNA1zW0=",
             "bcrypt_sha256$$2b$31$J4C2/PXZSf6KYXCLLkeIBOhm3qo/TaF41Pqg0PiCFsNWxCOT1yXe2",
             "argon2$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$4Ha6TjEGE/8fvQ+uMWTVRq4MUl61t2HHk6Kv+9+vCos",

@@ -9,6 +9,7 @@
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authtoken_core::ports::{HashError, PasswordHasher};
@@ -20,6 +21,9 @@ use crate::check::{self, Floor};
 
 /// A unit of hashing work with the channel its answer goes back on.
 type Job = Box<dyn FnOnce(&Argon2id, &mut HashMemory) + Send>;
+
+/// Told how long each check or hash waited in the queue before a thread took it.
+pub type QueueWaitObserver = Arc<dyn Fn(Duration) + Send + Sync>;
 
 /// Runs Argon2id on `concurrency` dedicated threads; the threads end when the hasher is dropped.
 ///
@@ -33,13 +37,19 @@ type Job = Box<dyn FnOnce(&Argon2id, &mut HashMemory) + Send>;
 /// let argon2 = Argon2id::new(Argon2Params::RECOMMENDED).expect("the recommended parameters are valid");
 /// let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(argon2, default_hash_concurrency(cpus)));
 /// ```
-#[derive(Debug)]
 pub struct Argon2Hasher {
     jobs: Mutex<mpsc::Sender<Job>>,
     /// The current parameters, for [`PasswordHasher::needs_rehash`], which runs on the caller's thread.
     argon2: Arc<Argon2id>,
     /// The work every check adds while hashes imported from Django remain: see the `check` module.
     floor: Option<Arc<Floor>>,
+    queue_wait: Option<QueueWaitObserver>,
+}
+
+impl std::fmt::Debug for Argon2Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Argon2Hasher").field("argon2", &self.argon2).field("floor", &self.floor).finish_non_exhaustive()
+    }
 }
 
 impl Argon2Hasher {
@@ -66,7 +76,7 @@ impl Argon2Hasher {
                 tracing::error!(error = &e as &dyn std::error::Error, "cannot start a password hashing thread");
             }
         }
-        Self { jobs: Mutex::new(sender), argon2, floor: None }
+        Self { jobs: Mutex::new(sender), argon2, floor: None, queue_wait: None }
     }
 
     /// Makes every check cost as much as a check of the costliest Django hash among `stored` (a few hundred of the
@@ -76,6 +86,13 @@ impl Argon2Hasher {
     #[must_use]
     pub fn with_imported_hashes(mut self, stored: &[PasswordHash]) -> Self {
         self.floor = Floor::costliest(stored).map(Arc::new);
+        self
+    }
+
+    /// Tells `observer` how long each job waited for a hashing thread (for a metric of the queue).
+    #[must_use]
+    pub fn with_queue_wait_observer(mut self, observer: QueueWaitObserver) -> Self {
+        self.queue_wait = Some(observer);
         self
     }
 
@@ -89,7 +106,11 @@ impl Argon2Hasher {
         work: impl FnOnce(&Argon2id, &mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let (reply, answer) = oneshot::channel();
+        let (queued, observer) = (Instant::now(), self.queue_wait.clone());
         let job: Job = Box::new(move |argon2, memory| {
+            if let Some(observe) = observer {
+                observe(queued.elapsed());
+            }
             let _ = reply.send(work(argon2, memory));
         });
         self.jobs
@@ -159,6 +180,23 @@ mod tests {
 
         assert_ne!(worker, caller);
         assert_eq!(name.as_deref(), Some("argon2-0"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_observer_is_told_each_jobs_wait_for_a_thread() {
+        let waits = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&waits);
+        let hasher = hasher(1).with_queue_wait_observer(Arc::new(move |wait| seen.lock().unwrap().push(wait)));
+        let blocker = hasher.run(|_, _| std::thread::sleep(std::time::Duration::from_millis(50)));
+        let waiting = hasher.run(|_, _| ());
+
+        let (first, second) = tokio::join!(blocker, waiting);
+        first.unwrap();
+        second.unwrap();
+
+        let waits = waits.lock().unwrap().clone();
+        assert_eq!(waits.len(), 2);
+        assert!(waits[1] >= std::time::Duration::from_millis(50), "the second waited for the first: {waits:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,4 +19,4 @@ mod hasher;
 
 pub use argon2id::{Argon2Params, Argon2id, HashMemory, InvalidParams, default_hash_concurrency};
 pub use check::readable;
-pub use hasher::Argon2Hasher;
+pub use hasher::{Argon2Hasher, QueueWaitObserver};

@@ -13,10 +13,13 @@ use poem_openapi::OperationId;
 use rand::RngExt as _;
 use tracing::Instrument as _;
 
+use crate::metrics::Metrics;
+
 /// The middleware; `templates` maps each operation id to its path template.
 #[derive(Debug, Clone)]
 pub struct AccessLog {
     templates: Arc<HashMap<String, String>>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl AccessLog {
@@ -32,7 +35,16 @@ impl AccessLog {
                 }
             }
         }
-        Self { templates: Arc::new(templates) }
+        Self { templates: Arc::new(templates), metrics: None }
+    }
+
+    /// Also counts each request into `metrics`, and names `/metrics`'s own route.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        Arc::make_mut(&mut self.templates)
+            .insert(crate::metrics::OPERATION.to_owned(), crate::metrics::PATH.to_owned());
+        self.metrics = Some(metrics);
+        self
     }
 }
 
@@ -40,7 +52,7 @@ impl<E: Endpoint> Middleware<E> for AccessLog {
     type Output = AccessLogEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        AccessLogEndpoint { inner, templates: Arc::clone(&self.templates) }
+        AccessLogEndpoint { inner, templates: Arc::clone(&self.templates), metrics: self.metrics.clone() }
     }
 }
 
@@ -49,6 +61,7 @@ impl<E: Endpoint> Middleware<E> for AccessLog {
 pub struct AccessLogEndpoint<E> {
     inner: E,
     templates: Arc<HashMap<String, String>>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
@@ -66,13 +79,13 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
             Ok(output) => output.into_response(),
             Err(e) => e.into_response(),
         };
-        // The fields are worked out only when the line is logged.
-        let route = || {
-            response
-                .data::<OperationId>()
-                .and_then(|operation| self.templates.get(operation.0))
-                .map_or("-", String::as_str)
-        };
+        let operation = response.data::<OperationId>().map(|operation| operation.0);
+        // The fields are worked out only when the line is logged or counted.
+        let template = || operation.and_then(|operation| self.templates.get(operation)).map(String::as_str);
+        let route = || template().unwrap_or("-");
+        if let Some(metrics) = &self.metrics {
+            metrics.record(&method, operation, template(), response.status().as_u16(), started.elapsed());
+        }
         span.in_scope(|| {
             tracing::info!(
                 target: "access",

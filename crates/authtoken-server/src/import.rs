@@ -32,8 +32,9 @@ const BATCH: u32 = 500;
 /// What to import from where.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DjangoImport {
-    /// The Django database: `postgres://user@host/db` or `sqlite:///path/to/db.sqlite3`.
-    #[arg(long = "from", value_name = "URL")]
+    /// The Django database: `postgres://user@host/db` or `sqlite:///path/to/db.sqlite3`; from the environment
+    /// variable DJANGO_DATABASE_URL when not given, so that a password stays off the command line.
+    #[arg(long = "from", value_name = "URL", env = "DJANGO_DATABASE_URL", hide_env_values = true)]
     from: String,
     /// The table of the user model: `auth_user`, or a custom model's (`accounts_user`).
     #[arg(long, default_value = "auth_user")]
@@ -43,7 +44,8 @@ pub(crate) struct DjangoImport {
     /// of the user is pending.
     #[arg(long)]
     confirmed_field: Option<String>,
-    /// Read everything and decide everything, then write nothing.
+    /// Read everything and decide each batch of 500 users as the import would, then write nothing (a clash between
+    /// two users of different batches, such as two names that differ only in case, shows only in the real run).
     #[arg(long)]
     dry_run: bool,
 }
@@ -68,6 +70,8 @@ struct LeftOut {
     links_without_confirmation: u64,
     /// Passwords whose hash nothing here checks.
     unusable_passwords: u64,
+    /// Sessions and links with a digest of another length than 64 bytes, or a time the database cannot read.
+    unreadable: u64,
 }
 
 impl LeftOut {
@@ -76,6 +80,7 @@ impl LeftOut {
         self.expired_links += other.expired_links;
         self.links_without_confirmation += other.links_without_confirmation;
         self.unusable_passwords += other.unusable_passwords;
+        self.unreadable += other.unreadable;
     }
 }
 
@@ -90,6 +95,13 @@ struct Rules {
 
 impl DjangoImport {
     pub(crate) async fn run(self, settings: &Resolved) -> anyhow::Result<()> {
+        if settings.core.require_confirmed_email_for_login && self.confirmed_field.is_none() {
+            anyhow::bail!(
+                "`require_confirmed_email_for_login` is on, and without --confirmed-field nothing says which \
+                 addresses Django confirmed: name the user model's field (upstream's \
+                 REGISTRATION_EMAIL_CONFIRM_MODEL_FIELD), or turn the setting off for the import"
+            );
+        }
         let tables = DjangoTables { user_table: self.user_table, confirmed_field: self.confirmed_field };
         let source =
             DjangoSource::open(&self.from, tables).await.with_context(|| format!("from {}", masked_url(&self.from)))?;
@@ -216,25 +228,23 @@ fn convert(
     let sessions = sessions
         .into_iter()
         .filter_map(|row| {
-            let (digest, created_at) = usable(&row)?;
+            let Some((digest, created_at)) = usable(&row) else {
+                left_out.unreadable += 1;
+                return None;
+            };
             let expires_at = created_at.plus(rules.session_validity);
             if expires_at < now {
                 left_out.expired_sessions += 1;
                 return None;
             }
-            let id = SessionId::generate().ok()?;
-            let client = ClientInfo::default();
-            Some(Session {
-                id,
-                digest,
-                user_id: UserId(row.user_id),
-                created_at,
-                expires_at,
-                last_used_at: None,
-                client,
-            })
+            Some((digest, created_at, expires_at))
         })
-        .collect::<Vec<_>>();
+        .map(|(digest, created_at, expires_at)| {
+            let public = SessionId::generate().map_err(|e| format!("no session id: {e}"))?;
+            let client = ClientInfo::default();
+            Ok(Session { id: public, digest, user_id: id, created_at, expires_at, last_used_at: None, client })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let links = match rules.link_validity {
         None => {
             left_out.links_without_confirmation += links.len() as u64;
@@ -243,13 +253,16 @@ fn convert(
         Some(validity) => links
             .into_iter()
             .filter_map(|row| {
-                let (digest, created_at) = usable(&row)?;
+                let (Some((digest, created_at)), Some(email)) = (usable(&row), row.email.clone()) else {
+                    left_out.unreadable += 1;
+                    return None;
+                };
                 let expires_at = created_at.plus(validity);
                 if expires_at < now {
                     left_out.expired_links += 1;
                     return None;
                 }
-                Some(Confirmation { digest, user_id: id, email: row.email?, created_at, expires_at })
+                Some(Confirmation { digest, user_id: id, email, created_at, expires_at })
             })
             .collect(),
     };
@@ -299,6 +312,12 @@ impl Tally {
             lines.push(format!(
                 "left out: {}, as email confirmation is off here (registration_email_confirm)",
                 plural(left_out.links_without_confirmation, "confirmation link")
+            ));
+        }
+        if left_out.unreadable > 0 {
+            lines.push(format!(
+                "left out as unreadable (a digest not of 64 bytes, or a time the database cannot read): {}",
+                plural(left_out.unreadable, "session or link")
             ));
         }
         if left_out.unusable_passwords > 0 {
@@ -368,7 +387,7 @@ mod tests {
         assert_eq!(import.user.password_hash.as_str(), PBKDF2);
         assert_eq!(import.sessions.len(), 1, "the expired one and the one of a wrong length are left out");
         assert_eq!(import.sessions[0].expires_at, two_hours_ago.plus(DAY));
-        assert_eq!(left_out, LeftOut { expired_sessions: 1, ..LeftOut::default() });
+        assert_eq!(left_out, LeftOut { expired_sessions: 1, unreadable: 1, ..LeftOut::default() });
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod admin;
 pub mod cli;
 mod import;
 pub mod listener;
+pub mod metrics;
 mod operator;
 mod progress;
 pub mod settings;

@@ -18,14 +18,18 @@ use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use crate::access::AccessLog;
 use crate::listener::body::BodyDeadline;
 use crate::listener::{self, LimitedAcceptor};
-use crate::settings::{Resolved, ThrottleStoreKind, masked_url};
+use crate::metrics::{self, Metrics, MetricsEndpoint, WithMetrics};
+use crate::settings::{MetricsAt, Resolved, ThrottleStoreKind, masked_url};
 
-/// The service, the store it runs on, and the outbox delivery.
+/// The service, the store it runs on, the outbox delivery, and the metrics they count into.
 #[derive(Debug, Clone)]
 pub struct Wired {
     pub service: AuthService,
     pub store: Arc<SqlStore>,
     pub delivery: Delivery,
+    pub metrics: Arc<Metrics>,
+    /// The hasher the service checks passwords with.
+    pub hasher: Arc<Argon2Hasher>,
 }
 
 /// The password hasher and the mailer of `settings`: everything `wire` builds besides the database, so that
@@ -51,11 +55,17 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
     // Hashes imported from Django that no login has replaced yet: every check then costs as much as the costliest.
     let imported =
         store.legacy_password_hashes(IMPORTED_HASH_SAMPLE).await.context("cannot read the password hashes")?;
+    let metrics = Arc::new(Metrics::new().context("cannot register the metrics")?);
+    let hasher = Arc::new(
+        Argon2Hasher::new(argon2, settings.hash_concurrency)
+            .with_imported_hashes(&imported)
+            .with_queue_wait_observer(metrics.hash_wait_observer()),
+    );
     let ports = Ports {
         tokens: store.clone(),
         users: store.clone(),
         events: store.clone(),
-        hasher: Arc::new(Argon2Hasher::new(argon2, settings.hash_concurrency).with_imported_hashes(&imported)),
+        hasher: hasher.clone(),
         clock: Arc::new(SystemClock),
     };
     let mut service = AuthService::new(ports, settings.core.clone());
@@ -76,7 +86,7 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
         service = service.with_throttles(counts, throttles.limits);
     }
     let delivery = Delivery::new(service.clone(), store.clone(), mailer, settings.mail.retry);
-    Ok(Wired { service, store, delivery })
+    Ok(Wired { service, store, delivery, metrics, hasher })
 }
 
 /// Serves HTTP until `shutdown` completes, purging expired sessions in the background.
@@ -85,15 +95,35 @@ pub async fn wire(settings: &Resolved) -> anyhow::Result<Wired> {
 pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
     let open_files = listener::raise_open_files_limit();
     // The address first: when it is taken, nothing else is worth doing, and the database is left as it was.
-    let tcp = TcpListener::bind(settings.bind).into_acceptor().await.map_err(|e| bind_failure(settings.bind, &e))?;
+    let tcp =
+        TcpListener::bind(settings.bind).into_acceptor().await.map_err(|e| bind_failure("bind", settings.bind, &e))?;
+    let metrics_tcp = match settings.metrics {
+        MetricsAt::Own(addr) => {
+            Some(TcpListener::bind(addr).into_acceptor().await.map_err(|e| bind_failure("metrics_bind", addr, &e))?)
+        }
+        MetricsAt::Off | MetricsAt::Api => None,
+    };
     tracing::info!("starting authtoken {}: {}", env!("CARGO_PKG_VERSION"), settings.summary());
     let wired = wire(settings).await?;
     let limits = settings.connections;
     let document =
         authtoken_http::openapi_json(&settings.http, &settings.core, authtoken_http::Features::of(&wired.service));
-    let app = authtoken_http::app(wired.service.clone(), settings.http.clone())
-        .with(BodyDeadline { timeout: limits.body_timeout })
-        .with(AccessLog::from_document(&document));
+    let api = authtoken_http::app(wired.service.clone(), settings.http.clone())
+        .with(BodyDeadline { timeout: limits.body_timeout });
+    let access = AccessLog::from_document(&document).with_metrics(wired.metrics.clone());
+    let scrape = MetricsEndpoint { metrics: wired.metrics.clone(), store: wired.store.clone() };
+    let app = match settings.metrics {
+        MetricsAt::Api => WithMetrics { api, metrics: scrape.clone() }.with(access.clone()).boxed(),
+        MetricsAt::Off | MetricsAt::Own(_) => api.with(access.clone()).boxed(),
+    };
+    // On an address of its own, /metrics is served alone, without the API's limits: only scrapers reach it.
+    let metrics_server = metrics_tcp.map(|acceptor| {
+        for addr in acceptor.local_addr().iter().filter_map(|addr| addr.as_socket_addr().copied()) {
+            tracing::info!("metrics on http://{addr}{}", metrics::PATH);
+        }
+        let endpoint = poem::Route::new().at(metrics::PATH, scrape).with(access);
+        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint))
+    });
     let max_connections = listener::max_connections(limits.max_connections, open_files);
     tracing::info!(max_connections, open_files, "connection limits");
     let acceptor = LimitedAcceptor::new(tcp, limits, max_connections);
@@ -108,15 +138,19 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
         .await;
     purge.abort();
     outbox.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     served.context("the HTTP server failed")
 }
 
-/// Why the server cannot listen on `bind`, and what to do.
-fn bind_failure(bind: std::net::SocketAddr, e: &std::io::Error) -> anyhow::Error {
+/// Why the server cannot listen on `bind` (the setting `name`), and what to do.
+fn bind_failure(name: &str, bind: std::net::SocketAddr, e: &std::io::Error) -> anyhow::Error {
     let advice = match e.kind() {
-        std::io::ErrorKind::AddrInUse => {
-            "another process listens there: stop it, or set `bind` to another address (AUTHTOKEN_BIND)".to_owned()
-        }
+        std::io::ErrorKind::AddrInUse => format!(
+            "another process listens there: stop it, or set `{name}` to another address (AUTHTOKEN_{})",
+            name.to_ascii_uppercase()
+        ),
         std::io::ErrorKind::PermissionDenied => {
             "this user may not listen there (ports below 1024 need privileges): choose a port from 1024 up".to_owned()
         }
@@ -125,7 +159,7 @@ fn bind_failure(bind: std::net::SocketAddr, e: &std::io::Error) -> anyhow::Error
         }
         _ => e.to_string(),
     };
-    anyhow::anyhow!("cannot listen on {bind} (setting `bind`): {advice}")
+    anyhow::anyhow!("cannot listen on {bind} (setting `{name}`): {advice}")
 }
 
 /// Deletes expired (and, with `auth_token_idle_timeout`, idle) sessions, expired confirmation and reset links,
@@ -212,4 +246,41 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use authtoken_core::event::{AuditEvent, EventKind};
+    use authtoken_core::ports::UserRepo as _;
+    use authtoken_core::session::ClientInfo;
+    use authtoken_core::user::{NewUser, PasswordHash, Username};
+
+    use super::*;
+    use crate::settings::Settings;
+
+    #[tokio::test]
+    async fn the_hasher_spends_the_work_of_stored_django_hashes_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::defaults();
+        settings.database_url = format!("sqlite://{}", dir.path().join("a.sqlite3").display());
+        let settings = settings.resolve().unwrap();
+        let before = wire(&settings).await.unwrap();
+        let name = Username::parse("imported").unwrap();
+        let user = NewUser {
+            username_key: name.key(false),
+            username: name,
+            password_hash: PasswordHash::new("pbkdf2_sha256$600000$salt$aGFzaGhhc2hoYXNoaGFzaA==".into()),
+            email: None,
+            email_confirmed: false,
+            is_active: true,
+            joined_at: authtoken_core::Timestamp::from_millis(0),
+        };
+        let event = AuditEvent::new(EventKind::Registered, user.joined_at, None, None, &ClientInfo::default());
+        before.store.create(&user, &event).await.unwrap();
+
+        let after = wire(&settings).await.unwrap();
+
+        assert!(!before.hasher.checks_imported_hashes(), "no Django hash was stored yet");
+        assert!(after.hasher.checks_imported_hashes());
+    }
 }

@@ -39,7 +39,7 @@ impl Default for DjangoTables {
 }
 
 /// A row of the user table, as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DjangoUser {
     pub id: i64,
     pub username: String,
@@ -53,6 +53,16 @@ pub struct DjangoUser {
     pub password: String,
     /// The confirmed field's value, when [`DjangoTables::confirmed_field`] names one.
     pub confirmed: Option<bool>,
+}
+
+impl std::fmt::Debug for DjangoUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DjangoUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A row of `rest_authtoken_authtoken` or `rest_authtoken_emailconfirmationtoken`: a digest, never a token.

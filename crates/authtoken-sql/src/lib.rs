@@ -19,4 +19,4 @@ pub mod testing;
 
 pub use open::{Migration, OpenError, migrations};
 pub use options::{Backend, DatabaseOptions, UnsupportedDatabase};
-pub use store::{ImportUser, Imported, SqlStore};
+pub use store::{ImportUser, Imported, OutboxGauges, PoolGauges, SqlStore};

@@ -7,7 +7,7 @@ use crate::event::{AuditEvent, EventKind};
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::time::Timestamp;
 use crate::token::{IssuedToken, PlainToken};
-use crate::user::{Password, User, UserId, username_key};
+use crate::user::{Password, PasswordHash, User, UserId, username_key};
 
 /// A successful login: the token to hand to the client once, and its user.
 #[derive(Debug)]
@@ -128,6 +128,11 @@ impl AuthService {
         if !matches || !credentials.user.is_active || unconfirmed {
             return Ok(Verified::Refused(Some(user_id)));
         }
+        let expected = if self.hasher.needs_rehash(&credentials.password_hash) {
+            self.rehash(user_id, password, &credentials.password_hash).await?
+        } else {
+            credentials.password_hash
+        };
 
         let token = PlainToken::generate()?;
         let session = Session {
@@ -141,18 +146,31 @@ impl AuthService {
         };
         let max = self.config.max_sessions_per_user.map(|max| max.get());
         let event = AuditEvent::new(EventKind::Login, now, Some(user_id), Some(&session.id), client);
-        if self.tokens.insert_for_login(&session, &credentials.password_hash, max, &event).await?.is_none() {
+        if self.tokens.insert_for_login(&session, &expected, max, &event).await?.is_none() {
             // The password changed, or the user was deactivated or deleted, while the password was being verified.
             return Ok(Verified::Refused(Some(user_id)));
         }
         self.users.record_login(user_id, now).await?;
-        if self.hasher.needs_rehash(&credentials.password_hash) {
-            // The password matched, so it can be hashed anew; an imported Django hash becomes Argon2id this way.
-            let current = self.hasher.hash(password).await?;
-            self.users.upgrade_password_hash(user_id, &credentials.password_hash, &current).await?;
-        }
         let user = crate::user::User { last_login_at: Some(now), ..credentials.user };
         Ok(Verified::Issued(LoginOutcome { token: IssuedToken::new(self.config.token_prefix, token), user }))
+    }
+}
+
+impl AuthService {
+    /// Replaces `old`, which the password matched, by a hash of the current kind, before the session is stored (so
+    /// that a failure here leaves no session behind); returns the hash the session is then stored against.
+    ///
+    /// When the stored hash is no longer `old`, another login replaced it first, or the password changed: the stored
+    /// one counts only if this password matches it too, and otherwise `old` goes on, for the insert to refuse.
+    async fn rehash(&self, user_id: UserId, password: &Password, old: &PasswordHash) -> Result<PasswordHash, Failure> {
+        let current = self.hasher.hash(password).await?;
+        if self.users.upgrade_password_hash(user_id, old, &current).await? {
+            return Ok(current);
+        }
+        match self.users.find_credentials(user_id).await? {
+            Some(now) if self.hasher.verify(password, &now.password_hash).await? => Ok(now.password_hash),
+            _ => Ok(old.clone()),
+        }
     }
 }
 

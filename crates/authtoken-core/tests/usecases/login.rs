@@ -9,6 +9,7 @@ use authtoken_core::event::EventKind;
 use authtoken_core::ports::Clock as _;
 use authtoken_core::ports::{HashError, MockPasswordHasher, MockUserRepo, StoreError, UserRepo};
 use authtoken_core::service::{Failure, LoginError};
+use authtoken_core::user::{Password, PasswordHash};
 use authtoken_testkit::FakePasswordHasher;
 use authtoken_testkit::fixtures;
 
@@ -279,4 +280,57 @@ async fn a_current_hash_is_not_hashed_again() {
     let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
 
     service.login("alice", &password(PASSWORD), client()).await.expect("the login succeeds");
+}
+
+/// The fake hasher, with each verification taking 20 ms, so that two logins check the same old hash at once.
+struct SlowVerify(FakePasswordHasher);
+
+#[async_trait::async_trait]
+impl authtoken_core::ports::PasswordHasher for SlowVerify {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
+        self.0.hash(password).await
+    }
+
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.0.verify(password, hash).await
+    }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        self.0.needs_rehash(hash)
+    }
+
+    async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
+        self.0.verify_dummy(password).await
+    }
+}
+
+#[tokio::test]
+async fn two_logins_at_once_with_an_old_hash_both_succeed() {
+    let app = App::new();
+    legacy_user(&app, "alice").await;
+    let service = app.service_with(|ports| ports.hasher = Arc::new(SlowVerify(FakePasswordHasher::default())));
+
+    let right = password(PASSWORD);
+    let (first, second) =
+        tokio::join!(service.login("alice", &right, client()), service.login("alice", &right, client()));
+
+    assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+    assert_eq!(app.store.session_count(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_rehash_stores_no_session() {
+    let app = App::new();
+    legacy_user(&app, "alice").await;
+    let mut hasher = MockPasswordHasher::new();
+    hasher.expect_verify().returning(|_, _| Ok(true));
+    hasher.expect_needs_rehash().returning(|_| true);
+    hasher.expect_hash().returning(|_| Err(HashError::new("pool closed")));
+    let service = app.service_with(|ports| ports.hasher = Arc::new(hasher));
+
+    let result = service.login("alice", &password(PASSWORD), client()).await;
+
+    assert!(matches!(result, Err(LoginError::Failed(Failure::Hash(_)))), "{result:?}");
+    assert_eq!(app.store.session_count(), 0);
 }

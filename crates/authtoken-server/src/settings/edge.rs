@@ -1,6 +1,8 @@
 //! The settings of the HTTP edge: what login tokens start with, the origins allowed to call the API from a
 //! browser, and the longest request head.
 
+use std::net::SocketAddr;
+
 use authtoken_core::TokenPrefix;
 use authtoken_http::AllowedOrigins;
 
@@ -11,7 +13,52 @@ const MIN_HEADER_BYTES: usize = 1024;
 /// The longest `http_max_header_bytes`: hyper refuses a head of about 400 KB by itself.
 const MAX_HEADER_BYTES: usize = 256 * 1024;
 
+/// Where `/metrics` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAt {
+    /// Nowhere (`metrics_enabled = false`).
+    Off,
+    /// On `bind`, beside the API.
+    Api,
+    /// On an address of its own (`metrics_bind`), alone, so that it can stay on a private network.
+    Own(SocketAddr),
+}
+
+/// An address and a port, as `bind` and `metrics_bind` take them; a port alone is refused with the fix.
+pub(super) fn socket_address(name: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        anyhow::bail!(
+            "invalid setting `{name}`: `{text}` is a port alone: write an address and a port, such as \
+             `127.0.0.1:{port}` (this machine only) or `0.0.0.0:{port}` (every network interface)"
+        );
+    }
+    text.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "invalid setting `{name}`: `{text}` is not an address and a port such as `127.0.0.1:8000` or `[::1]:8000`"
+        )
+    })
+}
+
 impl Settings {
+    /// `metrics_enabled` and `metrics_bind`; the metrics' own address must differ from `bind`.
+    pub(super) fn metrics(&self, bind: SocketAddr) -> anyhow::Result<MetricsAt> {
+        match (self.metrics_enabled, self.metrics_bind.as_deref()) {
+            (false, _) => Ok(MetricsAt::Off),
+            (true, None) => Ok(MetricsAt::Api),
+            (true, Some(text)) => {
+                let own = socket_address("metrics_bind", text)?;
+                if own == bind && own.port() != 0 {
+                    anyhow::bail!(
+                        "invalid setting `metrics_bind`: {own} is `bind` too; leave `metrics_bind` unset to serve \
+                         /metrics beside the API, or give it another port"
+                    );
+                }
+                Ok(MetricsAt::Own(own))
+            }
+        }
+    }
+
     /// `token_prefix`: empty, or at most 16 of `A-Z a-z 0-9 - _`.
     pub(super) fn token_prefix(&self) -> anyhow::Result<TokenPrefix> {
         TokenPrefix::parse(&self.token_prefix)

@@ -13,6 +13,7 @@ mod summary;
 mod throttle;
 
 pub use confirmation::MailSetup;
+pub use edge::MetricsAt;
 pub use parse::{MAX_DURATION, duration, rate};
 pub use summary::masked_url;
 pub use throttle::{ThrottleStoreKind, Throttles};
@@ -152,6 +153,12 @@ pub struct Settings {
     /// Whether `/openapi.json` and `/docs` are served.
     #[serde(deserialize_with = "lenient::flag")]
     pub docs_enabled: bool,
+    /// Whether `/metrics` answers in the Prometheus text format.
+    #[serde(deserialize_with = "lenient::flag")]
+    pub metrics_enabled: bool,
+    /// Another address to serve `/metrics` on, alone; unset serves it on `bind` beside the API.
+    #[serde(default, deserialize_with = "lenient::maybe_text")]
+    pub metrics_bind: Option<String>,
     #[serde(deserialize_with = "lenient::text")]
     pub mail_url: String,
     #[serde(deserialize_with = "lenient::text")]
@@ -252,6 +259,8 @@ impl Settings {
                 changed. If you did not change it, reset your password now and tell us.\n"
                 .to_owned(),
             docs_enabled: true,
+            metrics_enabled: true,
+            metrics_bind: None,
             mail_url: "file://./mail".to_owned(),
             mail_timeout: "10s".to_owned(),
             mail_tls_ca_file: None,
@@ -308,6 +317,7 @@ impl Settings {
         };
         Ok(Resolved {
             bind,
+            metrics: self.metrics(bind)?,
             log_format: self.log_format()?,
             connections: self.connections()?,
             database,
@@ -392,19 +402,7 @@ impl Settings {
     }
 
     fn bind(&self) -> anyhow::Result<SocketAddr> {
-        let text = self.bind.trim();
-        if let Ok(port) = text.parse::<u16>() {
-            bail!(
-                "invalid setting `bind`: `{text}` is a port alone: write an address and a port, such as \
-                 `127.0.0.1:{port}` (this machine only) or `0.0.0.0:{port}` (every network interface)"
-            );
-        }
-        text.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "invalid setting `bind`: `{text}` is not an address and a port such as `127.0.0.1:8000` or \
-                 `[::1]:8000`"
-            )
-        })
+        edge::socket_address("bind", &self.bind)
     }
 
     fn connections(&self) -> anyhow::Result<Limits> {
@@ -436,6 +434,8 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub bind: SocketAddr,
+    /// Where `/metrics` answers, if anywhere.
+    pub metrics: MetricsAt,
     pub log_format: LogFormat,
     /// How many connections the server holds, and for how long.
     pub connections: Limits,

@@ -2,7 +2,7 @@
 
 use authtoken_mail::{MailUrl, SmtpSecurity};
 
-use super::{Resolved, ThrottleStoreKind};
+use super::{MetricsAt, Resolved, ThrottleStoreKind};
 
 impl Resolved {
     /// The database, the bind address, the mail transport, and which features are on and off.
@@ -11,12 +11,17 @@ impl Resolved {
             ThrottleStoreKind::Memory => "throttles (in memory)",
             ThrottleStoreKind::Database => "throttles (in the database)",
         });
+        let metrics = match self.metrics {
+            MetricsAt::Own(addr) => format!("metrics on {addr}"),
+            MetricsAt::Api | MetricsAt::Off => "metrics at /metrics".to_owned(),
+        };
         let features = [
             ("registration", self.http.registration_enabled.then_some("registration")),
             ("email confirmation", self.confirmation.is_some().then_some("email confirmation")),
             ("password reset", self.reset.is_some().then_some("password reset")),
             ("throttles", throttles),
             ("docs at /docs", self.http.docs_enabled.then_some("docs at /docs")),
+            ("metrics", (self.metrics != MetricsAt::Off).then_some(metrics.as_str())),
         ];
         let on: Vec<&str> = features.iter().filter_map(|(_, on)| *on).collect();
         let off: Vec<&str> = features.iter().filter(|(_, on)| on.is_none()).map(|(name, _)| *name).collect();
@@ -108,7 +113,7 @@ mod tests {
         assert_eq!(
             summary,
             "database postgres://app:***@db:5432/auth, bind 127.0.0.1:8000, mail to files in ./mail; on: registration, \
-             throttles (in the database), docs at /docs; off: email confirmation, password reset"
+             throttles (in the database), docs at /docs, metrics at /metrics; off: email confirmation, password reset"
         );
         let summary = smtp.resolve().unwrap().summary();
         assert!(

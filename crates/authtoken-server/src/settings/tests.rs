@@ -223,3 +223,23 @@ fn the_readme_settings_table_matches_the_code() {
 fn backticked(cell: &str) -> Vec<&str> {
     cell.split('`').skip(1).step_by(2).collect()
 }
+
+#[test]
+fn metrics_answer_beside_the_api_on_an_address_of_their_own_or_nowhere() {
+    let resolve = |change: fn(&mut Settings)| {
+        let mut settings = Settings::defaults();
+        change(&mut settings);
+        settings.resolve().map(|resolved| resolved.metrics)
+    };
+
+    assert_eq!(resolve(|_| {}).unwrap(), MetricsAt::Api);
+    assert_eq!(resolve(|s| s.metrics_enabled = false).unwrap(), MetricsAt::Off);
+    assert_eq!(
+        resolve(|s| s.metrics_bind = Some("10.0.0.5:9100".into())).unwrap(),
+        MetricsAt::Own("10.0.0.5:9100".parse().unwrap())
+    );
+    let port_alone = resolve(|s| s.metrics_bind = Some("9100".into())).unwrap_err().to_string();
+    let same = resolve(|s| s.metrics_bind = Some("127.0.0.1:8000".into())).unwrap_err().to_string();
+    assert!(port_alone.contains("`metrics_bind`") && port_alone.contains("a port alone"), "{port_alone}");
+    assert!(same.contains("`metrics_bind`") && same.contains("is `bind` too"), "{same}");
+}

@@ -10,6 +10,7 @@ mod events;
 mod first_contact;
 mod flow;
 mod lifecycle;
+mod metrics;
 mod migrate;
 mod openapi;
 mod operator;

@@ -6,6 +6,33 @@ use sea_query::{Cond, Expr, ExprTrait as _, InsertStatement, OnConflict, Query, 
 
 use super::{Events, Users};
 
+/// `imported_users`: the ids an import wrote, kept when their users are deleted.
+#[derive(sea_query::Iden, Clone, Copy)]
+pub(crate) enum ImportedUsers {
+    Table,
+    Id,
+}
+
+/// Records that an import wrote the user `id`.
+pub(crate) fn mark_imported(id: UserId) -> InsertStatement {
+    unless_there(
+        Query::insert()
+            .into_table(ImportedUsers::Table)
+            .columns([ImportedUsers::Id])
+            .values_panic([id.0.into()])
+            .to_owned(),
+    )
+}
+
+/// Whether an import wrote the user `id` before.
+pub(crate) fn was_imported(id: UserId) -> SelectStatement {
+    Query::select()
+        .column(ImportedUsers::Id)
+        .from(ImportedUsers::Table)
+        .and_where(Expr::col(ImportedUsers::Id).eq(id.0))
+        .to_owned()
+}
+
 /// The user with its Django id and last login.
 pub(crate) fn insert_user(id: UserId, user: &NewUser, last_login_at: Option<Timestamp>) -> InsertStatement {
     Query::insert()

@@ -74,11 +74,16 @@ async fn import_one(tx: &mut Tx, import: &ImportUser) -> Result<Imported, StoreE
             _ => Imported::Clash(format!("the name is taken by `{name}` (id {id}) here")),
         });
     }
+    if tx.fetch_optional(&import::was_imported(import.id), |row| row.int(0)).await?.is_some() {
+        let clash = format!("an earlier import wrote the id {}, and the user was deleted here since", import.id.0);
+        return Ok(Imported::Clash(clash));
+    }
     if tx.fetch_optional(&import::events_of(import.id), |row| row.int(0)).await?.is_some() {
         let clash = format!("the id {} belonged to a deleted user here, whose events are kept", import.id.0);
         return Ok(Imported::Clash(clash));
     }
     tx.execute(&import::insert_user(import.id, &import.user, import.last_login_at)).await?;
+    tx.execute(&import::mark_imported(import.id)).await?;
     let mut written = (0, 0);
     for session in &import.sessions {
         written.0 += tx.execute(&import::unless_there(sessions::insert(session))).await?;

@@ -4,6 +4,7 @@
 
 mod confirmations;
 mod events;
+mod gauges;
 mod import;
 mod outbox;
 mod resets;
@@ -20,6 +21,7 @@ use crate::options::DatabaseOptions;
 use crate::row::Row;
 use crate::statements::USER_COLUMNS;
 
+pub use gauges::{OutboxGauges, PoolGauges};
 pub use import::{ImportUser, Imported};
 
 /// Users, sessions, confirmation and reset links, the outbox, the throttles and the audit trail in SQLite or

@@ -237,16 +237,23 @@ async fn imports_each_user_once_with_its_id_sessions_and_links(store: SqlStore) 
     assert!(matches!(&clashes[0], Imported::Clash(why) if why.contains("`alice`")), "{clashes:?}");
     assert!(matches!(&clashes[1], Imported::Clash(why) if why.contains("id 40")), "{clashes:?}");
 
-    // A deleted user's id, whose events are kept, is not given to an imported user.
-    store.delete_user_for_test(UserId(41)).await;
-    let dave_with_bobs_id = import_user(41, "dave", now, &tokens());
-    let reused = store.import_users(&[dave_with_bobs_id], false).await.unwrap();
-    assert!(matches!(&reused[0], Imported::Clash(why) if why.contains("deleted user")), "{reused:?}");
-
     // Registration goes on after the imported ids.
     let registered = fixtures::event(EventKind::Registered);
     let erin = store.create(&fixtures::new_user("erin", "pw"), &registered).await.unwrap();
     assert!(erin.id.0 > 41, "{:?}", erin.id);
+
+    // The id of a user registered here and deleted, whose events are kept, is not given to an imported user.
+    store.delete_user_for_test(erin.id).await;
+    let dave_with_erins_id = import_user(erin.id.0, "dave", now, &tokens());
+    let reused = store.import_users(&[dave_with_erins_id], false).await.unwrap();
+    assert!(matches!(&reused[0], Imported::Clash(why) if why.contains("whose events are kept")), "{reused:?}");
+
+    // A user an earlier import wrote and that was deleted here since stays deleted, its events purged or not.
+    store.delete_user_for_test(UserId(40)).await;
+    authtoken_core::ports::EventRepo::purge_events(&store, Timestamp::from_millis(i64::MAX)).await.unwrap();
+    let alice_again = store.import_users(&[import_user(40, "alice", now, &alice_tokens)], false).await.unwrap();
+    assert!(matches!(&alice_again[0], Imported::Clash(why) if why.contains("deleted here since")), "{alice_again:?}");
+    assert!(store.find_credentials(UserId(40)).await.unwrap().is_none());
 }
 
 async fn lists_the_stored_hashes_that_are_not_argon2id_newest_first(store: SqlStore) {
