@@ -11,6 +11,7 @@ use authtoken_core::user::User;
 
 use authtoken_sql::Migration;
 
+use crate::progress::Progress;
 use crate::settings::{Resolved, masked_url};
 use crate::startup::{self, Wired};
 
@@ -145,19 +146,15 @@ pub(crate) async fn resend_one(wired: &Wired, username: &str) -> anyhow::Result<
 pub(crate) async fn resend_all(wired: &Wired) -> anyhow::Result<()> {
     let users = wired.service.unconfirmed_users().await?;
     let total = users.len();
+    let mut progress = Progress::new(Some(total as u64), "users");
     let mut failures: Vec<(User, SendConfirmationError)> = Vec::new();
-    for (done, user) in users.into_iter().enumerate() {
+    for user in users {
         if let Err(e) = wired.service.send_confirmation_email(&user).await {
             failures.push((user, e));
         }
-        if total >= 20 && ((done + 1) % (total / 20).max(1) == 0 || done + 1 == total) {
-            eprint!("\r{}/{total} users", done + 1);
-            let _ = std::io::stderr().flush();
-        }
+        progress.advance(1);
     }
-    if total >= 20 {
-        eprintln!();
-    }
+    progress.finish();
     let mut out = std::io::stdout().lock();
     for (user, error) in &failures {
         writeln!(out, "failed: {} ({error})", user.username)?;
@@ -166,6 +163,26 @@ pub(crate) async fn resend_all(wired: &Wired) -> anyhow::Result<()> {
     if !failures.is_empty() {
         bail!("{} of {total} confirmation links could not be queued", failures.len());
     }
+    Ok(())
+}
+
+/// `authtoken tokens purge`: each purge in turn, one step of the progress each.
+pub(crate) async fn purge(wired: &Wired) -> anyhow::Result<()> {
+    let mut progress = Progress::new(Some(4), "purges");
+    let sessions = wired.service.purge_sessions().await?;
+    progress.advance(1);
+    let links = wired.service.purge_expired_confirmations().await? + wired.service.purge_expired_resets().await?;
+    progress.advance(1);
+    wired.service.purge_throttles().await?;
+    progress.advance(1);
+    let events = wired.service.purge_events().await?;
+    progress.advance(1);
+    progress.finish();
+    writeln!(
+        std::io::stdout().lock(),
+        "deleted {sessions} expired or idle login tokens, {links} expired confirmation and reset links and {events} \
+         events past auth_event_retention"
+    )?;
     Ok(())
 }
 

@@ -162,14 +162,7 @@ impl Command {
             }
             Self::Migrate { status: true } => admin::migration_status(settings).await,
             Self::Migrate { status: false } => admin::migrate(settings).await,
-            Self::Tokens { command: TokensCommand::Purge } => {
-                let (sessions, links) = startup::purge_once(&startup::wire(settings).await?).await?;
-                writeln!(
-                    std::io::stdout().lock(),
-                    "deleted {sessions} expired or idle login tokens and {links} expired confirmation and reset links"
-                )?;
-                Ok(())
-            }
+            Self::Tokens { command: TokensCommand::Purge } => admin::purge(&startup::wire(settings).await?).await,
             Self::Outbox { all, command: None } => admin::show_outbox(&startup::wire(settings).await?, all).await,
             Self::Outbox { command: Some(OutboxCommand::Retry { ids }), .. } => {
                 admin::retry_outbox(&startup::wire(settings).await?, ids).await

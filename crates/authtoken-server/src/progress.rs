@@ -13,6 +13,8 @@ pub(crate) struct Progress {
     what: &'static str,
     total: Option<u64>,
     done: u64,
+    /// The last step a plain line was written at: tenths of `total`, or thousands when the total is unknown.
+    written: u64,
 }
 
 impl Progress {
@@ -30,16 +32,27 @@ impl Progress {
             }
             bar
         });
-        Self { bar, what, total, done: 0 }
+        Self { bar, what, total, done: 0, written: 0 }
     }
 
-    /// `count` more are done: the bar moves, or a line says how many so far.
+    /// `count` more are done: the bar moves, or, at each tenth of the total (each thousand when it is unknown), a
+    /// line says how many so far.
     pub(crate) fn advance(&mut self, count: u64) {
         self.done += count;
-        match (&self.bar, self.total) {
-            (Some(bar), _) => bar.inc(count),
-            (None, Some(total)) => self.line(&format!("{} of {total} {}", self.done, self.what)),
-            (None, None) => self.line(&format!("{} {}", self.done, self.what)),
+        if let Some(bar) = &self.bar {
+            bar.inc(count);
+            return;
+        }
+        let step = match self.total {
+            Some(total) => self.done.saturating_mul(10) / total.max(1),
+            None => self.done / 1000,
+        };
+        if step > self.written {
+            self.written = step;
+            match self.total {
+                Some(total) => self.line(&format!("{} of {total} {}", self.done, self.what)),
+                None => self.line(&format!("{} {}", self.done, self.what)),
+            }
         }
     }
 
@@ -58,5 +71,24 @@ impl Progress {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_lines_come_at_each_tenth_not_at_each_step() {
+        // Tests run with stderr captured, not on a terminal: the plain lines.
+        let mut progress = Progress::new(Some(100), "users");
+        let mut lines = 0;
+        for _ in 0..100 {
+            let before = progress.written;
+            progress.advance(1);
+            lines += u64::from(progress.written > before);
+        }
+        assert_eq!(lines, 10);
+        assert!(progress.bar.is_none());
     }
 }

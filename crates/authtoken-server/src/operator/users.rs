@@ -12,6 +12,7 @@ use authtoken_core::user::UserId;
 
 use super::{find_user, password, sessions, write_table};
 use crate::admin::rfc3339;
+use crate::progress::Progress;
 use crate::startup::Wired;
 
 /// How many users `users list` shows when not told.
@@ -38,6 +39,9 @@ pub(crate) enum UsersCommand {
         /// Show the users after this id (the last id of the previous page).
         #[arg(long, value_name = "ID")]
         after: Option<i64>,
+        /// Show every user, in one table, read 500 at a time (with a progress bar on a terminal).
+        #[arg(long, conflicts_with_all = ["limit", "after"])]
+        all: bool,
     },
     /// Set a user's password and revoke every session of the user.
     SetPassword {
@@ -68,7 +72,8 @@ impl UsersCommand {
     pub(crate) async fn run(self, wired: &Wired) -> anyhow::Result<()> {
         match self {
             Self::Create { name, email, password_stdin } => create(wired, name, email, password_stdin).await,
-            Self::List { limit, after } => list(wired, limit, after.map(UserId)).await,
+            Self::List { all: true, .. } => list_all(wired).await,
+            Self::List { limit, after, all: false } => list(wired, limit, after.map(UserId)).await,
             Self::SetPassword { name, password_stdin } => set_password(wired, &name, password_stdin).await,
             Self::Deactivate { name } => {
                 let user = find_user(wired, &name).await?;
@@ -124,6 +129,29 @@ async fn list(wired: &Wired, limit: u32, after: Option<UserId>) -> anyhow::Resul
         let limit = if limit == DEFAULT_PAGE { String::new() } else { format!(" --limit {limit}") };
         writeln!(out, "more users follow: authtoken users list --after {}{limit}", last.id.0)?;
     }
+    Ok(())
+}
+
+/// Every user in one table; the progress goes to stderr while the pages are read.
+async fn list_all(wired: &Wired) -> anyhow::Result<()> {
+    const PAGE: u32 = 500;
+    let mut progress = Progress::new(Some(wired.store.count_users().await?), "users");
+    let (mut rows, mut after) = (Vec::new(), None);
+    loop {
+        let page = wired.store.list(after, PAGE).await?;
+        progress.advance(page.len() as u64);
+        rows.extend(page.iter().map(row));
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = Some(last.id),
+            _ => break,
+        }
+    }
+    progress.finish();
+    let mut out = std::io::stdout().lock();
+    if rows.is_empty() {
+        return Ok(writeln!(out, "no users")?);
+    }
+    write_table(&mut out, &["id", "username", "email", "active", "confirmed", "last login"], &rows)?;
     Ok(())
 }
 

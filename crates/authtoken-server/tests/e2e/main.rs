@@ -15,6 +15,7 @@ mod migrate;
 mod openapi;
 mod operator;
 mod operator_input;
+mod progress;
 mod recovery;
 mod several_servers;
 mod support;

@@ -43,6 +43,10 @@ pub(crate) fn find_credentials(id: UserId) -> SelectStatement {
     Query::select().columns(CREDENTIAL_COLUMNS).from(Users::Table).and_where(Expr::col(Users::Id).eq(id.0)).to_owned()
 }
 
+pub(crate) fn count() -> SelectStatement {
+    Query::select().expr(sea_query::Func::count(Expr::col(Users::Id))).from(Users::Table).to_owned()
+}
+
 /// A page of users after `after`, by id (the primary key serves it).
 pub(crate) fn list(after: Option<UserId>, limit: u32) -> SelectStatement {
     Query::select()

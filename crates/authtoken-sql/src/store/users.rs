@@ -114,6 +114,12 @@ impl UserRepo for SqlStore {
 }
 
 impl SqlStore {
+    /// How many users there are, for a listing's progress.
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        let count = self.pool.fetch_optional(&users::count(), |row| row.int(0)).await?;
+        Ok(count.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
     async fn find_user(&self, column: Users, value: &str) -> Result<Option<UserCredentials>, StoreError> {
         Ok(self.pool.fetch_optional(&users::find_by(column, value), |row| credentials_from_row(row, 0)).await?)
     }
