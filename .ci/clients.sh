@@ -39,17 +39,7 @@ start() {
     AUTHTOKEN_LOG=info \
     exec "$bin" serve 2>"$dir/server.log") &
   servers+=($!)
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(grep -o "listening on http://[0-9.:]*" "$dir/server.log" | head -n 1 | sed 's/listening on //') || true
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
-  if [ -z "$url" ]; then
-    echo "the service for the $1 client did not start; its log:" >&2
-    cat "$dir/server.log" >&2
-    exit 1
-  fi
+  await_service "$dir/server.log" "${servers[-1]}"
 }
 
 echo "== Python: openapi-python-client $python_generator"

@@ -35,3 +35,19 @@ service_binary() {
   fi
   bin=$(realpath "$bin")
 }
+
+# Waits until the service whose log is the file `$1` (process `$2`) says where it listens, and sets `url` to it; prints
+# the log and fails when the service stops first or says nothing for 30 seconds.
+await_service() {
+  local log=$1 pid=$2
+  url=""
+  for _ in $(seq 1 300); do
+    url=$(grep -o "listening on http://[0-9.:]*" "$log" | head -n 1 | sed 's/listening on //') || true
+    [ -n "$url" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "the service did not start; its log:" >&2
+  cat "$log" >&2
+  exit 1
+}

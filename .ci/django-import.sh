@@ -76,13 +76,7 @@ round() {
 
   (cd "$work" && AUTHTOKEN_BIND=127.0.0.1:0 AUTHTOKEN_LOG=info exec "$bin" serve 2>"$work/server.log") &
   server=$!
-  local url=""
-  for _ in $(seq 1 300); do
-    url=$(grep -o "listening on http://[0-9.:]*" "$work/server.log" | head -n 1 | sed 's/listening on //') || true
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
-  [ -n "$url" ] || { cat "$work/server.log" >&2; exit 1; }
+  await_service "$work/server.log" "$server"
   "$python" .ci/django/check.py "$url" "$work/facts.json" "$target"
   kill "$server"
   wait "$server" 2>/dev/null || true

@@ -26,11 +26,5 @@ trap cleanup EXIT
   AUTHTOKEN_PASSWORD_HASH_MEMORY_KIB=1024 AUTHTOKEN_PASSWORD_HASH_ITERATIONS=1 AUTHTOKEN_LOG=info \
   exec "$bin" serve 2>"$work/server.log") &
 server=$!
-url=""
-for _ in $(seq 1 300); do
-  url=$(grep -o "listening on http://[0-9.:]*" "$work/server.log" | head -n 1 | sed 's/listening on //') || true
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$work/server.log" >&2; exit 1; }
+await_service "$work/server.log" "$server"
 "$venv/bin/python" .ci/metrics/check.py "$url"

@@ -38,17 +38,7 @@ AUTHTOKEN_MAIL_URL="file://$work/mail" \
 AUTHTOKEN_LOG=info \
   "$bin" serve 2>"$work/server.log" &
 server=$!
-for _ in $(seq 1 300); do
-  grep -q "listening on http://" "$work/server.log" && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.1
-done
-url=$(grep -o "listening on http://[0-9.:]*" "$work/server.log" | head -n 1 | sed 's/listening on //') || true
-if [ -z "$url" ]; then
-  echo "the service did not start; its log:" >&2
-  cat "$work/server.log" >&2
-  exit 1
-fi
+await_service "$work/server.log" "$server"
 echo "service at $url"
 
 # One user, and a token for each authenticated run, all minted before any run: the runs re-enter wrong passwords,

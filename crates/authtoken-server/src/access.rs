@@ -84,7 +84,7 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
         let template = || operation.and_then(|operation| self.templates.get(operation)).map(String::as_str);
         let route = || template().unwrap_or("-");
         if let Some(metrics) = &self.metrics {
-            metrics.record(&method, operation, template(), response.status().as_u16(), started.elapsed());
+            metrics.record(&method, operation, template(), response.status(), started.elapsed());
         }
         span.in_scope(|| {
             tracing::info!(

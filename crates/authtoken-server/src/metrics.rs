@@ -113,11 +113,18 @@ impl Metrics {
 
     /// Counts one answered request: `operation` is its OpenAPI operation id and `route` its template (`None` when it
     /// matched no operation).
-    pub fn record(&self, method: &Method, operation: Option<&str>, route: Option<&str>, status: u16, took: Duration) {
+    pub fn record(
+        &self,
+        method: &Method,
+        operation: Option<&str>,
+        route: Option<&str>,
+        status: StatusCode,
+        took: Duration,
+    ) {
         let (method, route) = (method_label(method), route.unwrap_or("unmatched"));
-        let status_text = status.to_string();
-        self.requests.with_label_values(&[method, route, status_text.as_str()]).inc();
+        self.requests.with_label_values(&[method, route, status.as_str()]).inc();
         self.durations.with_label_values(&[method, route]).observe(took.as_secs_f64());
+        let status = status.as_u16();
         if status == 429 {
             self.throttled.with_label_values(&[route]).inc();
         }
@@ -231,11 +238,11 @@ mod tests {
         let metrics = Metrics::new().unwrap();
         let ms = Duration::from_millis(3);
 
-        metrics.record(&Method::POST, Some("login"), Some("/auth/login"), 200, ms);
-        metrics.record(&Method::POST, Some("login"), Some("/auth/login"), 401, ms);
-        metrics.record(&Method::POST, Some("login"), Some("/auth/login"), 429, ms);
-        metrics.record(&Method::GET, None, None, 404, ms);
-        metrics.record(&Method::from_bytes(b"BREW").unwrap(), None, None, 405, ms);
+        metrics.record(&Method::POST, Some("login"), Some("/auth/login"), StatusCode::from_u16(200).unwrap(), ms);
+        metrics.record(&Method::POST, Some("login"), Some("/auth/login"), StatusCode::from_u16(401).unwrap(), ms);
+        metrics.record(&Method::POST, Some("login"), Some("/auth/login"), StatusCode::from_u16(429).unwrap(), ms);
+        metrics.record(&Method::GET, None, None, StatusCode::from_u16(404).unwrap(), ms);
+        metrics.record(&Method::from_bytes(b"BREW").unwrap(), None, None, StatusCode::from_u16(405).unwrap(), ms);
 
         let text = TextEncoder::new().encode_to_string(&metrics.registry.gather()).unwrap();
         for line in [

@@ -110,7 +110,10 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
         authtoken_http::openapi_json(&settings.http, &settings.core, authtoken_http::Features::of(&wired.service));
     let api = authtoken_http::app(wired.service.clone(), settings.http.clone())
         .with(BodyDeadline { timeout: limits.body_timeout });
-    let access = AccessLog::from_document(&document).with_metrics(wired.metrics.clone());
+    let access = match settings.metrics {
+        MetricsAt::Off => AccessLog::from_document(&document),
+        MetricsAt::Api | MetricsAt::Own(_) => AccessLog::from_document(&document).with_metrics(wired.metrics.clone()),
+    };
     let scrape = MetricsEndpoint { metrics: wired.metrics.clone(), store: wired.store.clone() };
     let app = match settings.metrics {
         MetricsAt::Api => WithMetrics { api, metrics: scrape.clone() }.with(access.clone()).boxed(),

@@ -35,31 +35,10 @@ pub(crate) fn was_imported(id: UserId) -> SelectStatement {
 
 /// The user with its Django id and last login.
 pub(crate) fn insert_user(id: UserId, user: &NewUser, last_login_at: Option<Timestamp>) -> InsertStatement {
-    Query::insert()
-        .into_table(Users::Table)
-        .columns([
-            Users::Id,
-            Users::Username,
-            Users::UsernameKey,
-            Users::Email,
-            Users::EmailConfirmed,
-            Users::IsActive,
-            Users::PasswordHash,
-            Users::JoinedAt,
-            Users::LastLoginAt,
-        ])
-        .values_panic([
-            id.0.into(),
-            user.username.as_str().into(),
-            user.username_key.as_str().into(),
-            user.email.clone().into(),
-            user.email_confirmed.into(),
-            user.is_active.into(),
-            user.password_hash.as_str().into(),
-            user.joined_at.as_millis().into(),
-            last_login_at.map(|at| at.as_millis()).into(),
-        ])
-        .to_owned()
+    let (mut columns, mut values) = super::users::new_user(user);
+    columns.extend([Users::Id, Users::LastLoginAt]);
+    values.extend([id.0.into(), last_login_at.map(|at| at.as_millis()).into()]);
+    Query::insert().into_table(Users::Table).columns(columns).values_panic(values).to_owned()
 }
 
 /// The id and username of every user that has the id, the username or the username key of `user`.

@@ -11,28 +11,36 @@ use super::{CREDENTIAL_COLUMNS, USER_COLUMNS, Users};
 
 /// Returns the new user's [`USER_COLUMNS`].
 pub(crate) fn insert(user: &NewUser) -> InsertStatement {
+    let (columns, values) = new_user(user);
     Query::insert()
         .into_table(Users::Table)
-        .columns([
-            Users::Username,
-            Users::UsernameKey,
-            Users::Email,
-            Users::EmailConfirmed,
-            Users::IsActive,
-            Users::PasswordHash,
-            Users::JoinedAt,
-        ])
-        .values_panic([
-            user.username.as_str().into(),
-            user.username_key.as_str().into(),
-            user.email.clone().into(),
-            user.email_confirmed.into(),
-            user.is_active.into(),
-            user.password_hash.as_str().into(),
-            user.joined_at.as_millis().into(),
-        ])
+        .columns(columns)
+        .values_panic(values)
         .returning(Query::returning().columns(USER_COLUMNS))
         .to_owned()
+}
+
+/// The columns a new user's insert writes, and their values.
+pub(crate) fn new_user(user: &NewUser) -> (Vec<Users>, Vec<sea_query::Expr>) {
+    let columns = vec![
+        Users::Username,
+        Users::UsernameKey,
+        Users::Email,
+        Users::EmailConfirmed,
+        Users::IsActive,
+        Users::PasswordHash,
+        Users::JoinedAt,
+    ];
+    let values = vec![
+        user.username.as_str().into(),
+        user.username_key.as_str().into(),
+        user.email.clone().into(),
+        user.email_confirmed.into(),
+        user.is_active.into(),
+        user.password_hash.as_str().into(),
+        user.joined_at.as_millis().into(),
+    ];
+    (columns, values)
 }
 
 pub(crate) fn find_by(column: Users, value: &str) -> SelectStatement {
