@@ -7,7 +7,7 @@
 //! No label ever holds a path, a name or an address: routes are the document's templates.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use authtoken_argon2::QueueWaitObserver;
 use authtoken_core::ports::{Clock as _, SystemClock};
@@ -23,6 +23,11 @@ use prometheus::{
 pub const OPERATION: &str = "metrics";
 /// The path of the metrics.
 pub const PATH: &str = "/metrics";
+/// Connections the metrics' own address (`metrics_bind`) holds at once.
+pub const MAX_CONNECTIONS: usize = 16;
+/// How long the gauges read from the database are reused: scrapes more often than this, or a flood of requests to
+/// `/metrics`, cost the database nothing more.
+const GAUGES_FOR: Duration = Duration::from_secs(5);
 
 /// The service's metrics, registered once at start-up.
 #[derive(Debug)]
@@ -38,6 +43,8 @@ pub struct Metrics {
     database_up: IntGauge,
     connections: IntGaugeVec,
     max_connections: IntGauge,
+    /// When the outbox gauges were last read, so that they are read at most every [`GAUGES_FOR`].
+    read_at: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl Metrics {
@@ -86,6 +93,7 @@ impl Metrics {
                 &["state"],
             )?,
             max_connections: IntGauge::new("database_max_connections", "The most connections the pool opens")?,
+            read_at: tokio::sync::Mutex::new(None),
             registry,
         };
         metrics.register()?;
@@ -140,8 +148,29 @@ impl Metrics {
         }
     }
 
-    /// Reads the store's gauges and writes every metric in the text format.
+    /// Reads the store's gauges (at most every 5 seconds) and writes every metric in the text format.
     pub async fn render(&self, store: &SqlStore) -> String {
+        {
+            // Held while reading, so that scrapes at once make one query.
+            let mut read_at = self.read_at.lock().await;
+            if read_at.is_none_or(|at| at.elapsed() >= GAUGES_FOR) {
+                self.read_outbox(store).await;
+                *read_at = Some(Instant::now());
+            }
+        }
+        let pool = store.pool_gauges();
+        self.connections.with_label_values(&["in_use"]).set(i64::from(pool.open.saturating_sub(pool.idle)));
+        self.connections.with_label_values(&["idle"]).set(i64::from(pool.idle));
+        self.max_connections.set(i64::from(pool.max));
+        TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_else(|e| {
+            tracing::error!(error = &e as &dyn std::error::Error, "the metrics cannot be written");
+            String::new()
+        })
+    }
+
+    /// The outbox's gauges, and whether the database answered; without an answer the outbox series are left out
+    /// rather than shown stale.
+    async fn read_outbox(&self, store: &SqlStore) {
         match store.outbox_gauges().await {
             Ok(outbox) => {
                 self.database_up.set(1);
@@ -154,16 +183,9 @@ impl Metrics {
             Err(e) => {
                 tracing::warn!(error = &e as &dyn std::error::Error, "a metrics scrape could not read the outbox");
                 self.database_up.set(0);
+                self.outbox.reset();
             }
         }
-        let pool = store.pool_gauges();
-        self.connections.with_label_values(&["in_use"]).set(i64::from(pool.open.saturating_sub(pool.idle)));
-        self.connections.with_label_values(&["idle"]).set(i64::from(pool.idle));
-        self.max_connections.set(i64::from(pool.max));
-        TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_else(|e| {
-            tracing::error!(error = &e as &dyn std::error::Error, "the metrics cannot be written");
-            String::new()
-        })
     }
 }
 

@@ -20,7 +20,12 @@ pub(crate) struct Progress {
 impl Progress {
     /// Progress through `total` `what` (a plural: "users"), or through an unknown number when `total` is `None`.
     pub(crate) fn new(total: Option<u64>, what: &'static str) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        Self::on(std::io::stderr().is_terminal(), total, what)
+    }
+
+    /// A bar when `terminal`, plain lines otherwise.
+    fn on(terminal: bool, total: Option<u64>, what: &'static str) -> Self {
+        let bar = terminal.then(|| {
             let bar = total.map_or_else(ProgressBar::new_spinner, ProgressBar::new);
             let template = if total.is_some() {
                 format!("{{bar:40}} {{pos}}/{{len}} {what} ({{eta}} left)")
@@ -80,8 +85,7 @@ mod tests {
 
     #[test]
     fn plain_lines_come_at_each_tenth_not_at_each_step() {
-        // Tests run with stderr captured, not on a terminal: the plain lines.
-        let mut progress = Progress::new(Some(100), "users");
+        let mut progress = Progress::on(false, Some(100), "users");
         let mut lines = 0;
         for _ in 0..100 {
             let before = progress.written;

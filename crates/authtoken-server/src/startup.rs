@@ -125,6 +125,8 @@ pub async fn serve(settings: &Resolved, shutdown: impl Future<Output = ()> + Sen
             tracing::info!("metrics on http://{addr}{}", metrics::PATH);
         }
         let endpoint = poem::Route::new().at(metrics::PATH, scrape).with(access);
+        // The API's limits on time and size, and few connections: a scraper needs one.
+        let acceptor = LimitedAcceptor::new(acceptor, limits, metrics::MAX_CONNECTIONS);
         tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint))
     });
     let max_connections = listener::max_connections(limits.max_connections, open_files);
